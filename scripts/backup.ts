@@ -1,0 +1,53 @@
+// The pre-step: back up cert-manager objects before `pulumi up` removes the old release.
+import { defaultBackupPath, takeBackup } from "../lib/backup";
+import { EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
+import { loadKubeConfig } from "../lib/kube";
+
+const USAGE = `Usage: npm run backup -- [--context NAME] [--kubeconfig PATH] [--out FILE] [--legacy-namespace NS] [--force]
+
+Backs up every Issuer, ClusterIssuer and Certificate (Orders and Challenges are recorded, not
+kept) across all namespaces, page by page, with the cluster's identity and an inventory of the
+Secrets the issuers reference (names and keys, never values). The file stays applyable with
+\`kubectl apply -f\`.
+
+  --context NAME          kube context (default: the kubeconfig's current context)
+  --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+  --out FILE              where to write (default: backups/<context>/cert-manager-backup.yaml)
+  --legacy-namespace NS   namespace of the old release and its ClusterIssuer Secrets (default: kube-system)
+  --page-size N           objects per list request (default: 500)
+  --force                 write even when the backup would be empty or smaller than the existing one
+
+An existing backup is never deleted: it is renamed with its timestamp before the new one takes its place.
+Exit codes: 0 written, 1 failed (nothing replaced), 2 usage.`;
+
+runMain("backup", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    context: { type: "string" },
+    kubeconfig: { type: "string" },
+    out: { type: "string" },
+    "legacy-namespace": { type: "string", default: "kube-system" },
+    "page-size": { type: "string", default: "500" },
+    force: { type: "boolean", default: false },
+  }, USAGE);
+  const pageSize = Number(args["page-size"]);
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new UsageError(`--page-size must be a positive whole number, not ${args["page-size"]}`);
+
+  const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+  const out = args.out ?? defaultBackupPath(kc.getCurrentContext());
+  const progress = new Progress("backup");
+  const result = await takeBackup(kc, { out, legacyNamespace: args["legacy-namespace"]!, force: args.force!, pageSize }, progress);
+
+  const c = result.meta.counts;
+  const missing = result.meta.secrets.filter((s) => !s.exists);
+  const lines = [
+    `backup: wrote ${result.file}: ${c.ClusterIssuer} clusterissuers, ${c.Issuer} issuers, ${c.Certificate} certificates` +
+      ` (${c.Order} orders, ${c.Challenge} challenges recorded, not kept)`,
+    `backup: cluster ${result.meta.cluster.server} (${result.meta.cluster.serverVersion}), kube-system uid ${result.meta.cluster.kubeSystemUID}`,
+    `backup: ${result.meta.secrets.length} referenced secrets inventoried` + (missing.length ? `, ${missing.length} missing: ${missing.map((s) => `${s.namespace}/${s.name}`).join(", ")}` : ""),
+  ];
+  if (result.meta.missingTlsSecrets.length) lines.push(`backup: ${result.meta.missingTlsSecrets.length} certificates have no TLS secret yet (they will be issued anew)`);
+  if (result.previous) lines.push(`backup: previous backup kept as ${result.previous}`);
+  if (result.retries.length) lines.push(`backup: retried ${result.retries.length} requests: ${result.retries.join("; ")}`);
+  process.stdout.write(lines.join("\n") + "\n");
+  return EXIT_OK;
+});

@@ -1,0 +1,63 @@
+// Offline: validate a backup and show what the upgrade will restore, copy and warn about.
+import * as fs from "node:fs";
+import { parseBackup } from "../lib/backup-format";
+import { CliError, EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
+import { buildRestorePlan, planToJson } from "../lib/plan";
+
+const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS]
+
+Validates a backup (this project's, or \`kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates\`
+output, or multi-document YAML) without touching a cluster, and prints what will be restored in
+which order, which Secrets will be copied from where to where, the warnings and the errors.
+
+  --backup FILE           the backup to read (required)
+  --json                  print exactly one JSON object on stdout
+  --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
+  --namespace NS          the new release's namespace (default: cert-manager)
+
+Exit codes: 0 valid, 1 invalid, 2 usage.`;
+
+runMain("plan", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    backup: { type: "string" },
+    json: { type: "boolean", default: false },
+    "legacy-namespace": { type: "string", default: "kube-system" },
+    namespace: { type: "string", default: "cert-manager" },
+  }, USAGE);
+  if (!args.backup) throw new UsageError("--backup FILE is required");
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(args.backup);
+  } catch (err) {
+    throw new CliError(`cannot read backup ${args.backup}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
+    legacyNamespace: args["legacy-namespace"]!,
+    namespace: args.namespace!,
+  });
+
+  if (args.json) {
+    process.stdout.write(JSON.stringify(planToJson(plan)) + "\n");
+    return plan.valid ? EXIT_OK : EXIT_FAILED;
+  }
+
+  const out: string[] = [];
+  out.push(`Restore order (${plan.restore.length} objects${plan.recordedOnly ? `; ${plan.recordedOnly} orders/challenges recorded, not restored` : ""}):`);
+  out.push(renderTable(["#", "KIND", "NAMESPACE", "NAME"], plan.restore.map((r, i) => [String(i + 1), r.kind, r.namespace || "-", r.name])).trimEnd());
+  out.push("");
+  out.push(`Secrets to copy before any ClusterIssuer is restored (${plan.secretsToCopy.length}):`);
+  if (plan.secretsToCopy.length) {
+    out.push(renderTable(["NAME", "FROM", "TO", "USED BY"], plan.secretsToCopy.map((s) => [s.name, s.from, s.to, s.usedBy.join(", ")])).trimEnd());
+  } else {
+    out.push("  none");
+  }
+  out.push("");
+  out.push(`Warnings (${plan.warnings.length}):`);
+  for (const w of plan.warnings) out.push(`  ${w.object}: ${w.message}`);
+  out.push(`Errors (${plan.errors.length}):`);
+  for (const e of plan.errors) out.push(`  ${e.object}: ${e.message}`);
+  out.push("");
+  out.push(plan.valid ? "The backup is valid." : "The backup is NOT valid: fix the errors above before upgrading.");
+  process.stdout.write(out.join("\n") + "\n");
+  return plan.valid ? EXIT_OK : EXIT_FAILED;
+});

@@ -1,0 +1,112 @@
+// After `pulumi up`: compare the live cluster with the backup and print a table like `kubectl get`.
+import * as fs from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import * as k8s from "@kubernetes/client-node";
+import { parseBackup } from "../lib/backup-format";
+import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
+import { RetryLog, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode } from "../lib/kube";
+import { buildRestorePlan } from "../lib/plan";
+import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
+import { LiveState, verifyAgainstBackup } from "../lib/verify";
+
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--legacy-namespace NS] [--allow-pending]
+
+After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
+with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place (expiry
+shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's own issuers and
+certificates present. Prints a table and exits 1 on any difference.
+
+  --backup FILE           the backup taken before the upgrade (required)
+  --context NAME          kube context (default: current)
+  --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+  --namespace NS          the new release's namespace (default: cert-manager)
+  --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
+  --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
+
+Exit codes: 0 everything is back, 1 differences found or failure, 2 usage.`;
+
+function certificateNotAfter(secret: k8s.V1Secret): string | undefined {
+  const pem = secret.data?.["tls.crt"];
+  if (!pem) return undefined;
+  try {
+    return new Date(new X509Certificate(Buffer.from(pem, "base64")).validTo).toISOString().replace(/\.000Z$/, "Z");
+  } catch {
+    return undefined;
+  }
+}
+
+runMain("verify", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    backup: { type: "string" },
+    context: { type: "string" },
+    kubeconfig: { type: "string" },
+    namespace: { type: "string", default: "cert-manager" },
+    "legacy-namespace": { type: "string", default: "kube-system" },
+    "allow-pending": { type: "boolean", default: false },
+  }, USAGE);
+  if (!args.backup) throw new UsageError("--backup FILE is required");
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(args.backup);
+  } catch (err) {
+    throw new CliError(`cannot read backup ${args.backup}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = parseBackup(bytes, args.backup);
+  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace! });
+  if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);
+
+  const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+  const log = new RetryLog();
+  const progress = new Progress("verify");
+  const live: LiveState = { objects: new Map(), tlsSecrets: new Map(), copiedSecrets: new Map(), webhookEnabled: false };
+
+  for (const kind of RESTORE_KINDS) {
+    const served = await listCertManagerKind(kc, KIND_PLURALS[kind], 500, (items: KubeObject[]) => {
+      for (const item of items) live.objects.set(objectLabel({ kind, namespace: item.metadata?.namespace ?? "", name: item.metadata?.name ?? "" }), item);
+      progress.update(`read ${live.objects.size} objects`);
+    }, log);
+    if (!served) throw new CliError(`the cluster does not serve ${KIND_PLURALS[kind]}.certmanager.k8s.io: the 0.6 CRDs are not installed`);
+  }
+
+  const wanted = new Set(plan.restore.filter((r) => r.kind === "Certificate").map((r) => `${r.namespace}/${String(r.object.spec?.secretName ?? "")}`));
+  await listSecrets(kc, 500, (secrets) => {
+    for (const s of secrets) {
+      const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
+      if (wanted.has(key)) live.tlsSecrets.set(key, { notAfter: certificateNotAfter(s) });
+    }
+    progress.update(`checked TLS secrets`);
+  }, log);
+
+  for (const copy of plan.secretsToCopy) {
+    const copied = await readSecret(kc, copy.to, copy.name, log);
+    const source = await readSecret(kc, copy.from, copy.name, log);
+    live.copiedSecrets.set(copy.name, {
+      present: copied !== undefined,
+      // The seed's last step deletes the source; then there is nothing left to compare with.
+      sameAsSource: copied && source ? isDeepStrictEqual(copied.data ?? {}, source.data ?? {}) : undefined,
+    });
+  }
+
+  try {
+    await kc.makeApiClient(k8s.ApiregistrationV1Api).readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" });
+    live.webhookEnabled = true;
+  } catch (err) {
+    if (statusCode(err) !== 404) throw new CliError(`reading the webhook's APIService failed: ${describeKubeError(err)}`);
+  }
+
+  const report = verifyAgainstBackup(plan, parsed.objects, live, { namespace: args.namespace!, allowPending: args["allow-pending"]! });
+  process.stdout.write(renderTable(
+    ["NAMESPACE", "KIND", "NAME", "READY (BEFORE → NOW)", "SECRET", "NOT AFTER", "CHECK"],
+    report.rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.secret, r.notAfter, r.check]),
+  ));
+  for (const n of report.notes) process.stdout.write(`note: ${n.object}: ${n.message}\n`);
+  if (log.count) process.stdout.write(`verify: retried ${log.count} requests: ${log.entries.join("; ")}\n`);
+  if (report.differences.length) {
+    for (const d of report.differences) process.stdout.write(`DIFFERENCE ${d.object}: ${d.message}\n`);
+    process.stdout.write(`verify: ${report.differences.length} differences\n`);
+    return EXIT_FAILED;
+  }
+  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup\n`);
+  return EXIT_OK;
+});
