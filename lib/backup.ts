@@ -10,6 +10,7 @@ import { findSecretRefs } from "./secret-refs";
 import {
   BACKUP_FORMAT,
   BackupMeta,
+  CERTMANAGER_API_VERSION,
   CertManagerKind,
   KIND_PLURALS,
   KubeObject,
@@ -79,7 +80,10 @@ class AtomicFile {
     let previous: string | undefined;
     if (fs.existsSync(this.target)) {
       const stamp = fs.statSync(this.target).mtime.toISOString().replace(/[:.]/g, "-");
-      previous = this.target.replace(/\.yaml$/, "") + `.${stamp}.yaml`;
+      const base = this.target.replace(/\.yaml$/, "") + `.${stamp}`;
+      previous = `${base}.yaml`;
+      // rename() replaces an existing file: never let an older kept backup be overwritten.
+      for (let n = 1; fs.existsSync(previous); n++) previous = `${base}-${n}.yaml`;
       fs.renameSync(this.target, previous);
     }
     fs.renameSync(this.temp, this.target);
@@ -121,7 +125,7 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
       await listCertManagerKind(kc, KIND_PLURALS[kind], options.pageSize, (items) => {
         for (const item of items) {
           // kubectl get -o yaml of a list omits these per item; keep the file applyable as-is.
-          file.write(backupDocument({ apiVersion: item.apiVersion, kind, ...item }));
+          file.write(backupDocument({ apiVersion: item.apiVersion ?? CERTMANAGER_API_VERSION, kind, ...item }));
           counts[kind]++;
           const namespace = item.metadata?.namespace ?? "";
           if (kind === "Certificate") {

@@ -113,7 +113,8 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
 
     if (o.kind === "ClusterIssuer" || o.kind === "Issuer") {
       const acme = spec?.acme as { server?: unknown } | undefined;
-      if (typeof acme?.server === "string" && /acme-v01\./.test(acme.server)) {
+      // cert-manager 0.6 (acmev1ToV2Mappings) rejects both Let's Encrypt v1 endpoints: production and staging.
+      if (typeof acme?.server === "string" && /\/\/acme-(?:v01|staging)\.api\.letsencrypt\.org(?:[/:]|$)/.test(acme.server)) {
         warnings.push({ object: label, message: `ACME v1 server ${acme.server}: cert-manager 0.6 marks this issuer InvalidConfig; switch to the ACME v2 endpoint` });
       }
       const secretNamespace = o.kind === "ClusterIssuer" ? options.legacyNamespace : o.namespace;

@@ -1,0 +1,36 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CrdApiVersion, CRD_FACTS, crdManifest } from "../lib/crds";
+import { after } from "./after";
+
+export interface CertManagerCrdsArgs {
+  /** apiextensions.k8s.io/v1beta1 where the cluster serves it, else v1. */
+  apiVersion: CrdApiVersion;
+  /** The old CRDs (same names) must be gone first: pass the legacy removal's completion. */
+  legacyRemovedAt: pulumi.Input<string>;
+  /** Deleting these CRDs deletes every certificate object: only when the stack opts in. */
+  allowDeletion: boolean;
+}
+
+/** Step 3: the five cert-manager 0.6 CRDs, defined in code (lib/crds.ts) so preview needs no network. */
+export class CertManagerCrds extends pulumi.ComponentResource {
+  public readonly names: pulumi.Output<string[]>;
+
+  constructor(name: string, args: CertManagerCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cert-manager-upgrade:index:CertManagerCrds", name, {}, opts);
+    const childOpts: pulumi.CustomResourceOptions = {
+      parent: this,
+      dependsOn: after(args.legacyRemovedAt),
+      retainOnDelete: !args.allowDeletion,
+    };
+    const crds = CRD_FACTS.map((facts) => {
+      const manifest = crdManifest(facts, args.apiVersion);
+      const resourceName = `${name}-${facts.plural}`;
+      return args.apiVersion === "apiextensions.k8s.io/v1beta1"
+        ? new k8s.apiextensions.v1beta1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1beta1.CustomResourceDefinitionArgs, childOpts)
+        : new k8s.apiextensions.v1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, childOpts);
+    });
+    this.names = pulumi.all(crds.map((c) => c.metadata.name));
+    this.registerOutputs({ names: this.names });
+  }
+}

@@ -1,0 +1,26 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const DISABLE_VALIDATION_LABEL = "certmanager.k8s.io/disable-validation";
+
+export interface CertManagerNamespaceArgs {
+  /** Namespace for cert-manager 0.6 (default: cert-manager). */
+  name: pulumi.Input<string>;
+}
+
+/**
+ * Step 2: the namespace of cert-manager 0.6, labelled so that the webhook does not validate its own
+ * objects there. Kept on destroy: it holds the copied issuer Secrets (ACME account keys).
+ */
+export class CertManagerNamespace extends pulumi.ComponentResource {
+  public readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: CertManagerNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cert-manager-upgrade:index:CertManagerNamespace", name, {}, opts);
+    const ns = new k8s.core.v1.Namespace(name, {
+      metadata: { name: args.name, labels: { [DISABLE_VALIDATION_LABEL]: "true" } },
+    }, { parent: this, retainOnDelete: true });
+    this.name = ns.metadata.name;
+    this.registerOutputs({ name: this.name });
+  }
+}

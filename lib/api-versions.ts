@@ -1,0 +1,116 @@
+// Retired API versions in the v0.6.6 chart: which the cluster lacks, and mapping them (post-render).
+import * as yaml from "js-yaml";
+
+export interface ChartApiUse {
+  apiVersion: string;
+  kind: string;
+  /** Only rendered with the webhook subchart. */
+  webhookOnly: boolean;
+}
+
+/** What the v0.6.6 chart renders (facts file: "API versions used by v0.6.6 templates"). */
+export const CHART_V066_API_USE: ChartApiUse[] = [
+  { apiVersion: "apps/v1beta1", kind: "Deployment", webhookOnly: false },
+  { apiVersion: "rbac.authorization.k8s.io/v1beta1", kind: "ClusterRole", webhookOnly: false },
+  { apiVersion: "rbac.authorization.k8s.io/v1beta1", kind: "ClusterRoleBinding", webhookOnly: false },
+  { apiVersion: "v1", kind: "ServiceAccount", webhookOnly: false },
+  { apiVersion: "rbac.authorization.k8s.io/v1beta1", kind: "RoleBinding", webhookOnly: true },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", webhookOnly: true },
+  { apiVersion: "batch/v1beta1", kind: "CronJob", webhookOnly: true },
+  { apiVersion: "batch/v1", kind: "Job", webhookOnly: true },
+  { apiVersion: "apiregistration.k8s.io/v1beta1", kind: "APIService", webhookOnly: true },
+  { apiVersion: "admissionregistration.k8s.io/v1beta1", kind: "ValidatingWebhookConfiguration", webhookOnly: true },
+];
+
+/** Where each retired version maps to. */
+export const API_VERSION_MAP: Record<string, Record<string, string>> = {
+  "apps/v1beta1": { Deployment: "apps/v1", StatefulSet: "apps/v1", DaemonSet: "apps/v1", ReplicaSet: "apps/v1" },
+  "apps/v1beta2": { Deployment: "apps/v1", StatefulSet: "apps/v1", DaemonSet: "apps/v1", ReplicaSet: "apps/v1" },
+  "extensions/v1beta1": { Deployment: "apps/v1", DaemonSet: "apps/v1", ReplicaSet: "apps/v1" },
+  "rbac.authorization.k8s.io/v1beta1": {
+    ClusterRole: "rbac.authorization.k8s.io/v1",
+    ClusterRoleBinding: "rbac.authorization.k8s.io/v1",
+    Role: "rbac.authorization.k8s.io/v1",
+    RoleBinding: "rbac.authorization.k8s.io/v1",
+  },
+  "batch/v1beta1": { CronJob: "batch/v1" },
+  "apiregistration.k8s.io/v1beta1": { APIService: "apiregistration.k8s.io/v1" },
+  "admissionregistration.k8s.io/v1beta1": {
+    ValidatingWebhookConfiguration: "admissionregistration.k8s.io/v1",
+    MutatingWebhookConfiguration: "admissionregistration.k8s.io/v1",
+  },
+  "apiextensions.k8s.io/v1beta1": { CustomResourceDefinition: "apiextensions.k8s.io/v1" },
+};
+
+/** The chart's API versions that the cluster does not serve, as "apiVersion Kind". */
+export function unservedChartApis(served: Set<string>, webhookEnabled: boolean): string[] {
+  return CHART_V066_API_USE.filter((u) => (webhookEnabled || !u.webhookOnly) && !served.has(u.apiVersion)).map(
+    (u) => `${u.apiVersion} ${u.kind}`,
+  );
+}
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function mapDeployment(o: Obj): void {
+  // apps/v1 requires a selector; v1beta1 defaulted it from the template's labels.
+  if (!o.spec?.selector && o.spec?.template?.metadata?.labels) {
+    o.spec.selector = { matchLabels: { ...o.spec.template.metadata.labels } };
+  }
+  delete o.spec?.rollbackTo;
+}
+
+function mapWebhookConfiguration(o: Obj): void {
+  for (const hook of o.webhooks ?? []) {
+    // v1 allows only None/NoneOnDryRun; cert-manager's 0.6 webhook has no side effects.
+    if (!["None", "NoneOnDryRun"].includes(hook.sideEffects)) hook.sideEffects = "None";
+    // the 0.6 webhook speaks admission.k8s.io/v1beta1 AdmissionReview only.
+    if (!hook.admissionReviewVersions) hook.admissionReviewVersions = ["v1beta1"];
+  }
+}
+
+function mapCrd(o: Obj): void {
+  const spec = o.spec ?? {};
+  const versions: Obj[] = spec.versions ?? [{ name: spec.version, served: true, storage: true }];
+  const schema = spec.validation?.openAPIV3Schema;
+  const columns = (spec.additionalPrinterColumns ?? []).map((c: Obj) => {
+    const { JSONPath, ...rest } = c;
+    return { ...rest, jsonPath: JSONPath };
+  });
+  o.spec = {
+    group: spec.group,
+    names: spec.names,
+    scope: spec.scope,
+    versions: versions.map((v) => ({
+      name: v.name,
+      served: v.served ?? true,
+      storage: v.storage ?? true,
+      schema: { openAPIV3Schema: schema ? { ...schema, "x-kubernetes-preserve-unknown-fields": true } : { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      ...(columns.length ? { additionalPrinterColumns: columns } : {}),
+    })),
+  };
+}
+
+export interface MappedManifest {
+  yaml: string;
+  mapped: string[];
+}
+
+/** Maps every retired apiVersion in a multi-document manifest to its served successor. */
+export function mapManifest(manifest: string): MappedManifest {
+  const mapped: string[] = [];
+  const docs = yaml.loadAll(manifest) as Obj[];
+  const out: string[] = [];
+  for (const doc of docs) {
+    if (!doc || typeof doc !== "object") continue;
+    const target = API_VERSION_MAP[doc.apiVersion]?.[doc.kind];
+    if (target) {
+      mapped.push(`${doc.kind}/${doc.metadata?.name ?? "?"}: ${doc.apiVersion} -> ${target}`);
+      doc.apiVersion = target;
+      if (doc.kind === "Deployment" || doc.kind === "DaemonSet" || doc.kind === "StatefulSet" || doc.kind === "ReplicaSet") mapDeployment(doc);
+      if (doc.kind.endsWith("WebhookConfiguration")) mapWebhookConfiguration(doc);
+      if (doc.kind === "CustomResourceDefinition") mapCrd(doc);
+    }
+    out.push(yaml.dump(doc, { noRefs: true, lineWidth: -1 }));
+  }
+  return { yaml: out.map((d) => "---\n" + d).join(""), mapped };
+}

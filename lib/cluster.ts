@@ -1,0 +1,217 @@
+// Read-only look at the target cluster (for preview), and the two operations the program performs
+// outside ordinary resources: removing the old release, and waiting for the 0.6 webhook.
+import { gunzipSync } from "node:zlib";
+import * as k8s from "@kubernetes/client-node";
+import { RetryLog, describeKubeError, listCertManagerKind, statusCode, withRetry } from "./kube";
+import { LegacyObject, describeLegacyObject, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
+import { KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
+
+export interface LegacyRelease {
+  found: boolean;
+  /** How the release is recorded: "helm3" secrets, "helm2" Tiller ConfigMaps, or "none" (objects only). */
+  record: "helm3" | "helm2" | "none";
+  chartVersion?: string;
+  objects: LegacyObject[];
+}
+
+export interface ClusterFacts {
+  kubeSystemUID: string;
+  server: string;
+  serverVersion: string;
+  servedApiVersions: string[];
+  legacy: LegacyRelease;
+  /** Labels like "Certificate/default/x" of every cert-manager object now in the cluster. */
+  liveObjects: string[];
+  /** "namespace/name" → exists, for the Secrets asked about. */
+  secrets: Record<string, boolean>;
+}
+
+function labelsOf(o: { metadata?: k8s.V1ObjectMeta }): Record<string, string> {
+  return o.metadata?.labels ?? {};
+}
+
+/** Helm 3 stores the release as base64(gzip(JSON)) inside the Secret's (base64) data. */
+export function decodeHelm3Release(data: string | undefined): { chartVersion?: string; chartName?: string } {
+  if (!data) return {};
+  try {
+    const inner = Buffer.from(Buffer.from(data, "base64").toString("utf8"), "base64");
+    const json = JSON.parse(gunzipSync(inner).toString("utf8"));
+    return { chartVersion: json?.chart?.metadata?.version, chartName: json?.chart?.metadata?.name };
+  } catch {
+    return {};
+  }
+}
+
+export async function findLegacyRelease(kc: k8s.KubeConfig, releaseName: string, legacyNamespace: string, log: RetryLog): Promise<LegacyRelease> {
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const selector = `release=${releaseName}`;
+  const objects: LegacyObject[] = [];
+  const keep = (items: Array<{ metadata?: k8s.V1ObjectMeta }>, apiVersion: string, kind: string): void => {
+    for (const item of items) {
+      if (isLegacyChartLabel(labelsOf(item).chart)) {
+        objects.push({ apiVersion, kind, namespace: item.metadata?.namespace ?? "", name: item.metadata?.name ?? "" });
+      }
+    }
+  };
+
+  keep((await withRetry("list deployments", () => apps.listNamespacedDeployment({ namespace: legacyNamespace, labelSelector: selector }), log)).items, "apps/v1", "Deployment");
+  keep((await withRetry("list serviceaccounts", () => core.listNamespacedServiceAccount({ namespace: legacyNamespace, labelSelector: selector }), log)).items, "v1", "ServiceAccount");
+  keep((await withRetry("list clusterroles", () => rbac.listClusterRole({ labelSelector: selector }), log)).items, "rbac.authorization.k8s.io/v1", "ClusterRole");
+  keep((await withRetry("list clusterrolebindings", () => rbac.listClusterRoleBinding({ labelSelector: selector }), log)).items, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
+  keep((await withRetry("list crds", () => ext.listCustomResourceDefinition({ labelSelector: selector }), log)).items, "apiextensions.k8s.io/v1", "CustomResourceDefinition");
+
+  let record: LegacyRelease["record"] = "none";
+  let chartVersion: string | undefined;
+  const helm3 = await withRetry("list helm release secrets", () => core.listNamespacedSecret({ namespace: legacyNamespace, labelSelector: `owner=helm,name=${releaseName}` }), log);
+  for (const s of helm3.items) {
+    const decoded = decodeHelm3Release(s.data?.release);
+    // Only a 0.4 (or older) cert-manager release is ours to remove; anything else is left alone.
+    if (decoded.chartName === "cert-manager" && isLegacyChartLabel(`cert-manager-${decoded.chartVersion}`)) {
+      record = "helm3";
+      chartVersion = decoded.chartVersion;
+      objects.push({ apiVersion: "v1", kind: "Secret", namespace: legacyNamespace, name: s.metadata?.name ?? "" });
+    }
+  }
+  const helm2 = await withRetry("list tiller configmaps", () => core.listNamespacedConfigMap({ namespace: "kube-system", labelSelector: `OWNER=TILLER,NAME=${releaseName}` }), log);
+  if (objects.length > 0 || helm2.items.length > 0) {
+    for (const c of helm2.items) {
+      record = record === "none" ? "helm2" : record;
+      objects.push({ apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: c.metadata?.name ?? "" });
+    }
+  }
+  if (!chartVersion) {
+    const crd = objects.find((o) => o.kind === "Deployment");
+    chartVersion = crd ? "0.4.x" : undefined;
+  }
+  return { found: objects.length > 0, record, chartVersion, objects: orderLegacyDeletions(objects) };
+}
+
+export async function listLiveCertManagerObjects(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
+  const labels: string[] = [];
+  for (const kind of RESTORE_KINDS) {
+    await listCertManagerKind(kc, KIND_PLURALS[kind], 500, (items) => {
+      for (const i of items) labels.push(objectLabel({ kind, namespace: kind === "ClusterIssuer" ? "" : i.metadata?.namespace ?? "", name: i.metadata?.name ?? "" }));
+    }, log);
+  }
+  return labels;
+}
+
+export async function servedApiVersions(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
+  const apis = await withRetry("discover api groups", () => kc.makeApiClient(k8s.ApisApi).getAPIVersions(), log);
+  const served = ["v1"];
+  for (const g of apis.groups) for (const v of g.versions) served.push(v.groupVersion);
+  return served.sort();
+}
+
+export async function inspectCluster(
+  kc: k8s.KubeConfig,
+  args: { legacyReleaseName: string; legacyNamespace: string; secrets: Array<{ namespace: string; name: string }> },
+): Promise<ClusterFacts> {
+  const log = new RetryLog();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  let kubeSystem: k8s.V1Namespace;
+  let version: k8s.VersionInfo;
+  try {
+    kubeSystem = await withRetry("read kube-system", () => core.readNamespace({ name: "kube-system" }), log);
+    version = await withRetry("read version", () => kc.makeApiClient(k8s.VersionApi).getCode(), log);
+  } catch (err) {
+    throw new Error(`cannot reach the cluster of context ${kc.getCurrentContext()} (${kc.getCurrentCluster()?.server}): ${describeKubeError(err)}`);
+  }
+  const secrets: Record<string, boolean> = {};
+  for (const s of args.secrets) {
+    try {
+      await withRetry(`read secret ${s.namespace}/${s.name}`, () => core.readNamespacedSecret({ namespace: s.namespace, name: s.name }), log);
+      secrets[`${s.namespace}/${s.name}`] = true;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw new Error(`reading Secret ${s.namespace}/${s.name} failed: ${describeKubeError(err)}`);
+      secrets[`${s.namespace}/${s.name}`] = false;
+    }
+  }
+  return {
+    kubeSystemUID: kubeSystem.metadata?.uid ?? "",
+    server: kc.getCurrentCluster()?.server ?? "",
+    serverVersion: version.gitVersion,
+    servedApiVersions: await servedApiVersions(kc, log),
+    legacy: await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log),
+    liveObjects: await listLiveCertManagerObjects(kc, log),
+    secrets,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Deletes the old release's objects in order and waits until its CRDs are gone. Resumable: absent objects are skipped. */
+export async function removeLegacyObjects(kc: k8s.KubeConfig, objects: LegacyObject[], timeoutSeconds: number, report: (line: string) => void): Promise<string[]> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const removed: string[] = [];
+  for (const o of objects) {
+    const spec = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } };
+    try {
+      await client.delete(spec, undefined, undefined, undefined, undefined, "Background");
+      removed.push(describeLegacyObject(o));
+      report(`deleted ${describeLegacyObject(o)}`);
+    } catch (err) {
+      if (statusCode(err) !== 404) throw new Error(`deleting ${describeLegacyObject(o)} failed: ${describeKubeError(err)}`);
+    }
+  }
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (const crd of objects.filter((o) => o.kind === "CustomResourceDefinition")) {
+    for (;;) {
+      try {
+        await ext.readCustomResourceDefinition({ name: crd.name });
+      } catch (err) {
+        if (statusCode(err) === 404) break;
+        throw new Error(`waiting for CRD ${crd.name} to go failed: ${describeKubeError(err)}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`CRD ${crd.name} is still terminating after ${timeoutSeconds}s (its objects are being deleted); run \`pulumi up\` again to resume`);
+      }
+      await sleep(500);
+    }
+  }
+  return removed;
+}
+
+export const WEBHOOK_APISERVICE = "v1beta1.admission.certmanager.k8s.io";
+export const WEBHOOK_PROBE_NAME = "cert-manager-upgrade-webhook-probe";
+
+/** Waits until the 0.6 webhook accepts objects: its APIService Available, then a probe ClusterIssuer accepted. */
+export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number, report: (line: string) => void): Promise<string> {
+  const reg = kc.makeApiClient(k8s.ApiregistrationV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let last = "not checked yet";
+  while (Date.now() < deadline) {
+    try {
+      const svc = await reg.readAPIService({ name: WEBHOOK_APISERVICE });
+      const available = svc.status?.conditions?.find((c) => c.type === "Available");
+      if (available?.status !== "True") {
+        last = `APIService ${WEBHOOK_APISERVICE} not Available (${available?.reason ?? "no status"}: ${available?.message ?? ""})`;
+      } else {
+        const probe = { apiVersion: "certmanager.k8s.io/v1alpha1", kind: "ClusterIssuer", metadata: { name: WEBHOOK_PROBE_NAME }, spec: { selfSigned: {} } };
+        try {
+          await custom.createClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "clusterissuers", body: probe });
+        } catch (err) {
+          if (statusCode(err) !== 409) throw err;
+        }
+        await custom.deleteClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "clusterissuers", name: WEBHOOK_PROBE_NAME });
+        return `webhook accepted a probe ClusterIssuer`;
+      }
+    } catch (err) {
+      last = statusCode(err) === 404 ? `APIService ${WEBHOOK_APISERVICE} does not exist yet` : describeKubeError(err);
+    }
+    report(`waiting for the webhook: ${last}`);
+    await sleep(2000);
+  }
+  throw new Error(
+    `the cert-manager 0.6 webhook did not accept objects within ${timeoutSeconds}s (last: ${last}). ` +
+      `Restoring now would fail with "failed calling admission webhook ... the server is currently unable to handle the request". ` +
+      `Nothing was lost: the backup is intact and the CRDs are in place. Check the cert-manager-webhook pod (delete it so it restarts and gets its certificate), then run \`pulumi up\` again to resume.`,
+  );
+}

@@ -1,0 +1,77 @@
+// What the program's dynamic resources do when Pulumi creates them. Loaded by the dynamic provider
+// process (through tsx), never at preview time.
+import * as fs from "node:fs";
+import { parseBackup, sha256Hex } from "./backup-format";
+import { findLegacyRelease, listLiveCertManagerObjects, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode } from "./kube";
+import { describeLegacyObject, objectsMissingFromBackup } from "./legacy";
+import * as k8s from "@kubernetes/client-node";
+import { objectLabel } from "./types";
+
+export interface Target {
+  kubeconfig?: string;
+  context?: string;
+}
+
+export interface LegacyRemovalInputs extends Target {
+  releaseName: string;
+  legacyNamespace: string;
+  backupFile: string;
+  backupSha256: string;
+  timeoutSeconds: number;
+}
+
+function progress(line: string): void {
+  // The dynamic provider's stderr reaches `pulumi up` as diagnostics only on failure; keep it short.
+  process.stderr.write(`cert-manager-upgrade: ${line}\n`);
+}
+
+/** Re-checks every gate right before deleting: time may have passed since the preview. */
+export async function removeLegacyRelease(inputs: LegacyRemovalInputs): Promise<{ removed: string[]; completedAt: string }> {
+  const kc = loadKubeConfig(inputs);
+  const log = new RetryLog();
+  const bytes = fs.readFileSync(inputs.backupFile);
+  const backup = parseBackup(bytes, inputs.backupFile);
+  if (backup.errors.length > 0 || !backup.meta) {
+    throw new Error(`backup ${inputs.backupFile} no longer passes its checks (${backup.errors[0]?.message ?? "no meta"}); nothing was deleted`);
+  }
+  if (backup.meta.sha256 !== inputs.backupSha256) {
+    throw new Error(`backup ${inputs.backupFile} changed since the preview (checksum ${backup.meta.sha256.slice(0, 12)} ≠ ${inputs.backupSha256.slice(0, 12)}); run \`pulumi preview\` again; nothing was deleted`);
+  }
+  const identity = await clusterIdentity(kc, log);
+  if (identity.kubeSystemUID !== backup.meta.cluster.kubeSystemUID) {
+    throw new Error(`the backup comes from another cluster (kube-system uid ${backup.meta.cluster.kubeSystemUID}, this one ${identity.kubeSystemUID}); nothing was deleted`);
+  }
+  const legacy = await findLegacyRelease(kc, inputs.releaseName, inputs.legacyNamespace, log);
+  if (!legacy.found) return { removed: [], completedAt: new Date().toISOString() };
+  const missing = objectsMissingFromBackup(await listLiveCertManagerObjects(kc, log), new Set(backup.objects.map((o) => objectLabel(o))));
+  if (missing.length > 0) {
+    throw new Error(`${missing.length} object(s) in the cluster are not in the backup (e.g. ${missing.slice(0, 3).join(", ")}); take the backup again; nothing was deleted`);
+  }
+  progress(`removing ${legacy.objects.map(describeLegacyObject).join(", ")}`);
+  const removed = await removeLegacyObjects(kc, legacy.objects, inputs.timeoutSeconds, progress);
+  return { removed, completedAt: new Date().toISOString() };
+}
+
+export async function webhookReady(inputs: Target & { timeoutSeconds: number }): Promise<{ readyAt: string; detail: string }> {
+  const kc = loadKubeConfig(inputs);
+  const detail = await waitForWebhook(kc, inputs.timeoutSeconds, progress);
+  return { readyAt: new Date().toISOString(), detail };
+}
+
+export async function deleteLegacySecrets(inputs: Target & { namespace: string; names: string[] }): Promise<{ deleted: string[] }> {
+  const kc = loadKubeConfig(inputs);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const deleted: string[] = [];
+  for (const name of inputs.names) {
+    try {
+      await core.deleteNamespacedSecret({ namespace: inputs.namespace, name });
+      deleted.push(`${inputs.namespace}/${name}`);
+    } catch (err) {
+      if (statusCode(err) !== 404) throw new Error(`deleting Secret ${inputs.namespace}/${name} failed: ${describeKubeError(err)}`);
+    }
+  }
+  return { deleted };
+}
+
+export { sha256Hex };
