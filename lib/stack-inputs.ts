@@ -20,6 +20,9 @@ export interface StackInputs {
   target: { kubeconfig?: string; context?: string; backupFile: string };
 }
 
+/** The one read of the live cluster; resource-graph tests under Pulumi's mocks replace it with recorded facts. */
+export const clusterReader = { inspect: inspectCluster };
+
 export async function readStackInputs(): Promise<StackInputs> {
   const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
   try {
@@ -37,7 +40,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     const plan = buildRestorePlan(backup, { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace });
     const kubeconfig = settings.kubeconfig ? path.resolve(settings.kubeconfig) : undefined;
     const kc = loadKubeConfig({ kubeconfig, context: settings.context });
-    const cluster = await inspectCluster(kc, {
+    const cluster = await clusterReader.inspect(kc, {
       legacyReleaseName: settings.legacyReleaseName,
       legacyNamespace: settings.legacyNamespace,
       secrets: secretsToInspect(plan, settings),

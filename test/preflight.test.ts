@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseBackup } from "../lib/backup-format";
+import { ClusterFacts } from "../lib/cluster";
+import { buildRestorePlan } from "../lib/plan";
+import { PreflightError, runPreflight } from "../lib/preflight";
+import { parseSettings, Settings } from "../lib/settings";
+import { TEST_CLUSTER, ownBackup, seedObjects } from "./support/fixtures";
+
+const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
+const OLD = [...MODERN, "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1"];
+
+function settings(extra: Record<string, unknown> = {}): Settings {
+  const raw: Record<string, string> = { "cert-manager-upgrade:backupFile": "backups/test/b.yaml" };
+  for (const [k, v] of Object.entries(extra)) raw[`cert-manager-upgrade:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  return parseSettings(raw);
+}
+
+const SEED_LABELS = ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"];
+
+function facts(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return {
+    kubeSystemUID: TEST_CLUSTER.kubeSystemUID,
+    server: TEST_CLUSTER.server,
+    serverVersion: "v1.12.10",
+    servedApiVersions: OLD,
+    legacy: { found: true, record: "helm2", chartVersion: "0.4.x", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
+    liveObjects: SEED_LABELS,
+    secrets: {
+      "kube-system/cert-manager-setup-production-private-key": true,
+      "kube-system/cert-manager-setup-staging-private-key": true,
+      "kube-system/clouddns-service-account": true,
+    },
+    ...over,
+  };
+}
+
+function seedBackup() {
+  const parsed = parseBackup(ownBackup(seedObjects()).text, "b.yaml");
+  return { parsed, plan: buildRestorePlan(parsed) };
+}
+
+test("a good backup of this cluster passes, and says what to copy from where", () => {
+  const { parsed, plan } = seedBackup();
+  const result = runPreflight(settings(), parsed, plan, facts());
+  assert.equal(result.crdApiVersion, "apiextensions.k8s.io/v1beta1");
+  assert.deepEqual(result.secretCopies.map((s) => [s.name, s.readFrom, s.to]), [
+    ["cert-manager-setup-production-private-key", "kube-system", "cert-manager"],
+    ["cert-manager-setup-staging-private-key", "kube-system", "cert-manager"],
+    ["clouddns-service-account", "kube-system", "cert-manager"],
+  ]);
+  assert.deepEqual(result.unservedApis, []);
+});
+
+test("each gate fails with its own name", () => {
+  const { parsed, plan } = seedBackup();
+  const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: Error) => e instanceof PreflightError && pattern.test(e.message), String(pattern));
+
+  fails(() => runPreflight(settings(), parsed, plan, facts({ kubeSystemUID: "someone-else" })), /^cluster identity check failed/);
+  fails(() => runPreflight(settings(), parsed, plan, facts({ liveObjects: [...SEED_LABELS, "Certificate/new/made-after-backup"] })), /^backup coverage check failed: 1 object.*Certificate\/new\/made-after-backup/);
+  fails(() => runPreflight(settings(), parsed, plan, facts({ servedApiVersions: MODERN })), /^API version check failed: .*apps\/v1beta1 Deployment.*mapApiVersions/);
+  fails(
+    () => runPreflight(settings(), parsed, plan, facts({ secrets: { "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true } })),
+    /^secret check failed: Secret kube-system\/cert-manager-setup-production-private-key .*NEW ACME account/,
+  );
+  const empty = parseBackup(ownBackup([]).text, "b.yaml");
+  fails(() => runPreflight(settings(), empty, buildRestorePlan(empty), facts()), /^backup check failed: .* is not valid/);
+  const kubectlOutput = parseBackup(JSON.stringify({ apiVersion: "v1", kind: "List", items: seedObjects() }), "b.yaml");
+  fails(() => runPreflight(settings(), kubectlOutput, buildRestorePlan(kubectlOutput), facts()), /^backup check failed: .*not written by `npm run backup`/);
+});
+
+test("opt-ins: mapped API versions, v1 CRDs, expected-missing Secrets, a source cleaned up earlier", () => {
+  const { parsed, plan } = seedBackup();
+  const result = runPreflight(
+    settings({ mapApiVersions: true, expectedMissingSecrets: ["cert-manager-setup-staging-private-key"] }),
+    parsed,
+    plan,
+    facts({
+      servedApiVersions: MODERN,
+      secrets: {
+        "kube-system/cert-manager-setup-production-private-key": true,
+        // cleaned up by an earlier run: the copy is the only one left
+        "kube-system/clouddns-service-account": false,
+        "cert-manager/clouddns-service-account": true,
+      },
+    }),
+  );
+  assert.equal(result.crdApiVersion, "apiextensions.k8s.io/v1");
+  assert.ok(result.unservedApis.includes("apps/v1beta1 Deployment"));
+  assert.deepEqual(result.skippedSecrets, ["cert-manager-setup-staging-private-key"]);
+  assert.deepEqual(result.secretCopies.find((s) => s.name === "clouddns-service-account"), { name: "clouddns-service-account", readFrom: "cert-manager", to: "cert-manager" });
+});
+
+test("after the removal (no legacy release left) coverage is not checked again", () => {
+  const { parsed, plan } = seedBackup();
+  assert.doesNotThrow(() => runPreflight(settings(), parsed, plan, facts({ legacy: { found: false, record: "none", objects: [] }, liveObjects: [...SEED_LABELS, "Certificate/cert-manager/cert-manager-webhook-ca"] })));
+});
