@@ -1,0 +1,140 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ClusterFacts } from "../lib/cluster";
+import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
+import { SOURCE_SECRET_VALUE, SECRET_SIG, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+
+const OLD_APIS = ["v1", "apps/v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "batch/v1", "batch/v1beta1",
+  "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1",
+  "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"];
+
+const facts: ClusterFacts = {
+  kubeSystemUID: TEST_CLUSTER.kubeSystemUID,
+  server: TEST_CLUSTER.server,
+  serverVersion: "v1.12.10",
+  servedApiVersions: OLD_APIS,
+  legacy: {
+    found: true, record: "helm2", chartVersion: "0.4.x",
+    objects: [
+      { apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" },
+      { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", namespace: "", name: "certificates.certmanager.k8s.io" },
+    ],
+  },
+  liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
+  secrets: {
+    "kube-system/cert-manager-setup-production-private-key": true,
+    "kube-system/cert-manager-setup-staging-private-key": true,
+    "kube-system/clouddns-service-account": true,
+  },
+};
+
+test("the seed's upgrade as a resource graph", async () => {
+  const dir = tempDir();
+  const backupFile = path.join(dir, "backup.yaml");
+  fs.writeFileSync(backupFile, ownBackup(seedObjects()).text);
+  const run = await runProgram({
+    "cert-manager-upgrade:backupFile": backupFile,
+    "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
+    "cert-manager-upgrade:context": "test-context",
+    "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
+  }, facts, true);
+
+  // Components, one per step.
+  const components = run.registrations.filter((r) => !r.custom).map((r) => r.type);
+  for (const t of ["LegacyReleaseRemoval", "CertManagerNamespace", "CertManagerCrds", "CertManagerRelease", "IssuerSecretCopies", "WebhookReadiness", "RestoredResources"]) {
+    assert.ok(components.includes(`cert-manager-upgrade:index:${t}`), t);
+  }
+  assert.ok(!components.includes("cert-manager-upgrade:index:LegacySecretCleanup"), "cleanup is off by default");
+
+  // 1. removal: says what it deletes and what goes with the CRDs.
+  const removal = run.byName("legacy-release-delete-0.4-release");
+  assert.equal(removal.type, "pulumi-nodejs:dynamic:Resource");
+  assert.deepEqual(removal.inputs.willDelete, ["Deployment kube-system/cert-manager", "CustomResourceDefinition certificates.certmanager.k8s.io"]);
+  assert.equal(removal.inputs.objectsDeletedWithCrds, 4);
+  assert.match(removal.inputs.summary, /DELETES 2 objects.*every Issuer, ClusterIssuer and Certificate \(4 objects\)/);
+  assert.equal(removal.inputs.backupFile, backupFile);
+
+  // 2. namespace with its label.
+  const ns = run.byName("namespace");
+  assert.equal(ns.type, "kubernetes:core/v1:Namespace");
+  assert.equal(ns.inputs.metadata.name, "cert-manager");
+  assert.deepEqual(ns.inputs.metadata.labels, { "certmanager.k8s.io/disable-validation": "true" });
+  assert.equal(ns.retainOnDelete, true);
+
+  // 3. five CRDs after the removal, kept on destroy.
+  const crds = run.registrations.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition");
+  assert.deepEqual(crds.map((c) => c.inputs.metadata.name).sort(), ["certificates", "challenges", "clusterissuers", "issuers", "orders"].map((p) => `${p}.certmanager.k8s.io`));
+  for (const crd of crds) {
+    assert.equal(crd.retainOnDelete, true, `${crd.name} retained`);
+    assert.ok(run.dependencyNames(crd.name).includes("legacy-release-delete-0.4-release"), `${crd.name} waits for the removal`);
+  }
+
+  // 4. the release after namespace and CRDs.
+  const release = run.byName("cert-manager");
+  assert.equal(release.type, "kubernetes:helm.sh/v3:Release");
+  assert.equal(release.inputs.chart, "/charts/cert-manager-v0.6.6.tgz");
+  assert.equal(release.inputs.namespace, "cert-manager");
+  assert.equal(release.inputs.name, "cert-manager");
+  assert.deepEqual(release.inputs.values.resources, { requests: { cpu: "10m", memory: "50Mi" }, limits: { cpu: "15m", memory: "100Mi" } });
+  assert.equal(release.inputs.values.webhook.enabled, true);
+  assert.equal(release.inputs.skipCrds, true);
+  const releaseDeps = run.dependencyNames("cert-manager");
+  for (const c of crds) assert.ok(releaseDeps.includes(c.name), `release after ${c.name}`);
+  assert.ok(releaseDeps.includes("namespace"));
+
+  // 5. secret copies: each once, data secret, read from kube-system.
+  const copies = run.registrations.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.custom && r.name.startsWith("issuer-secrets-") && !r.name.includes("-source-"));
+  assert.deepEqual(copies.map((c) => c.inputs.metadata.name).sort(), ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"]);
+  for (const c of copies) {
+    assert.equal(c.inputs.metadata.namespace, "cert-manager");
+    assert.equal(c.rawInputs.data?.[Object.keys(c.rawInputs.data).find((k) => c.rawInputs.data[k] === SECRET_SIG)!], SECRET_SIG, `${c.name}: data is a secret`);
+    assert.equal(c.retainOnDelete, true);
+  }
+  assert.deepEqual(run.reads.map((r) => r.id).sort(), copies.map((c) => `kube-system/${c.inputs.metadata.name}`).sort());
+
+  // 6. webhook readiness after the release.
+  const webhook = run.byName("webhook-accepts-objects");
+  assert.ok(run.dependencyNames("webhook-accepts-objects").includes("cert-manager"));
+  assert.equal(webhook.type, "pulumi-nodejs:dynamic:Resource");
+
+  // 7. restored objects: one per backup object, server fields gone, after copies and webhook.
+  const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
+  assert.deepEqual(restored.map((r) => r.name).sort(), [
+    "restored-certificate-default-wonder-app-cert",
+    "restored-certificate-test-ivan-test-cert",
+    "restored-clusterissuer-letsencrypt-prod",
+    "restored-clusterissuer-letsencrypt-staging",
+  ]);
+  for (const r of restored) {
+    assert.equal(r.retainOnDelete, true);
+    for (const field of ["uid", "resourceVersion", "selfLink", "creationTimestamp", "generation"]) assert.equal(r.inputs.metadata[field], undefined, `${r.name} ${field}`);
+    assert.equal(r.inputs.status, undefined);
+    const deps = run.dependencyNames(r.name);
+    assert.ok(deps.includes("webhook-accepts-objects"), `${r.name} after the webhook`);
+    for (const c of crds) assert.ok(deps.includes(c.name));
+  }
+  const prodDeps = run.dependencyNames("restored-clusterissuer-letsencrypt-prod");
+  for (const c of copies) assert.ok(prodDeps.includes(c.name), `ClusterIssuer after ${c.name}`);
+  assert.ok(run.dependencyNames("restored-certificate-test-ivan-test-cert").includes("restored-clusterissuer-letsencrypt-prod"), "certificate after its issuer");
+  const ivan = run.byName("restored-certificate-test-ivan-test-cert");
+  assert.equal(ivan.inputs.metadata.ownerReferences[0].uid, "202bc781-3b1d-11e9-9fb0-02096e167e86");
+  assert.equal(ivan.inputs.metadata.namespace, "test");
+
+  // The whole chain, step by step: removal → CRDs → release → readiness → restores.
+  const dependsOnTransitively = (from: string, to: string, seen = new Set<string>()): boolean => {
+    if (seen.has(from)) return false;
+    seen.add(from);
+    const direct = run.dependencyNames(from);
+    return direct.includes(to) || direct.some((d) => d !== from && dependsOnTransitively(d, to, seen));
+  };
+  assert.ok(dependsOnTransitively("restored-certificate-default-wonder-app-cert", "legacy-release-delete-0.4-release"));
+  assert.ok(!dependsOnTransitively("legacy-release-delete-0.4-release", "crds-certificates"), "the removal depends on nothing that comes after it");
+
+  // Outputs; the secret's value appears nowhere in them.
+  assert.equal(run.outputs.namespace, "cert-manager");
+  assert.deepEqual(run.outputs.restored, { ClusterIssuer: 2, Issuer: 0, Certificate: 2 });
+  assert.deepEqual([...run.outputs.secretsCopied].sort(), copies.map((c) => c.inputs.metadata.name).sort());
+  assert.ok(!JSON.stringify(run.outputs).includes(SOURCE_SECRET_VALUE));
+});

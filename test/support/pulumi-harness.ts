@@ -1,0 +1,153 @@
+// Runs index.ts under Pulumi's runtime mocks and records every resource registration with its
+// dependencies, so tests can assert the resource graph (types, names, inputs, order, options).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterFacts } from "../../lib/cluster";
+
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SOURCE_SECRET_VALUE = "c2VlZC1zZWNyZXQtdmFsdWUtZG8tbm90LXByaW50"; // base64 of a value no output may show
+
+export interface Registration {
+  type: string;
+  name: string;
+  urn: string;
+  custom: boolean;
+  parent: string;
+  /** Inputs as plain values (secrets unwrapped). */
+  inputs: Record<string, any>;
+  /** Inputs as sent to the engine, secret markers included. */
+  rawInputs: Record<string, any>;
+  dependencies: string[];
+  retainOnDelete: boolean;
+  protect: boolean;
+}
+
+export interface ProgramRun {
+  registrations: Registration[];
+  reads: Array<{ type: string; name: string; id: string }>;
+  outputs: Record<string, any>;
+  byName(name: string): Registration;
+  /** Names of the resources a registration depends on. */
+  dependencyNames(name: string): string[];
+}
+
+/** A kubeconfig the program can load; nothing contacts its server under mocks. */
+export function writeKubeconfig(dir: string): string {
+  const file = path.join(dir, "kubeconfig");
+  fs.writeFileSync(file, [
+    "apiVersion: v1", "kind: Config", "current-context: test-context",
+    "clusters: [{name: test, cluster: {server: 'https://127.0.0.1:1'}}]",
+    "users: [{name: test, user: {token: dummy}}]",
+    "contexts: [{name: test-context, context: {cluster: test, user: test}}]", "",
+  ].join("\n"));
+  return file;
+}
+
+function unwrap(value: any): any {
+  return JSON.parse(JSON.stringify(value ?? {}));
+}
+
+export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false): Promise<ProgramRun> {
+  const registrations: Registration[] = [];
+  const reads: ProgramRun["reads"] = [];
+  await pulumi.runtime.setMocks({
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+      const state: Record<string, any> = { ...args.inputs };
+      if (args.type === "kubernetes:core/v1:Secret" && args.id) {
+        reads.push({ type: args.type, name: args.name, id: args.id });
+        const [namespace, name] = args.id.split("/");
+        return { id: args.id, state: { metadata: { name, namespace }, type: "Opaque", data: { "tls.key": SOURCE_SECRET_VALUE } } };
+      }
+      if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", version: "v0.6.6", revision: 1, name: args.inputs.name };
+      if (args.type === "pulumi-nodejs:dynamic:Resource") Object.assign(state, { completedAt: "2026-11-28T00:00:00Z", removed: [], readyAt: "2026-11-28T00:00:00Z", deleted: [] });
+      if (args.type.startsWith("kubernetes:")) state.metadata = { ...(args.inputs.metadata ?? {}), name: args.inputs.metadata?.name ?? args.name };
+      return { id: `${args.name}-id`, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+      return args.inputs;
+    },
+  }, "cert-manager-upgrade", "test", preview);
+
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
+    const entry: Registration = {
+      type: req.getType(),
+      name: req.getName(),
+      urn: "",
+      custom: req.getCustom(),
+      parent: req.getParent(),
+      inputs: {},
+      rawInputs: req.getObject()?.toJavaScript() ?? {},
+      dependencies: req.getDependenciesList(),
+      retainOnDelete: req.getRetainondelete?.() ?? false,
+      protect: req.getProtect?.() ?? false,
+    };
+    entry.inputs = unwrap(stripSecrets(entry.rawInputs));
+    registrations.push(entry);
+    return register(req, (err: unknown, res: any) => {
+      if (res) entry.urn = res.getUrn();
+      callback(err, res);
+    });
+  };
+
+  pulumi.runtime.setAllConfig(config);
+  const stackInputs = require("../../lib/stack-inputs");
+  stackInputs.clusterReader.inspect = async () => facts;
+  let exported: unknown;
+  try {
+    exported = await require("../../index");
+  } catch (err) {
+    // Tests of the gates look at what was declared before the failure.
+    (err as { registrations?: Registration[] }).registrations = registrations;
+    throw err;
+  }
+  const outputs: Record<string, any> = {};
+  for (const [k, v] of Object.entries(exported as Record<string, unknown>)) outputs[k] = await resolve(v);
+  // Let every registration started by the program finish.
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+
+  const run: ProgramRun = {
+    registrations,
+    reads,
+    outputs,
+    byName(name) {
+      // A component and its main child share a name: the child is what tests look at.
+      const r = registrations.find((x) => x.name === name && x.custom) ?? registrations.find((x) => x.name === name);
+      if (!r) throw new Error(`no resource named ${name}; have: ${registrations.map((x) => x.name).join(", ")}`);
+      return r;
+    },
+    dependencyNames(name) {
+      const urns = new Set(run.byName(name).dependencies);
+      return registrations.filter((x) => urns.has(x.urn)).map((x) => x.name).sort();
+    },
+  };
+  return run;
+}
+
+function stripSecrets(value: any): any {
+  if (Array.isArray(value)) return value.map(stripSecrets);
+  if (value && typeof value === "object") {
+    if (value[SECRET_SIG_KEY] === SECRET_SIG) return stripSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripSecrets(v)]));
+  }
+  return value;
+}
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+async function resolve(value: unknown): Promise<any> {
+  if (pulumi.Output.isInstance(value)) return new Promise((r) => (value as pulumi.Output<unknown>).apply((v) => { r(v); return v; }));
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const out: Record<string, any> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolve(v);
+    return out;
+  }
+  return value;
+}
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "cmu-program-"));
+}

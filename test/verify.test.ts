@@ -1,0 +1,137 @@
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { parseBackup } from "../lib/backup-format";
+import { buildRestorePlan } from "../lib/plan";
+import { KubeObject, objectLabel } from "../lib/types";
+import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, verifyAgainstBackup } from "../lib/verify";
+import { cm, readyStatus, seedBytes } from "./support/fixtures";
+
+const parsed = parseBackup(seedBytes(), "seed.yaml");
+const plan = buildRestorePlan(parsed);
+const OPTIONS: VerifyOptions = { namespace: "cert-manager", allowPending: false };
+
+/** The cluster as after a good upgrade: every object back (as restored, Ready as before), secrets copied, webhook up. */
+function goodLive(): LiveState {
+  const objects = new Map<string, KubeObject>();
+  for (const item of plan.restore) {
+    const before = parsed.objects.find((o) => objectLabel(o) === objectLabel(item))!.object;
+    const live = structuredClone(item.object);
+    live.metadata = { ...live.metadata, uid: "new-uid", resourceVersion: "1", labels: { ...live.metadata?.labels, "extra-label": "added-later" } };
+    live.status = structuredClone(before.status);
+    objects.set(objectLabel(item), live);
+  }
+  for (const w of WEBHOOK_OBJECTS) {
+    objects.set(objectLabel({ kind: w.kind, namespace: "cert-manager", name: w.name }), cm(w.kind, w.name, "cert-manager", w.kind === "Certificate" ? { secretName: w.name } : { selfSigned: {} }, { status: readyStatus("True") }));
+  }
+  return {
+    objects,
+    tlsSecrets: new Map([["default/wonder-app-cert", { notAfter: "2019-05-29T04:53:40Z" }], ["test/ivan-test-cert", {}]]),
+    copiedSecrets: new Map(plan.secretsToCopy.map((s) => [s.name, { present: true, sameAsSource: true }])),
+    webhookEnabled: true,
+  };
+}
+
+function differences(live: LiveState, options = OPTIONS): string[] {
+  return verifyAgainstBackup(plan, parsed.objects, live, options).differences.map((d) => `${d.object}: ${d.message}`);
+}
+
+describe("verifyAgainstBackup", () => {
+  test("a good upgrade has no differences, and the rows say so", () => {
+    const report = verifyAgainstBackup(plan, parsed.objects, goodLive(), OPTIONS);
+    assert.deepEqual(report.differences, []);
+    assert.equal(report.rows.length, plan.restore.length + WEBHOOK_OBJECTS.length);
+    const wonder = report.rows.find((r) => r.name === "wonder-app-cert")!;
+    assert.deepEqual(wonder, { namespace: "default", kind: "Certificate", name: "wonder-app-cert", ready: "True → True", secret: "wonder-app-cert", notAfter: "2019-05-29T04:53:40Z", check: "ok" });
+    assert.equal(report.rows.find((r) => r.name === "ivan-test-cert")!.ready, "False → False");
+    assert.equal(report.rows.find((r) => r.name === "letsencrypt-prod")!.namespace, "-");
+  });
+
+  test("a missing object", () => {
+    const live = goodLive();
+    live.objects.delete("Certificate/default/wonder-app-cert");
+    assert.deepEqual(differences(live), ["Certificate/default/wonder-app-cert: not in the cluster"]);
+    const row = verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).rows.find((r) => r.name === "wonder-app-cert")!;
+    assert.equal(row.check, "MISSING");
+  });
+
+  test("a spec that differs", () => {
+    const live = goodLive();
+    (live.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as { email: string }).email = "someone-else@example.com";
+    assert.deepEqual(differences(live), ["ClusterIssuer/letsencrypt-prod: spec differs"]);
+  });
+
+  test("ownerReferences that differ, or are gone", () => {
+    const live = goodLive();
+    live.objects.get("Certificate/test/ivan-test-cert")!.metadata!.ownerReferences![0].uid = "another-ingress-uid";
+    assert.deepEqual(differences(live), ["Certificate/test/ivan-test-cert: ownerReferences differ"]);
+    delete live.objects.get("Certificate/test/ivan-test-cert")!.metadata!.ownerReferences;
+    assert.deepEqual(differences(live), ["Certificate/test/ivan-test-cert: ownerReferences differ"]);
+  });
+
+  test("a label of the backup that is gone", () => {
+    const live = goodLive();
+    delete live.objects.get("ClusterIssuer/letsencrypt-staging")!.metadata!.labels!.app;
+    assert.deepEqual(differences(live), ["ClusterIssuer/letsencrypt-staging: labels differ"]);
+  });
+
+  test("Ready True before and False now is a difference", () => {
+    const live = goodLive();
+    live.objects.get("Certificate/default/wonder-app-cert")!.status = readyStatus("False", "Failed", "order failed");
+    assert.deepEqual(differences(live), ["Certificate/default/wonder-app-cert: Ready False (was True before)"]);
+    // --allow-pending does not excuse an actual False.
+    assert.deepEqual(differences(live, { ...OPTIONS, allowPending: true }), ["Certificate/default/wonder-app-cert: Ready False (was True before)"]);
+  });
+
+  test("Ready True before and not reported now is a difference unless pending is allowed", () => {
+    const live = goodLive();
+    delete live.objects.get("Certificate/default/wonder-app-cert")!.status;
+    assert.deepEqual(differences(live), ["Certificate/default/wonder-app-cert: not Ready yet (was Ready before)"]);
+    const report = verifyAgainstBackup(plan, parsed.objects, live, { ...OPTIONS, allowPending: true });
+    assert.deepEqual(report.differences, []);
+    assert.deepEqual(report.notes.map((n) => n.object), ["Certificate/default/wonder-app-cert"]);
+    assert.equal(report.rows.find((r) => r.name === "wonder-app-cert")!.ready, "True → pending");
+  });
+
+  test("a certificate that was not Ready before may stay not Ready", () => {
+    const live = goodLive();
+    delete live.objects.get("Certificate/test/ivan-test-cert")!.status;
+    live.tlsSecrets.delete("test/ivan-test-cert");
+    assert.deepEqual(differences(live), []);
+  });
+
+  test("the TLS Secret of a certificate that was Ready is gone", () => {
+    const live = goodLive();
+    live.tlsSecrets.delete("default/wonder-app-cert");
+    assert.deepEqual(differences(live), ["Certificate/default/wonder-app-cert: TLS Secret wonder-app-cert is gone"]);
+  });
+
+  test("a copied Secret that is missing, or differs from its source", () => {
+    const live = goodLive();
+    live.copiedSecrets.set("clouddns-service-account", { present: false, sameAsSource: undefined });
+    live.copiedSecrets.set("cert-manager-setup-production-private-key", { present: true, sameAsSource: false });
+    assert.deepEqual(differences(live), [
+      "Secret/cert-manager/cert-manager-setup-production-private-key: differs from kube-system/cert-manager-setup-production-private-key",
+      "Secret/cert-manager/clouddns-service-account: not copied from kube-system",
+    ]);
+    // The source already cleaned up (step 11): nothing to compare with, not a difference.
+    live.copiedSecrets.set("cert-manager-setup-production-private-key", { present: true, sameAsSource: undefined });
+    live.copiedSecrets.set("clouddns-service-account", { present: true, sameAsSource: undefined });
+    assert.deepEqual(differences(live), []);
+  });
+
+  test("the webhook's own objects are required only when the webhook is enabled", () => {
+    const live = goodLive();
+    live.objects.delete("Certificate/cert-manager/cert-manager-webhook-webhook-tls");
+    live.objects.delete("Issuer/cert-manager/cert-manager-webhook-ca");
+    assert.deepEqual(differences(live).map((d) => d.split(":")[0]), ["Issuer/cert-manager/cert-manager-webhook-ca", "Certificate/cert-manager/cert-manager-webhook-webhook-tls"]);
+    live.webhookEnabled = false;
+    assert.deepEqual(differences(live), []);
+    const rows = verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).rows;
+    assert.ok(!rows.some((r) => r.name.startsWith("cert-manager-webhook")));
+  });
+
+  test("the webhook objects are looked up in the configured namespace", () => {
+    const live = goodLive();
+    assert.equal(differences(live, { ...OPTIONS, namespace: "certs" }).length, WEBHOOK_OBJECTS.length);
+  });
+});
