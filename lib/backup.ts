@@ -124,7 +124,8 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
     for (const kind of RESTORE_KINDS) {
       await listCertManagerKind(kc, KIND_PLURALS[kind], options.pageSize, (items) => {
         for (const item of items) {
-          // kubectl get -o yaml of a list omits these per item; keep the file applyable as-is.
+          // The API server sends apiVersion and kind with every custom resource in a list; should one
+          // lack them, fill them in so that the file stays applyable as-is.
           file.write(backupDocument({ apiVersion: item.apiVersion ?? CERTMANAGER_API_VERSION, kind, ...item }));
           counts[kind]++;
           const namespace = item.metadata?.namespace ?? "";

@@ -39,6 +39,11 @@ export function parseCommandLine<T extends Options>(argv: string[], options: T, 
 
 /** Runs a command's main function, turning every failure into one line and an exit code. */
 export function runMain(name: string, main: () => Promise<number>): void {
+  // A reader that stops early (`| head`) is not a failure of ours.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? EXIT_OK);
+    throw err;
+  });
   main().then(
     (code) => {
       process.exitCode = code;

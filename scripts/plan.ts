@@ -11,7 +11,8 @@ output, or multi-document YAML) without touching a cluster, and prints what will
 which order, which Secrets will be copied from where to where, the warnings and the errors.
 
   --backup FILE           the backup to read (required)
-  --json                  print exactly one JSON object on stdout
+  --json                  print exactly one JSON object on stdout (use \`npm run -s plan\`: without -s, npm
+                          prints its own "> ..." banner lines on stdout first)
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
   --namespace NS          the new release's namespace (default: cert-manager)
 

@@ -140,7 +140,8 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("commands against a fake API server", { concurrency: true }, () => {
+// Child processes compete for CPU: a few at a time finish sooner than all at once.
+describe("commands against a fake API server", { concurrency: 3 }, () => {
   test("backup of the seed cluster, then plan --json on it", async () => {
     const { api, file, result } = await seedBackup();
     assert.equal(result.code, 0, result.output);
@@ -189,15 +190,96 @@ describe("commands against a fake API server", { concurrency: true }, () => {
     assert.deepEqual(plan.errors, []);
   });
 
-  test("plan prints the restore order, the copies and the warnings", async () => {
-    const { text } = await planRuns();
-    assert.equal(text.code, 0, text.output);
-    assertNoStackTrace(text);
-    assert.match(text.stdout, /^Restore order \(4 objects\):/m);
-    assert.ok(text.stdout.indexOf("letsencrypt-prod") < text.stdout.indexOf("wonder-app-cert"));
-    assert.match(text.stdout, /cert-manager-setup-production-private-key\s+kube-system\s+cert-manager\s+ClusterIssuer\/letsencrypt-prod/);
-    assert.match(text.stdout, /Certificate\/test\/ivan-test-cert: not Ready before the upgrade/);
-    assert.match(text.stdout, /^The backup is valid\.$/m);
+  test("verify after a good upgrade, and with a Certificate missing", async () => {
+    const { good, missing } = await verifyRuns();
+    assert.equal(good.code, 0, good.output);
+    assertNoStackTrace(good);
+    const lines = good.stdout.split("\n");
+    assert.match(lines[0], /^NAMESPACE\s+KIND\s+NAME\s+READY \(BEFORE → NOW\)\s+SECRET\s+NOT AFTER\s+CHECK$/);
+    const wonder = lines.find((l) => /^default\s+Certificate\s+wonder-app-cert\s/.test(l));
+    assert.ok(wonder, good.stdout);
+    assert.match(wonder, /True → pending/);
+    assert.ok(wonder.includes(tls.notAfter), `NOT AFTER ${tls.notAfter} not shown: ${wonder}`);
+    assert.match(wonder, /ok$/);
+    for (const name of ["cert-manager-webhook-selfsign", "cert-manager-webhook-ca", "cert-manager-webhook-webhook-tls"]) {
+      assert.ok(lines.some((l) => l.startsWith("cert-manager ") && l.includes(name)), `webhook object ${name} not listed`);
+    }
+    assert.match(good.stdout, /^note: Certificate\/default\/wonder-app-cert: Ready was True before/m);
+    assert.match(good.stdout, /^verify: all 4 objects and 3 copied secrets are as in the backup$/m);
+    assert.doesNotMatch(good.stdout, /DIFFERENCE/);
+
+    assert.equal(missing.code, 1, missing.output);
+    assertNoStackTrace(missing);
+    const differences = missing.stdout.split("\n").filter((l) => l.startsWith("DIFFERENCE "));
+    assert.deepEqual(differences, ["DIFFERENCE Certificate/default/wonder-app-cert: not in the cluster"]);
+    assert.match(missing.stdout, /^verify: 1 differences$/m);
+  });
+
+  /** A copy of the shared seed backup (a good backup of 4 objects) in a directory of its own. */
+  async function goodBackupIn(name: string): Promise<{ outDir: string; file: string; good: Buffer }> {
+    const seed = await seedBackup();
+    assert.equal(seed.result.code, 0, seed.result.output);
+    const outDir = dir(name);
+    const file = path.join(outDir, "cert-manager-backup.yaml");
+    const good = fs.readFileSync(seed.file);
+    fs.writeFileSync(file, good, { mode: 0o600 });
+    return { outDir, file, good };
+  }
+
+  test("backup refuses to replace a good backup with an empty one; --force keeps the old one renamed", async () => {
+    // The old release deleted: its CRDs and every object are gone, the Secrets stay.
+    const api = await fakeApi();
+    seedCluster(api);
+    api.clearObjects();
+    api.served = new Set();
+    const kubeconfig = api.writeKubeconfig(path.join(dir("empty-config"), "kubeconfig"), "seed-cluster");
+    const { outDir, file, good } = await goodBackupIn("empty");
+
+    const empty = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file]);
+    assertOneLineError(empty, 1, /nothing written \(the existing backup .* with 4 objects is kept\)/);
+    assert.equal(empty.stdout, "");
+    assert.deepEqual(fs.readFileSync(file), good);
+    assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
+
+    // The previous backup is renamed after its mtime; an older kept backup already holds that name.
+    const taken = new Date("2019-02-28T06:00:00.000Z");
+    fs.utimesSync(file, taken, taken);
+    const older = path.join(outDir, "cert-manager-backup.2019-02-28T06-00-00-000Z.yaml");
+    fs.writeFileSync(older, "an older kept backup\n");
+
+    const forced = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file, "--force"]);
+    assert.equal(forced.code, 0, forced.output);
+    assertNoStackTrace(forced);
+    const now = parseBackup(fs.readFileSync(file));
+    assert.deepEqual(now.errors, []);
+    assert.deepEqual(now.objects, []);
+    assert.deepEqual(fs.readdirSync(outDir).sort(), [
+      "cert-manager-backup.2019-02-28T06-00-00-000Z-1.yaml",
+      "cert-manager-backup.2019-02-28T06-00-00-000Z.yaml",
+      "cert-manager-backup.yaml",
+    ]);
+    assert.deepEqual(fs.readFileSync(path.join(outDir, "cert-manager-backup.2019-02-28T06-00-00-000Z-1.yaml")), good);
+    assert.equal(fs.readFileSync(older, "utf8"), "an older kept backup\n");
+    assert.match(forced.stdout, /^backup: previous backup kept as .*cert-manager-backup\.2019-02-28T06-00-00-000Z-1\.yaml$/m);
+  });
+
+  test("the API server going away mid-backup fails in one line and leaves the previous backup alone", async () => {
+    const api = await fakeApi();
+    seedCluster(api);
+    for (let i = 0; i < 5; i++) api.addObject(certificate("default", `extra-${i}`, { kind: "ClusterIssuer", name: "letsencrypt-prod" }));
+    api.afterResponses(CERTIFICATES, 1, () => void api.close());
+    const d = dir("gone");
+    const kubeconfig = api.writeKubeconfig(path.join(d, "kubeconfig"), "seed-cluster");
+    const outDir = dir("gone/out");
+    const file = path.join(outDir, "cert-manager-backup.yaml");
+    const previous = fs.readFileSync(path.join(ROOT, "test", "fixtures", "seed-kubectl-backup.yaml"));
+    fs.writeFileSync(file, previous);
+
+    const result = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file, "--page-size", "2"]);
+    assertOneLineError(result, 1, /^backup: listing certificates\.certmanager\.k8s\.io failed: .*ECONNREFUSED/);
+    assert.equal(api.requestsTo(CERTIFICATES).length, 1);
+    assert.deepEqual(fs.readFileSync(file), previous);
+    assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
   });
 
   test("backup lists page by page and keeps every object", async () => {
@@ -234,79 +316,11 @@ describe("commands against a fake API server", { concurrency: true }, () => {
     assert.ok(lists.slice(1).every((r) => (r.query.get("continue") ?? "") !== ""), "later pages without a continue token");
     assert.equal(new Set(lists.map((r) => r.query.get("continue"))).size, 13);
 
-    // Secrets are paged too: only the 250 that exist are found among 251 + 1 pages of them.
+    // Secrets are paged too (251 of them: 3 pages); the 250 TLS Secrets on later pages are all found.
     const secretLists = api.requestsTo("/api/v1/secrets");
     assert.equal(secretLists.length, 3);
     assert.equal(parsed.meta?.missingTlsSecrets.length, 1234 - 250);
     assertNoSecret("backup file", fs.readFileSync(file, "utf8"));
-  });
-
-  test("without --out, the backup goes to backups/<context>/ under the working directory", async () => {
-    const api = await fakeApi();
-    seedCluster(api);
-    const cwd = dir("cwd");
-    const context = `ctx-${process.pid}`;
-    const kubeconfig = api.writeKubeconfig(path.join(dir("cwd-config"), "kubeconfig"), context);
-    const result = await runScript("backup", ["--kubeconfig", kubeconfig], { cwd });
-    assert.equal(result.code, 0, result.output);
-    const expected = path.join("backups", context, "cert-manager-backup.yaml");
-    assert.match(result.stdout, new RegExp(`^backup: wrote ${expected}:`, "m"));
-    const parsed = parseBackup(fs.readFileSync(path.join(cwd, expected)));
-    assert.deepEqual(parsed.errors, []);
-    assert.equal(parsed.meta?.cluster.context, context);
-    assert.ok(!fs.existsSync(path.join(ROOT, "backups", context)), "wrote into the project instead of the working directory");
-  });
-
-  /** A copy of the shared seed backup (a good backup of 4 objects) in a directory of its own. */
-  async function goodBackupIn(name: string): Promise<{ outDir: string; file: string; good: Buffer }> {
-    const seed = await seedBackup();
-    assert.equal(seed.result.code, 0, seed.result.output);
-    const outDir = dir(name);
-    const file = path.join(outDir, "cert-manager-backup.yaml");
-    const good = fs.readFileSync(seed.file);
-    fs.writeFileSync(file, good, { mode: 0o600 });
-    return { outDir, file, good };
-  }
-
-  test("backup refuses to replace a good backup with a smaller one", async () => {
-    const api = await fakeApi();
-    seedCluster(api);
-    api.removeObject("Certificate", "default", "wonder-app-cert"); // one Certificate gone from the cluster
-    const kubeconfig = api.writeKubeconfig(path.join(dir("smaller-config"), "kubeconfig"), "seed-cluster");
-    const { outDir, file, good } = await goodBackupIn("smaller");
-    const result = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file]);
-    assertOneLineError(result, 1, /^backup: refusing to replace .*cert-manager-backup\.yaml \(4 objects\) with a smaller backup \(3 objects\)/);
-    assert.equal(result.stdout, "");
-    assert.deepEqual(fs.readFileSync(file), good);
-    assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
-  });
-
-  test("backup refuses to replace a good backup with an empty one; --force keeps the old one renamed", async () => {
-    // The old release deleted: its CRDs and every object are gone, the Secrets stay.
-    const api = await fakeApi();
-    seedCluster(api);
-    api.clearObjects();
-    api.served = new Set();
-    const kubeconfig = api.writeKubeconfig(path.join(dir("empty-config"), "kubeconfig"), "seed-cluster");
-    const { outDir, file, good } = await goodBackupIn("empty");
-
-    const empty = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file]);
-    assertOneLineError(empty, 1, /nothing written \(the existing backup .* with 4 objects is kept\)/);
-    assert.equal(empty.stdout, "");
-    assert.deepEqual(fs.readFileSync(file), good);
-    assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
-
-    const forced = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file, "--force"]);
-    assert.equal(forced.code, 0, forced.output);
-    assertNoStackTrace(forced);
-    const now = parseBackup(fs.readFileSync(file));
-    assert.deepEqual(now.errors, []);
-    assert.deepEqual(now.objects, []);
-    const kept = fs.readdirSync(outDir).filter((f) => f !== "cert-manager-backup.yaml");
-    assert.equal(kept.length, 1, fs.readdirSync(outDir).join(", "));
-    assert.match(kept[0], /^cert-manager-backup\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z\.yaml$/);
-    assert.deepEqual(fs.readFileSync(path.join(outDir, kept[0])), good);
-    assert.match(forced.stdout, new RegExp(`previous backup kept as .*${kept[0].replace(/\./g, "\\.")}`));
   });
 
   test("transient API errors (429, 500) are retried and reported", async () => {
@@ -326,33 +340,45 @@ describe("commands against a fake API server", { concurrency: true }, () => {
     assert.equal(parsed.meta?.counts.Certificate, 2);
   });
 
-  test("the API server going away mid-backup fails in one line and leaves the previous backup alone", async () => {
+  test("backup refuses to replace a good backup with a smaller one", async () => {
     const api = await fakeApi();
     seedCluster(api);
-    for (let i = 0; i < 5; i++) api.addObject(certificate("default", `extra-${i}`, { kind: "ClusterIssuer", name: "letsencrypt-prod" }));
-    api.afterResponses(CERTIFICATES, 1, () => void api.close());
-    const d = dir("gone");
-    const kubeconfig = api.writeKubeconfig(path.join(d, "kubeconfig"), "seed-cluster");
-    const outDir = dir("gone/out");
-    const file = path.join(outDir, "cert-manager-backup.yaml");
-    const previous = fs.readFileSync(path.join(ROOT, "test", "fixtures", "seed-kubectl-backup.yaml"));
-    fs.writeFileSync(file, previous);
-
-    const result = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file, "--page-size", "2"]);
-    assertOneLineError(result, 1, /^backup: listing certificates\.certmanager\.k8s\.io failed: .*ECONNREFUSED/);
-    assert.equal(api.requestsTo(CERTIFICATES).length, 1);
-    assert.deepEqual(fs.readFileSync(file), previous);
+    api.removeObject("Certificate", "default", "wonder-app-cert"); // one Certificate gone from the cluster
+    const kubeconfig = api.writeKubeconfig(path.join(dir("smaller-config"), "kubeconfig"), "seed-cluster");
+    const { outDir, file, good } = await goodBackupIn("smaller");
+    const result = await runScript("backup", ["--kubeconfig", kubeconfig, "--out", file]);
+    assertOneLineError(result, 1, /^backup: refusing to replace .*cert-manager-backup\.yaml \(4 objects\) with a smaller backup \(3 objects\)/);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(fs.readFileSync(file), good);
     assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
+  });
+
+  test("without --out, the backup goes to backups/<context>/ under the working directory (server paging on its own)", async () => {
+    const api = await fakeApi();
+    seedCluster(api);
+    api.maxPageSize = 1; // short pages although the client asks for 500: continue tokens must still be followed
+    const cwd = dir("cwd");
+    const context = `ctx-${process.pid}`;
+    const kubeconfig = api.writeKubeconfig(path.join(dir("cwd-config"), "kubeconfig"), context);
+    const result = await runScript("backup", ["--kubeconfig", kubeconfig], { cwd });
+    assert.equal(result.code, 0, result.output);
+    const expected = path.join("backups", context, "cert-manager-backup.yaml");
+    assert.match(result.stdout, new RegExp(`^backup: wrote ${expected}:`, "m"));
+    const parsed = parseBackup(fs.readFileSync(path.join(cwd, expected)));
+    assert.deepEqual(parsed.errors, []);
+    assert.equal(parsed.meta?.cluster.context, context);
+    assert.equal(parsed.objects.length, 4);
+    assert.deepEqual(api.requestsTo(CERTIFICATES).map((r) => [r.query.get("limit"), r.query.has("continue")]), [["500", false], ["500", true]]);
+    assert.ok(!fs.existsSync(path.join(ROOT, "backups", context)), "wrote into the project instead of the working directory");
   });
 
   test("usage errors and help", async () => {
     const invalid = path.join(dir("usage"), "invalid.yaml");
     fs.writeFileSync(invalid, "apiVersion: certmanager.k8s.io/v1alpha1\nkind: Certificate\nmetadata:\n  name: a\n  namespace: b\n   bad: indent\n");
     const missing = path.join(dir("usage"), "does-not-exist.yaml");
-    // Only `backup` loads the Kubernetes client (2 s a start): its usage checks are kept to two runs.
-    const [unknownFlag, badPageSize, planUnknownFlag, positional, planHelp, planNoBackup, planMissing, planInvalid, planInvalidJson] = await Promise.all([
+    // Only `backup` and `verify` load the Kubernetes client (2 s a start): their usage is checked once.
+    const [unknownFlag, planUnknownFlag, positional, planHelp, planNoBackup, planMissing, planInvalid, planInvalidJson] = await Promise.all([
       runScript("backup", ["--bogus"]),
-      runScript("backup", ["--page-size", "0", "--out", path.join(tmp, "never.yaml")]),
       runScript("plan", ["--backup", invalid, "--bogus"]),
       runScript("plan", ["--backup", invalid, "extra"]),
       runScript("plan", ["--help"]),
@@ -362,8 +388,6 @@ describe("commands against a fake API server", { concurrency: true }, () => {
       runScript("plan", ["--backup", invalid, "--json"]),
     ]);
     assertOneLineError(unknownFlag, 2, /^backup: Unknown option '--bogus'.*\(see --help\)$/);
-    assertOneLineError(badPageSize, 2, /^backup: --page-size must be a positive whole number, not 0$/);
-    assert.ok(!fs.existsSync(path.join(tmp, "never.yaml")));
     assertOneLineError(planUnknownFlag, 2, /^plan: Unknown option '--bogus'/);
     assertOneLineError(positional, 2, /^plan: .*'extra'.*\(see --help\)$/);
     assert.equal(planHelp.code, 0, planHelp.output);
@@ -384,41 +408,15 @@ describe("commands against a fake API server", { concurrency: true }, () => {
     assert.equal(json.errors[0].object, `${invalid}:6`);
   });
 
-  test("verify with a context the kubeconfig does not have, and without --backup", async () => {
-    const api = await fakeApi();
-    const kubeconfig = api.writeKubeconfig(path.join(dir("ctx"), "kubeconfig"), "real");
-    const [typo, noBackup] = await Promise.all([
-      runScript("verify", ["--kubeconfig", kubeconfig, "--context", "typo", "--backup", path.join(ROOT, "test", "fixtures", "seed-kubectl-backup.yaml")]),
-      runScript("verify", ["--kubeconfig", kubeconfig, "--allow-pending"]),
-    ]);
-    assertOneLineError(typo, 1, /^verify: context typo is not in the kubeconfig \(contexts: real\)$/);
-    assertOneLineError(noBackup, 2, /^verify: --backup FILE is required$/);
-    assert.equal(api.requests.length, 0);
-  });
-
-  test("verify after a good upgrade, and with a Certificate missing", async () => {
-    const { good, missing } = await verifyRuns();
-    assert.equal(good.code, 0, good.output);
-    assertNoStackTrace(good);
-    const lines = good.stdout.split("\n");
-    assert.match(lines[0], /^NAMESPACE\s+KIND\s+NAME\s+READY \(BEFORE → NOW\)\s+SECRET\s+NOT AFTER\s+CHECK$/);
-    const wonder = lines.find((l) => /^default\s+Certificate\s+wonder-app-cert\s/.test(l));
-    assert.ok(wonder, good.stdout);
-    assert.match(wonder, /True → pending/);
-    assert.ok(wonder.includes(tls.notAfter), `NOT AFTER ${tls.notAfter} not shown: ${wonder}`);
-    assert.match(wonder, /ok$/);
-    for (const name of ["cert-manager-webhook-selfsign", "cert-manager-webhook-ca", "cert-manager-webhook-webhook-tls"]) {
-      assert.ok(lines.some((l) => l.startsWith("cert-manager ") && l.includes(name)), `webhook object ${name} not listed`);
-    }
-    assert.match(good.stdout, /^note: Certificate\/default\/wonder-app-cert: Ready was True before/m);
-    assert.match(good.stdout, /^verify: all 4 objects and 3 copied secrets are as in the backup$/m);
-    assert.doesNotMatch(good.stdout, /DIFFERENCE/);
-
-    assert.equal(missing.code, 1, missing.output);
-    assertNoStackTrace(missing);
-    const differences = missing.stdout.split("\n").filter((l) => l.startsWith("DIFFERENCE "));
-    assert.deepEqual(differences, ["DIFFERENCE Certificate/default/wonder-app-cert: not in the cluster"]);
-    assert.match(missing.stdout, /^verify: 1 differences$/m);
+  test("plan prints the restore order, the copies and the warnings", async () => {
+    const { text } = await planRuns();
+    assert.equal(text.code, 0, text.output);
+    assertNoStackTrace(text);
+    assert.match(text.stdout, /^Restore order \(4 objects\):/m);
+    assert.ok(text.stdout.indexOf("letsencrypt-prod") < text.stdout.indexOf("wonder-app-cert"));
+    assert.match(text.stdout, /cert-manager-setup-production-private-key\s+kube-system\s+cert-manager\s+ClusterIssuer\/letsencrypt-prod/);
+    assert.match(text.stdout, /Certificate\/test\/ivan-test-cert: not Ready before the upgrade/);
+    assert.match(text.stdout, /^The backup is valid\.$/m);
   });
 
   test("secret values appear in no file and no output", async () => {

@@ -81,6 +81,8 @@ export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   /** Names of the APIServices that exist. */
   readonly apiServices = new Set<string>();
+  /** When set, pages hold at most this many items even if the client asked for more (servers may return short pages). */
+  maxPageSize?: number;
 
   private readonly objects = new Map<string, Map<string, FakeObject>>(); // plural -> key -> object
   private readonly secrets = new Map<string, FakeObject>(); // "ns/name" -> Secret
@@ -348,7 +350,8 @@ export class FakeKubeApi {
     const limitText = query.get("limit");
     const limit = limitText ? Number(limitText) : 0;
     if (limitText && (!Number.isInteger(limit) || limit < 0)) return [400, status(400, "BadRequest", `invalid limit ${limitText}`)];
-    const end = limit > 0 ? Math.min(entries.length, start + limit) : entries.length;
+    const pageSize = limit > 0 && this.maxPageSize ? Math.min(limit, this.maxPageSize) : limit;
+    const end = pageSize > 0 ? Math.min(entries.length, start + pageSize) : entries.length;
     const items = entries.slice(start, end).map(([, o]) => structuredClone(o));
     const metadata: Json = { resourceVersion: rv };
     if (end < entries.length) {

@@ -69,7 +69,7 @@ export function ownBackup(objects: KubeObject[], meta: Partial<Omit<BackupMeta, 
   return { text: body + metaLine(full), meta: full };
 }
 
-/** One line of text per `---`-separated document, for building multi-document YAML by hand. */
+/** Multi-document YAML: one `---` document per object. */
 export function docs(...objects: KubeObject[]): string {
   return objects.map((o) => "---\n" + yaml.dump(o)).join("");
 }
