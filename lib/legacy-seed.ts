@@ -1,0 +1,147 @@
+// A cluster as the seed's was before the upgrade: cert-manager 0.4.1 in kube-system, its issuers,
+// their Secrets, certificates with TLS Secrets and Ingresses. Used by the demo and the tests.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { statusCode } from "./kube";
+import { CERTMANAGER_API_VERSION, KubeObject } from "./types";
+
+export interface SeedOptions {
+  /** Extra namespaces with Issuers and Certificates beyond the seed's own objects. */
+  extraNamespaces: number;
+  certificatesPerNamespace: number;
+  /** Secret values the seeding writes, so tests can look for leaks. */
+  secretMarker: string;
+}
+
+export interface SeedSummary {
+  clusterIssuers: number;
+  issuers: number;
+  certificates: number;
+  secrets: string[];
+  ingressUID: string;
+}
+
+export interface TlsPair {
+  crt: string;
+  key: string;
+}
+
+/** A self-signed certificate for the TLS Secrets, made by openssl (real PEM, real expiry). */
+export function selfSignedCertificate(commonName: string, days = 90): TlsPair {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-tls-"));
+  try {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", String(days), "-subj", `/CN=${commonName}`,
+      "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
+    return { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(path.join(dir, "tls.key"), "utf8") };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+
+async function createOrIgnore(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (statusCode(err) !== 409) throw err;
+  }
+}
+
+function ready(status: "True" | "False", reason: string, message: string): Record<string, unknown> {
+  return { conditions: [{ type: "Ready", status, reason, message, lastTransitionTime: "2019-02-28T05:53:12Z" }] };
+}
+
+export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions): Promise<SeedSummary> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const net = kc.makeApiClient(k8s.NetworkingV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const secrets: string[] = [];
+
+  const namespace = (name: string) => createOrIgnore(() => core.createNamespace({ body: { metadata: { name } } }));
+  const secret = async (ns: string, name: string, data: Record<string, string>, type = "Opaque") => {
+    await createOrIgnore(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name, namespace: ns }, type, data } }));
+    secrets.push(`${ns}/${name}`);
+  };
+  const create = async (obj: KubeObject) => {
+    const plural = `${obj.kind!.toLowerCase()}s`;
+    const [group, version] = CERTMANAGER_API_VERSION.split("/");
+    await createOrIgnore(() => obj.metadata?.namespace
+      ? custom.createNamespacedCustomObject({ group, version, namespace: obj.metadata.namespace, plural, body: obj })
+      : custom.createClusterCustomObject({ group, version, plural, body: obj }));
+  };
+  const ingress = async (ns: string, name: string, host: string, secretName: string) => {
+    try {
+      return await net.createNamespacedIngress({ namespace: ns, body: {
+        metadata: { name, namespace: ns, annotations: { "kubernetes.io/tls-acme": "true", "certmanager.k8s.io/cluster-issuer": "letsencrypt-prod" } },
+        spec: { tls: [{ hosts: [host], secretName }], rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 80 } } } }] } }] },
+      } });
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+      return net.readNamespacedIngress({ namespace: ns, name });
+    }
+  };
+
+  await namespace("test");
+  // The issuers' Secrets live in kube-system, as the 0.4 release read them there.
+  await secret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": b64(`acme-prod-key-${options.secretMarker}`) });
+  await secret("kube-system", "cert-manager-setup-staging-private-key", { "tls.key": b64(`acme-staging-key-${options.secretMarker}`) });
+  await secret("kube-system", "clouddns-service-account", { "service-account.json": b64(`{"private_key":"${options.secretMarker}"}`) });
+
+  await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: "letsencrypt-prod", labels: { app: "cert-manager-setup" } },
+    spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" },
+      dns01: { providers: [{ name: "clouddns", clouddns: { project: "example-project", serviceAccountSecretRef: { name: "clouddns-service-account", key: "service-account.json" } } }] } } },
+    status: { acme: { uri: "https://acme-v02.api.letsencrypt.org/acme/acct/12345678" }, ...ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") } });
+  await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: "letsencrypt-staging", labels: { app: "cert-manager-setup" } },
+    spec: { acme: { server: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-staging-private-key" }, http01: {} } },
+    status: ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") });
+
+  const wonder = selfSignedCertificate("wonder-app.example.com");
+  await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert");
+  await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(wonder.key) }, "kubernetes.io/tls");
+  await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "wonder-app-cert", namespace: "default" },
+    spec: { secretName: "wonder-app-cert", dnsNames: ["wonder-app.example.com"], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
+      acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["wonder-app.example.com"] }] } },
+    status: ready("True", "CertIssued", "Certificate issued successfully") });
+
+  const testIngress = await ingress("test", "test-ingress", "ivan-test.example.com", "ivan-test-cert");
+  const ingressUID = testIngress.metadata?.uid ?? "";
+  const ivan = selfSignedCertificate("ivan-test.example.com", 1);
+  await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(ivan.key) }, "kubernetes.io/tls");
+  await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "ivan-test-cert", namespace: "test",
+    ownerReferences: [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
+    spec: { secretName: "ivan-test-cert", dnsNames: ["ivan-test.example.com"], commonName: "", issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
+      acme: { config: [{ dns01: { provider: "clouddns" }, domains: ["ivan-test.example.com"] }] } },
+    status: ready("False", "InvalidConfig", 'ACME server does not allow selected challenge type or no provider is configured for domain "ivan-test.example.com"') });
+
+  // More teams: a CA Issuer and a self-signed Issuer per namespace, and their certificates.
+  const bulk = selfSignedCertificate("bulk.example.com");
+  let issuers = 0;
+  let certificates = 2;
+  for (let n = 0; n < options.extraNamespaces; n++) {
+    const ns = `team-${String(n).padStart(2, "0")}`;
+    await namespace(ns);
+    await secret(ns, "team-ca", { "tls.crt": b64(bulk.crt), "tls.key": b64(`team-ca-key-${options.secretMarker}`) }, "kubernetes.io/tls");
+    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "team-ca", namespace: ns }, spec: { ca: { secretName: "team-ca" } }, status: ready("True", "KeyPairVerified", "Signing CA verified") });
+    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "selfsigned", namespace: ns }, spec: { selfSigned: {} }, status: ready("True", "IsReady", "") });
+    issuers += 2;
+    const pending: Array<Promise<void>> = [];
+    for (let c = 0; c < options.certificatesPerNamespace; c++) {
+      const name = `svc-${String(c).padStart(3, "0")}`;
+      const issuerRef = c % 3 === 0 ? { kind: "ClusterIssuer", name: "letsencrypt-prod" } : { kind: "Issuer", name: c % 3 === 1 ? "team-ca" : "selfsigned" };
+      pending.push((async () => {
+        await secret(ns, `${name}-tls`, { "tls.crt": b64(bulk.crt), "tls.key": b64(bulk.key) }, "kubernetes.io/tls");
+        await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name, namespace: ns, labels: { team: ns } },
+          spec: { secretName: `${name}-tls`, dnsNames: [`${name}.${ns}.example.com`], issuerRef },
+          status: ready("True", "CertIssued", "Certificate issued successfully") });
+      })());
+      if (pending.length >= 16) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    certificates += options.certificatesPerNamespace;
+  }
+  return { clusterIssuers: 2, issuers, certificates, secrets, ingressUID };
+}

@@ -1,0 +1,87 @@
+// Builds the cluster the upgrade starts from, as the seed's was: the cert-manager 0.4.1 chart as a
+// real Helm release in kube-system (installed by the real Pulumi engine and Kubernetes provider),
+// its CRDs, the seed's issuers and certificates, and more teams' Issuers and Certificates.
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { offlinePulumiEnv } from "../lib/automation";
+import { EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
+import { loadKubeConfig, statusCode } from "../lib/kube";
+import { seedLegacyObjects } from "../lib/legacy-seed";
+
+const ROOT = path.resolve(__dirname, "..");
+const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S]
+
+Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system (its retired API
+versions mapped to served ones), then creates the seed's ClusterIssuers letsencrypt-prod and
+letsencrypt-staging with their Secrets, Certificates default/wonder-app-cert (Ready) and
+test/ivan-test-cert (not Ready, owned by Ingress test/test-ingress) with TLS Secrets and Ingresses,
+and N more namespaces with two Issuers and M Certificates each. For local clusters only.
+
+  --chart TGZ                 the 0.4.1 chart (default: ../shared/upstream/charts/cert-manager-v0.4.1.tgz)
+  --state DIR                 Pulumi state folder for the legacy release (default: .pulumi-legacy under the cache)
+  --namespaces N              extra namespaces (default: 10)
+  --certificates-per-namespace M   (default: 30)
+  --secret-marker S           text written into every seeded secret value (tests look for leaks)`;
+
+async function waitForCrds(kc: k8s.KubeConfig): Promise<void> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  for (let i = 0; i < 120; i++) {
+    try {
+      await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "clusterissuers", limit: 1 });
+      await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "certificates", limit: 1 });
+      return;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error("the 0.4.1 CRDs did not become available within 60s");
+}
+
+runMain("seed-legacy", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    kubeconfig: { type: "string" },
+    context: { type: "string" },
+    chart: { type: "string", default: path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.4.1.tgz") },
+    state: { type: "string", default: path.join(process.env.CMU_CACHE ?? path.join(process.env.HOME ?? "/tmp", ".cache", "cert-manager-upgrade"), "legacy-state") },
+    namespaces: { type: "string", default: "10" },
+    "certificates-per-namespace": { type: "string", default: "30" },
+    "secret-marker": { type: "string", default: "seeded-secret-value" },
+  }, USAGE);
+  if (!args.kubeconfig) throw new UsageError("--kubeconfig PATH is required (a local cluster's, e.g. from scripts/cluster.sh env)");
+  const namespaces = Number(args.namespaces);
+  const perNamespace = Number(args["certificates-per-namespace"]);
+  if (!Number.isInteger(namespaces) || namespaces < 0 || !Number.isInteger(perNamespace) || perNamespace < 0) throw new UsageError("--namespaces and --certificates-per-namespace take whole numbers");
+  const kubeconfig = path.resolve(args.kubeconfig);
+  const kc = loadKubeConfig({ kubeconfig, context: args.context });
+  const progress = new Progress("seed-legacy");
+
+  const chart = path.resolve(args.chart!);
+  const postrender = path.join(ROOT, "scripts", "postrender-map-apis");
+  const stack = await LocalWorkspace.createOrSelectStack({
+    projectName: "cert-manager-legacy",
+    stackName: "legacy",
+    program: async () => {
+      const kube = await import("@pulumi/kubernetes");
+      const provider = new kube.Provider("local", { kubeconfig, context: args.context });
+      const release = new kube.helm.v3.Release("cert-manager", {
+        name: "cert-manager",
+        namespace: "kube-system",
+        chart,
+        skipAwait: true,
+        postrender,
+      }, { provider });
+      return { status: release.status.status, version: release.status.version };
+    },
+  }, { envVars: offlinePulumiEnv({ backendDir: args.state! }), projectSettings: { name: "cert-manager-legacy", runtime: "nodejs" } });
+  progress.update("installing chart v0.4.1 as release cert-manager in kube-system");
+  const up = await stack.up({ onOutput: () => undefined });
+  process.stdout.write(`seed-legacy: release cert-manager ${String(up.outputs.version?.value)} ${String(up.outputs.status?.value)} in kube-system\n`);
+
+  await waitForCrds(kc);
+  const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]! });
+  progress.done("seeded");
+  process.stdout.write(`seed-legacy: ${summary.clusterIssuers} clusterissuers, ${summary.issuers} issuers, ${summary.certificates} certificates, ${summary.secrets.length} secrets\n`);
+  return EXIT_OK;
+});
