@@ -58,6 +58,8 @@ export function runMain(name: string, main: () => Promise<number>): void {
         if (process.env.CMU_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
         process.exitCode = EXIT_FAILED;
       }
+      // A request left hanging on a dead connection must not keep a failed command alive.
+      process.exit(process.exitCode);
     },
   );
 }

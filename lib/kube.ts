@@ -71,9 +71,29 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** A request that has not answered by then counts as failed (and is retried). */
+  timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 5000,
+  timeoutMs: Number(process.env.CMU_REQUEST_TIMEOUT_MS) || 30000,
+};
+
+export class RequestTimeout extends Error {
+  readonly code = "ETIMEDOUT";
+}
+
+function withTimeout<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeout(`${what}: no answer within ${ms / 1000}s (ETIMEDOUT)`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Counts what was retried, so a run can report it. */
 export class RetryLog {
@@ -86,7 +106,7 @@ export class RetryLog {
 export async function withRetry<T>(what: string, fn: () => Promise<T>, log: RetryLog, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn();
+      return await withTimeout(what, fn(), policy.timeoutMs);
     } catch (err) {
       if (attempt >= policy.attempts || !isTransient(err)) throw err;
       const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
-import { RetryLog, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode } from "../lib/kube";
+import { RetryLog, clusterIdentity, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode, withRetry } from "../lib/kube";
 import { buildRestorePlan } from "../lib/plan";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { LiveState, verifyAgainstBackup } from "../lib/verify";
@@ -59,6 +59,12 @@ runMain("verify", async () => {
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const log = new RetryLog();
   const progress = new Progress("verify");
+  if (parsed.meta) {
+    const identity = await clusterIdentity(kc, log);
+    if (identity.kubeSystemUID !== parsed.meta.cluster.kubeSystemUID) {
+      throw new CliError(`backup ${args.backup} comes from another cluster (${parsed.meta.cluster.server}, kube-system uid ${parsed.meta.cluster.kubeSystemUID}); this is ${identity.server} (uid ${identity.kubeSystemUID})`);
+    }
+  }
   const live: LiveState = { objects: new Map(), tlsSecrets: new Map(), copiedSecrets: new Map(), webhookEnabled: false };
 
   for (const kind of RESTORE_KINDS) {
@@ -89,7 +95,8 @@ runMain("verify", async () => {
   }
 
   try {
-    await kc.makeApiClient(k8s.ApiregistrationV1Api).readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" });
+    const registration = kc.makeApiClient(k8s.ApiregistrationV1Api);
+    await withRetry("read the webhook's APIService", () => registration.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" }), log);
     live.webhookEnabled = true;
   } catch (err) {
     if (statusCode(err) !== 404) throw new CliError(`reading the webhook's APIService failed: ${describeKubeError(err)}`);

@@ -28,8 +28,8 @@ function dir(name: string): string {
   return d;
 }
 
-async function fakeApi(): Promise<FakeKubeApi> {
-  const api = new FakeKubeApi();
+async function fakeApi(options: { kubeSystemUID?: string } = {}): Promise<FakeKubeApi> {
+  const api = new FakeKubeApi(options);
   await api.start();
   servers.push(api);
   return api;
@@ -80,7 +80,8 @@ function seedBackup(): Promise<{ api: FakeKubeApi; file: string; result: RunResu
 
 /** The cluster after a good upgrade: 0.6 CRDs, objects restored (no status yet), secrets copied, webhook up. */
 async function upgradedCluster(backupFile: string): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
-  const api = await fakeApi();
+  // The same cluster as the backup's, after the upgrade.
+  const api = await fakeApi({ kubeSystemUID: parseBackup(fs.readFileSync(backupFile)).meta!.cluster.kubeSystemUID });
   seedCluster(api);
   api.clearObjects();
   api.served = new Set(PLURALS_0_6);
@@ -225,6 +226,16 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     fs.writeFileSync(file, good, { mode: 0o600 });
     return { outDir, file, good };
   }
+
+  test("verify refuses a backup taken from another cluster", async () => {
+    const { file } = await seedBackup();
+    const other = await fakeApi();
+    const kubeconfig = other.writeKubeconfig(path.join(dir("other-cluster"), "kubeconfig"), "other");
+    const result = await runScript("verify", ["--kubeconfig", kubeconfig, "--backup", file]);
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.stderr, /^verify: backup .* comes from another cluster .*kube-system uid/m);
+    assertNoStackTrace(result);
+  });
 
   test("backup refuses to replace a good backup with an empty one; --force keeps the old one renamed", async () => {
     // The old release deleted: its CRDs and every object are gone, the Secrets stay.
