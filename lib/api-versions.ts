@@ -1,5 +1,6 @@
 // Retired API versions in the v0.6.6 chart: which the cluster lacks, and mapping them (post-render).
 import * as yaml from "js-yaml";
+import { API_APPROVAL_ANNOTATION, API_APPROVAL_VALUE, isProtectedGroup } from "./crds";
 
 export interface ChartApiUse {
   apiVersion: string;
@@ -76,6 +77,9 @@ function mapCrd(o: Obj): void {
     const { JSONPath, ...rest } = c;
     return { ...rest, jsonPath: JSONPath };
   });
+  if (typeof spec.group === "string" && isProtectedGroup(spec.group) && !o.metadata?.annotations?.[API_APPROVAL_ANNOTATION]) {
+    o.metadata = { ...(o.metadata ?? {}), annotations: { ...(o.metadata?.annotations ?? {}), [API_APPROVAL_ANNOTATION]: API_APPROVAL_VALUE } };
+  }
   o.spec = {
     group: spec.group,
     names: spec.names,

@@ -65,10 +65,21 @@ export const CRD_FACTS: CrdFacts[] = [
 
 export const CRD_LABELS = { app: "cert-manager" };
 
+/**
+ * apiextensions.k8s.io/v1 refuses CRDs of groups under k8s.io without this annotation
+ * (KEP-1111); "unapproved, ..." is the accepted value for groups that predate the policy.
+ */
+export const API_APPROVAL_ANNOTATION = "api-approved.kubernetes.io";
+export const API_APPROVAL_VALUE = "unapproved, cert-manager 0.6 (certmanager.k8s.io) predates the k8s.io API review policy";
+
+export function isProtectedGroup(group: string): boolean {
+  return group === "k8s.io" || group.endsWith(".k8s.io") || group === "kubernetes.io" || group.endsWith(".kubernetes.io");
+}
+
 export interface CrdManifest {
   apiVersion: CrdApiVersion;
   kind: "CustomResourceDefinition";
-  metadata: { name: string; labels: Record<string, string> };
+  metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
   spec: Record<string, unknown>;
 }
 
@@ -103,7 +114,7 @@ export function crdManifest(facts: CrdFacts, apiVersion: CrdApiVersion): CrdMani
   return {
     apiVersion,
     kind: "CustomResourceDefinition",
-    metadata,
+    metadata: { ...metadata, annotations: { [API_APPROVAL_ANNOTATION]: API_APPROVAL_VALUE } },
     spec: {
       group: CERTMANAGER_GROUP,
       scope: facts.scope,

@@ -129,7 +129,11 @@ export function parseSettings(rawConfig: Record<string, string>, stackFile = "th
       throw new ConfigError(`config key ${fullKey} in ${stackFile} must be a positive integer, not ${String(value)}`);
     }
     if (spec.type === "string" && (value as string).trim() === "") {
-      throw new ConfigError(`config key ${fullKey} in ${stackFile} is empty: remove it or give it a value`);
+      // Pulumi.yaml declares optional strings with "" as default (the CLI requires a default).
+      if (spec.required || spec.default !== undefined) {
+        throw new ConfigError(`config key ${fullKey} in ${stackFile} is empty: remove it or give it a value`);
+      }
+      continue;
     }
     values[key] = value;
   }

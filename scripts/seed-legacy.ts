@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { offlinePulumiEnv } from "../lib/automation";
-import { EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
+import { CliError, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { loadKubeConfig, statusCode } from "../lib/kube";
 import { seedLegacyObjects } from "../lib/legacy-seed";
 
@@ -76,7 +76,11 @@ runMain("seed-legacy", async () => {
     },
   }, { envVars: offlinePulumiEnv({ backendDir: args.state! }), projectSettings: { name: "cert-manager-legacy", runtime: "nodejs" } });
   progress.update("installing chart v0.4.1 as release cert-manager in kube-system");
-  const up = await stack.up({ onOutput: () => undefined });
+  const up = await stack.up({ onOutput: () => undefined }).catch((err: Error) => {
+    const lines = err.message.split("\n").map((l) => l.trim());
+    const reason = lines.find((l) => l.startsWith("* ")) ?? lines.find((l) => l.startsWith("error:")) ?? lines[0];
+    throw new CliError(`installing the 0.4.1 release failed: ${reason}`);
+  });
   process.stdout.write(`seed-legacy: release cert-manager ${String(up.outputs.version?.value)} ${String(up.outputs.status?.value)} in kube-system\n`);
 
   await waitForCrds(kc);

@@ -33,6 +33,8 @@ test("the v1 CRDs keep names, scope, short names and printer columns, with an op
     assert.equal(v1.apiVersion, "apiextensions.k8s.io/v1");
     assert.equal(v1.metadata.name, upstream.metadata.name);
     assert.deepEqual(v1.metadata.labels, upstream.metadata.labels);
+    // A v1 CRD of a *.k8s.io group is refused without it (KEP-1111); "unapproved, ..." is accepted.
+    assert.match(v1.metadata.annotations["api-approved.kubernetes.io"], /^unapproved, /);
     assert.equal(v1.spec.scope, upstream.spec.scope);
     assert.deepEqual(v1.spec.names, upstream.spec.names);
     assert.equal(v1.spec.group, "certmanager.k8s.io");

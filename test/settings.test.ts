@@ -39,6 +39,9 @@ test("unknown keys and wrong types fail with the key named", () => {
   assert.throws(() => parseSettings({ ...base, "cert-manager-upgrade:values": "[1]" }), /must be an object/);
   assert.throws(() => parseSettings({ ...base, "cert-manager-upgrade:expectedMissingSecrets": "[1]" }), /list of strings/);
   assert.throws(() => parseSettings({ ...base, "cert-manager-upgrade:crdApiVersion": "v2" }), /one of auto, v1beta1, v1/);
+  // Optional strings declared with "" as default are unset.
+  assert.equal(parseSettings({ ...base, "cert-manager-upgrade:chart": "", "cert-manager-upgrade:context": "" }).chart, undefined);
+  assert.throws(() => parseSettings({ ...base, "cert-manager-upgrade:namespace": "" }), /namespace .* is empty/);
   // Other namespaces (e.g. kubernetes:context) are not ours to judge.
   assert.doesNotThrow(() => parseSettings({ ...base, "kubernetes:context": "x" }));
 });
@@ -51,7 +54,10 @@ test("Pulumi.yaml declares exactly the schema's keys, with the same types and de
     const declared = project.config[key];
     assert.equal(declared.type, spec.type, key);
     assert.ok(declared.description, `${key} has a description`);
+    if (spec.required) assert.equal(declared.default, undefined, `${key} is required: no default`);
+    else assert.ok("default" in declared, `${key}: the CLI treats a declared key without default as required`);
     if (spec.default !== undefined && spec.type !== "object" && spec.type !== "array") assert.deepEqual(declared.default, spec.default, key);
+    if (spec.default === undefined && !spec.required) assert.equal(declared.default, "", `${key}: optional, "" means unset`);
   }
 });
 

@@ -1,0 +1,114 @@
+// The local toolchain and control plane, for the demo and the end-to-end tests: find or build the
+// Go-built binaries, start a throwaway cluster on 127.0.0.1, run the real `pulumi` CLI offline.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { offlinePulumiEnv } from "./automation";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command, streaming nothing; resolves with its output (never rejects on a non-zero exit). */
+export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; echo?: boolean } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+      if (options.echo) process.stdout.write(d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+      if (options.echo) process.stderr.write(d);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+function parseExports(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^export ([A-Z_]+)='([^']*)'(?::"\$PATH")?$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+/** The toolchain's environment; builds what is missing (slow the first time, cached after). */
+export async function toolchainEnv(options: { build: boolean; echo?: boolean }): Promise<NodeJS.ProcessEnv> {
+  let result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
+  if (result.status !== 0 && options.build) {
+    const built = await run("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--no-test"], { echo: options.echo });
+    if (built.code !== 0) throw new Error(`scripts/toolchain.sh failed (exit ${built.code}): ${built.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
+  }
+  if (result.status !== 0) throw new Error(`the toolchain is not built: ${result.stderr.trim().split("\n").pop()} (run scripts/toolchain.sh)`);
+  const exports = parseExports(result.stdout);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...exports };
+  // Node 24 from node_modules first, as npm scripts have it, then the toolchain.
+  env.PATH = [path.join(ROOT, "node_modules", ".bin"), exports.PATH, process.env.PATH].filter(Boolean).join(":");
+  return env;
+}
+
+export interface LocalCluster {
+  dir: string;
+  kubeconfig: string;
+  context: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv): Promise<LocalCluster> {
+  fs.mkdirSync(dir, { recursive: true });
+  const clusterEnv = { ...env, CMU_CLUSTER_DIR: dir };
+  const started = await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "start"], { env: clusterEnv });
+  if (started.code !== 0) {
+    await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "stop"], { env: clusterEnv });
+    throw new Error(`scripts/cluster.sh start failed: ${started.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  }
+  return {
+    dir,
+    kubeconfig: path.join(dir, "kubeconfig"),
+    context: "local",
+    async stop() {
+      await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "stop"], { env: clusterEnv });
+    },
+  };
+}
+
+/** The `pulumi` CLI in the project folder, offline, with a stack config file kept outside the repository. */
+export class PulumiCli {
+  readonly env: NodeJS.ProcessEnv;
+  constructor(baseEnv: NodeJS.ProcessEnv, readonly stack: string, readonly stateDir: string, readonly configFile: string) {
+    this.env = { ...baseEnv, ...offlinePulumiEnv({ backendDir: path.join(stateDir, "backend") }) };
+  }
+
+  run(args: string[], options: { echo?: boolean } = {}): Promise<RunResult> {
+    return run("pulumi", [...args, "--stack", this.stack, "--config-file", this.configFile, "--non-interactive"], { env: this.env, echo: options.echo });
+  }
+
+  async init(config: Record<string, string>): Promise<void> {
+    fs.mkdirSync(path.dirname(this.configFile), { recursive: true });
+    const exists = await run("pulumi", ["stack", "select", this.stack, "--non-interactive"], { env: this.env });
+    if (exists.code !== 0) {
+      const init = await run("pulumi", ["stack", "init", this.stack, "--non-interactive"], { env: this.env });
+      if (init.code !== 0) throw new Error(`pulumi stack init failed: ${init.stderr.trim()}`);
+      // `stack init` writes the passphrase salt into Pulumi.<stack>.yaml beside Pulumi.yaml; keep it
+      // with the rest of this stack's config, outside the repository.
+      const written = path.join(ROOT, `Pulumi.${this.stack}.yaml`);
+      if (fs.existsSync(written)) fs.renameSync(written, this.configFile);
+    }
+    if (!fs.existsSync(this.configFile)) fs.writeFileSync(this.configFile, "config: {}\n");
+    for (const [key, value] of Object.entries(config)) {
+      const set = await this.run(["config", "set", key, value]);
+      if (set.code !== 0) throw new Error(`pulumi config set ${key} failed: ${set.stderr.trim()}`);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// `npm run demo`: the whole upgrade, end to end, on a throwaway local control plane.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CliError, EXIT_OK, parseCommandLine, runMain } from "../lib/cli";
+import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainEnv } from "../lib/local-run";
+
+const USAGE = `Usage: npm run demo -- [--namespaces N] [--certificates-per-namespace M] [--keep]
+
+Builds or finds the toolchain (scripts/toolchain.sh: Pulumi CLI, Kubernetes provider,
+kube-apiserver, etcd, all from Go modules; cached under ~/.cache/cert-manager-upgrade), starts a
+local control plane on 127.0.0.1, seeds it as the seed's cluster was (cert-manager 0.4.1 in
+kube-system, its issuers, certificates and Secrets), then runs the upgrade as a user would:
+  npm run backup  ->  npm run plan  ->  pulumi preview  ->  pulumi up  ->  npm run verify
+and stops the cluster. Uses ../shared/upstream/charts for the charts (no network).
+
+  --namespaces N                   extra team namespaces to seed (default: 5)
+  --certificates-per-namespace M   certificates in each (default: 20)
+  --keep                           leave the cluster running (stop it with scripts/cluster.sh stop)`;
+
+function step(title: string): () => void {
+  const started = Date.now();
+  process.stdout.write(`\n==> ${title}\n`);
+  return () => process.stdout.write(`    (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+}
+
+async function must(what: string, result: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const r = await result;
+  if (r.code !== 0) throw new CliError(`${what} failed (exit ${r.code}): ${(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-4).join(" | ")}`);
+  return r.stdout;
+}
+
+runMain("demo", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    namespaces: { type: "string", default: "5" },
+    "certificates-per-namespace": { type: "string", default: "20" },
+    keep: { type: "boolean", default: false },
+  }, USAGE);
+  const started = Date.now();
+  const charts = path.resolve(ROOT, "..", "shared", "upstream", "charts");
+  if (!fs.existsSync(path.join(charts, "cert-manager-v0.6.6.tgz"))) {
+    throw new CliError(`the demo needs the chart archives in ${charts} (the project's shared/ folder)`);
+  }
+
+  let done = step("toolchain: find or build pulumi, the Kubernetes provider, kube-apiserver and etcd (first time: slow)");
+  const env = await toolchainEnv({ build: true, echo: true });
+  done();
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-demo-"));
+  done = step(`local control plane on 127.0.0.1 (state in ${work})`);
+  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env);
+  done();
+  try {
+    const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
+    const node = path.join(ROOT, "node_modules", ".bin", "node");
+    const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const script = (name: string, rest: string[]) => run(node, [tsx, path.join(ROOT, "scripts", `${name}.ts`), ...rest], { env, echo: true });
+
+    done = step("the cluster before: cert-manager 0.4.1 in kube-system (a real Helm release), the seed's issuers and certificates");
+    await must("seeding", script("seed-legacy", [...kube, "--state", path.join(work, "legacy-state"),
+      "--namespaces", args.namespaces!, "--certificates-per-namespace", args["certificates-per-namespace"]!]));
+    done();
+
+    const backup = path.join(work, "backups", "local", "cert-manager-backup.yaml");
+    done = step("npm run backup (the pre-step)");
+    await must("backup", script("backup", [...kube, "--out", backup]));
+    done();
+
+    done = step("npm run plan (offline)");
+    const plan = await script("plan", ["--backup", backup]);
+    if (plan.code !== 0) throw new CliError("plan says the backup is not valid");
+    done();
+
+    const pulumi = new PulumiCli(env, "local", path.join(work, "pulumi"), path.join(work, "Pulumi.local.yaml"));
+    await pulumi.init({
+      backupFile: backup,
+      kubeconfig: cluster.kubeconfig,
+      context: cluster.context,
+      chart: path.join(charts, "cert-manager-v0.6.6.tgz"),
+      // A current API server no longer serves the chart's apps/v1beta1 etc.; no pods run here.
+      mapApiVersions: "true",
+      webhook: "false",
+      skipAwait: "true",
+    });
+    done = step("pulumi preview");
+    await must("pulumi preview", pulumi.run(["preview", "--diff"], { echo: true }));
+    done();
+
+    done = step("pulumi up");
+    await must("pulumi up", pulumi.run(["up", "--yes", "--skip-preview"], { echo: true }));
+    done();
+
+    done = step("npm run verify (no cert-manager controller runs here, so Ready is not re-reported: --allow-pending)");
+    await must("verify", script("verify", [...kube, "--backup", backup, "--allow-pending"]));
+    done();
+
+    done = step("pulumi up again: nothing to change");
+    await must("second pulumi up", pulumi.run(["up", "--yes", "--skip-preview"], { echo: false }));
+    done();
+  } finally {
+    if (!args.keep && cluster) {
+      const stopping = step("stopping the local control plane");
+      await cluster.stop();
+      cluster = undefined;
+      stopping();
+    }
+  }
+  process.stdout.write(`\ndemo: the upgrade ran end to end in ${((Date.now() - started) / 1000).toFixed(0)}s (work folder ${work})\n`);
+  return EXIT_OK;
+});
