@@ -64,7 +64,12 @@ pick_port() { # VAR : sets VAR to a free port not picked before (in $PICKED)
   return 1
 }
 pid_of() { [ -f "$DIR/$1.pid" ] && cat "$DIR/$1.pid" 2>/dev/null; }
-alive() { local p; p="$(pid_of "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+pid_running() { local st; st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)"; [ -n "$st" ] && [ "$st" != Z ]; }
+alive() { # name : its recorded pid runs, is no zombie, and is still that program (no pid reuse)
+  local p st; p="$(pid_of "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+  st="$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)"; [ -n "$st" ] && [ "$st" != Z ] || return 1
+  tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$1"
+}
 load_ports() { [ -f "$DIR/ports.env" ] && . "$DIR/ports.env"; }
 
 # ------------------------------------------------------------------ certificates
@@ -73,9 +78,10 @@ gen_certs() {
   (
     set -e; cd "$c"
     ossl() { openssl "$@" >/dev/null 2>&1; }
+    genkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }   # fast, unlike RSA
     # cluster CA, front-proxy CA
     for ca in ca front-proxy-ca; do
-      ossl genrsa -out "$ca.key" 2048
+      genkey "$ca.key"
       ossl req -x509 -new -nodes -key "$ca.key" -sha256 -days 3650 -subj "/CN=cmu-local-$ca" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
         -out "$ca.crt"
@@ -83,11 +89,11 @@ gen_certs() {
     # leaf: name ca subject eku [san]
     leaf() {
       local name="$1" ca="$2" subj="$3" eku="$4" san="${5:-}"
-      ossl genrsa -out "$name.key" 2048
+      genkey "$name.key"
       ossl req -new -key "$name.key" -subj "$subj" -out "$name.csr"
       {
         echo "basicConstraints=critical,CA:FALSE"
-        echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        echo "keyUsage=critical,digitalSignature"
         echo "extendedKeyUsage=$eku"
         [ -n "$san" ] && echo "subjectAltName=$san"
       } >"$name.ext"
@@ -98,12 +104,14 @@ gen_certs() {
     leaf apiserver ca "/CN=kube-apiserver" serverAuth \
       "IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
     leaf admin ca "/O=system:masters/CN=cmu-admin" clientAuth
-    leaf controller-manager ca "/CN=system:kube-controller-manager" clientAuth
+    # --use-service-account-credentials=false: every controller runs as this identity, and the
+    # system:kube-controller-manager ClusterRole alone is too narrow for that, hence system:masters
+    leaf controller-manager ca "/O=system:masters/CN=system:kube-controller-manager" clientAuth
     leaf apiserver-kubelet-client ca "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
     leaf front-proxy-client front-proxy-ca "/CN=front-proxy-client" clientAuth
     # service-account token signing key pair
-    ossl genrsa -out sa.key 2048
-    ossl rsa -in sa.key -pubout -out sa.pub
+    genkey sa.key                       # ES256 tokens
+    ossl pkey -in sa.key -pubout -out sa.pub
     chmod 600 ./*.key
   ) || return 1
 }
@@ -249,11 +257,11 @@ cmd_stop() {
   load_ports
   for n in kube-controller-manager kube-apiserver etcd; do
     p="$(pid_of "$n")"
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+    if alive "$n"; then
       kill -TERM "$p" 2>/dev/null
       start=$SECONDS
-      while kill -0 "$p" 2>/dev/null && [ $((SECONDS - start)) -lt 20 ]; do sleep 0.2; done
-      if kill -0 "$p" 2>/dev/null; then log "$n (pid $p) did not stop on TERM: KILL"; kill -KILL "$p" 2>/dev/null; sleep 0.5; fi
+      while pid_running "$p" && [ $((SECONDS - start)) -lt 20 ]; do sleep 0.2; done
+      if pid_running "$p"; then log "$n (pid $p) did not stop on TERM: KILL"; kill -KILL "$p" 2>/dev/null; sleep 0.5; fi
       log "stopped $n (pid $p)"
     fi
     rm -f "$DIR/$n.pid"
@@ -339,6 +347,34 @@ EOF
   [ "$(kubectl get widget w1 -n default -o jsonpath='{.spec.size}')" = 3 ] || { log "custom object not read back"; return 1; }
   kubectl delete widget w1 -n default >/dev/null && kubectl delete crd widgets.verify.cmu.local >/dev/null || return 1
   echo "CRD (apiextensions.k8s.io/v1) + custom object: ok"
+  # Deployment -> ReplicaSet -> Pod (Pending: there is no scheduler/kubelet), then GC of the dependants
+  kubectl -n default create deployment cmu-verify --image=registry.invalid/none:0 >/dev/null || return 1
+  start=$SECONDS
+  until [ -n "$(kubectl -n default get pods -l app=cmu-verify -o name 2>/dev/null)" ]; do
+    [ $((SECONDS - start)) -ge 60 ] && { log "deployment did not create a pod (controller-manager?)"; return 1; }
+    sleep 0.5
+  done
+  kubectl -n default delete deployment cmu-verify --cascade=background >/dev/null || return 1
+  until [ -z "$(kubectl -n default get rs,pods -l app=cmu-verify -o name 2>/dev/null)" ]; do
+    [ $((SECONDS - start)) -ge 120 ] && { log "garbage collector did not remove the ReplicaSet/Pod"; return 1; }
+    sleep 0.5
+  done
+  echo "deployment -> replicaset -> pod, then garbage collection: ok in $((SECONDS - start))s"
+  # the aggregator accepts an APIService (backed by a Service without endpoints: Available=False)
+  kubectl apply -f - >/dev/null <<'EOF' || return 1
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1alpha1.verify.cmu.local}
+spec:
+  group: verify.cmu.local
+  version: v1alpha1
+  groupPriorityMinimum: 1000
+  versionPriority: 15
+  insecureSkipTLSVerify: true
+  service: {name: cmu-verify-none, namespace: default, port: 443}
+EOF
+  kubectl delete apiservice v1alpha1.verify.cmu.local >/dev/null || return 1
+  echo "APIService (apiregistration.k8s.io/v1) create/delete: ok"
   local gv
   for gv in apiextensions.k8s.io/v1beta1 apps/v1beta1 apps/v1beta2 rbac.authorization.k8s.io/v1beta1 \
             admissionregistration.k8s.io/v1beta1 apiregistration.k8s.io/v1beta1 batch/v1beta1 extensions/v1beta1; do

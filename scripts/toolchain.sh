@@ -175,12 +175,12 @@ build_pulumi() {
   if [ -n "$d" ]; then log "pulumi $PULUMI_VERSION: using $d/pulumi"; return 0; fi
   local w="$WORK/pulumi-$PULUMI_VERSION" gomod
   new_wrapper "$w" cmu.local/pulumi-wrapper
-  (cd "$w" && gomod="$(modfile "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")" || exit 1
+  (cd "$w" && gomod="$(modfile "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")" && [ -f "$gomod" ] || exit 1
     { echo; echo "require ("
       echo "	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION"
       echo "	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION"
       echo ")"; echo
-      copy_replaces "$gomod"; } >>go.mod) || return 1
+      copy_replaces "$gomod"; } >>go.mod) || { log "pulumi $PULUMI_VERSION: preparing the wrapper module failed"; return 1; }
   timed_build pulumi "$PULUMI_VERSION" "$w" "$w/out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" || return 1
   mkdir -p "$PULUMI_DIR" && mv -f "$w/out/pulumi" "$PULUMI_DIR/pulumi"
@@ -191,9 +191,10 @@ build_nodejs_host() {
   if [ ! -x "$NODEJS_HOST_DIR/pulumi-language-nodejs" ]; then
     local w="$WORK/pulumi-language-nodejs-$NODEJS_HOST_SDK_VERSION" gomod
     new_wrapper "$w" cmu.local/pulumi-language-nodejs-wrapper
-    (cd "$w" && gomod="$(modfile "github.com/pulumi/pulumi/sdk/v3@$NODEJS_HOST_SDK_VERSION")" || exit 1
+    (cd "$w" && gomod="$(modfile "github.com/pulumi/pulumi/sdk/v3@$NODEJS_HOST_SDK_VERSION")" && [ -f "$gomod" ] || exit 1
       { echo; echo "require github.com/pulumi/pulumi/sdk/v3 $NODEJS_HOST_SDK_VERSION"; echo
-        copy_replaces "$gomod"; } >>go.mod) || return 1
+        copy_replaces "$gomod"; } >>go.mod) \
+      || { log "pulumi-language-nodejs $NODEJS_HOST_SDK_VERSION: preparing the wrapper module failed"; return 1; }
     timed_build pulumi-language-nodejs "$NODEJS_HOST_SDK_VERSION" "$w" "$w/out/pulumi-language-nodejs" \
       github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_SDK_VERSION" || return 1
@@ -260,7 +261,7 @@ build_kubernetes() {
   minor="$(echo "$KUBE_VERSION" | cut -d. -f2)"
   stage="v0.${KUBE_VERSION#v1.}"   # k8s.io/<staging> modules are published as v0.<minor>.<patch>
   new_wrapper "$w" cmu.local/kubernetes-wrapper
-  (cd "$w" && gomod="$(modfile "k8s.io/kubernetes@$KUBE_VERSION")" || exit 1
+  (cd "$w" && gomod="$(modfile "k8s.io/kubernetes@$KUBE_VERSION")" && [ -f "$gomod" ] || exit 1
     { echo; echo "require k8s.io/kubernetes $KUBE_VERSION"; echo
       # every `k8s.io/x => ./staging/src/k8s.io/x` becomes `k8s.io/x => k8s.io/x v0.<minor>.<patch>`
       copy_replaces_all() { awk '
@@ -270,7 +271,7 @@ build_kubernetes() {
           /^replace / {sub(/^replace[ \t]+/, ""); print}' "$1"; }
       copy_replaces_all "$gomod" | awk -v v="$stage" '$2=="=>" && $3 ~ /^\.\/staging\// {print "replace " $1 " => " $1 " " v; next}
                                                    $2=="=>" && $3 !~ /^\./ {print "replace " $0}'
-    } >>go.mod) || return 1
+    } >>go.mod) || { log "kubernetes $KUBE_VERSION: preparing the wrapper module failed"; return 1; }
   local pkgv="k8s.io/component-base/version" cgv="k8s.io/client-go/pkg/version" lf=""
   local date; date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   for v in "$pkgv" "$cgv"; do
@@ -288,13 +289,14 @@ build_etcd() {
   if [ -n "$d" ]; then log "etcd: using $d/etcd ($("$d/etcd" --version 2>/dev/null | head -n1))"; return 0; fi
   local w="$WORK/etcd-$ETCD_VERSION" gomod m
   new_wrapper "$w" cmu.local/etcd-wrapper
-  (cd "$w" && gomod="$(modfile "go.etcd.io/etcd/server/v3@$ETCD_VERSION")" || exit 1
+  (cd "$w" && gomod="$(modfile "go.etcd.io/etcd/server/v3@$ETCD_VERSION")" && [ -f "$gomod" ] || exit 1
     { echo; echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"; echo
       # server/go.mod replaces its sibling modules with ../ paths: pin them to the same release
       for m in $(awk '$2=="=>" && $3 ~ /^\.\.\// {print $1}' "$gomod"); do
         echo "replace $m => $m $ETCD_VERSION"
       done
-      copy_replaces "$gomod" | grep -v FORBIDDEN_DEPENDENCY; } >>go.mod) || return 1
+      copy_replaces "$gomod" | grep -v FORBIDDEN_DEPENDENCY || true; } >>go.mod) \
+    || { log "etcd $ETCD_VERSION: preparing the wrapper module failed"; return 1; }
   timed_build etcd "$ETCD_VERSION" "$w" "$w/out/etcd" go.etcd.io/etcd/server/v3 \
     "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" || return 1
   mkdir -p "$ETCD_DIR" && mv -f "$w/out/etcd" "$ETCD_DIR/etcd"
@@ -363,7 +365,10 @@ EOF
 # ---------------------------------------------------------------- env
 print_env() {
   local p="" d missing=0 b
-  add() { case ":$p:" in *":$1:"*) ;; *) p="${p:+$p:}$1" ;; esac; }
+  # only the cache's own dirs: a binary found on PATH is already on PATH (and prepending
+  # e.g. /usr/bin would reorder the caller's PATH)
+  add() { case "$1" in "$TC"/*) ;; *) return 0 ;; esac
+          case ":$p:" in *":$1:"*) ;; *) p="${p:+$p:}$1" ;; esac; }
   d="$(find_pulumi)"; if [ -n "$d" ]; then add "$d"; else missing=1; log "missing: pulumi $PULUMI_VERSION"; fi
   if [ -x "$NODEJS_HOST_DIR/pulumi-language-nodejs" ]; then add "$NODEJS_HOST_DIR"; else missing=1; log "missing: pulumi-language-nodejs"; fi
   [ -x "$PROVIDER_DIR/pulumi-resource-kubernetes" ] || { missing=1; log "missing: pulumi-resource-kubernetes $K8S_PROVIDER_VERSION"; }
@@ -374,7 +379,7 @@ print_env() {
   # The provider is resolved from the plugin cache (exact version), not from PATH.
   echo "export PULUMI_HOME='$PULUMI_HOME_DIR'"
   echo "export CMU_TOOLCHAIN_DIR='$TC'"
-  echo "export PATH='$p':\"\$PATH\""
+  if [ -n "$p" ]; then echo "export PATH='$p':\"\$PATH\""; else echo 'export PATH="$PATH"'; fi
   return $missing
 }
 
