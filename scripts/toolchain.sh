@@ -202,6 +202,17 @@ build_nodejs_host() {
   else
     log "pulumi-language-nodejs $NODEJS_HOST_SDK_VERSION: cached"
   fi
+  # Dynamic providers (the program's one-shot steps) run through this script of the Node.js SDK,
+  # which the CLI's own distribution ships beside the binary.
+  if [ ! -x "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" ]; then
+    local sdkdir
+    sdkdir="$(cd "$WORK" 2>/dev/null || cd /tmp; moddir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
+    if [ -z "$sdkdir" ] || [ ! -f "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" ]; then
+      log "pulumi-resource-pulumi-nodejs: not found in sdk/v3 $PULUMI_VERSION"; return 1
+    fi
+    install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs"
+    log "pulumi-resource-pulumi-nodejs: installed from sdk/v3 $PULUMI_VERSION"
+  fi
   # the CLI looks for bundled plugins beside its own binary (and on PATH)
   dst="$(find_pulumi)"
   if [ -n "$dst" ] && [ -w "$dst" ] && ! cmp -s "$NODEJS_HOST_DIR/pulumi-language-nodejs" "$dst/pulumi-language-nodejs"; then
@@ -371,6 +382,7 @@ print_env() {
           case ":$p:" in *":$1:"*) ;; *) p="${p:+$p:}$1" ;; esac; }
   d="$(find_pulumi)"; if [ -n "$d" ]; then add "$d"; else missing=1; log "missing: pulumi $PULUMI_VERSION"; fi
   if [ -x "$NODEJS_HOST_DIR/pulumi-language-nodejs" ]; then add "$NODEJS_HOST_DIR"; else missing=1; log "missing: pulumi-language-nodejs"; fi
+  [ -x "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" ] || { missing=1; log "missing: pulumi-resource-pulumi-nodejs"; }
   [ -x "$PROVIDER_DIR/pulumi-resource-kubernetes" ] || { missing=1; log "missing: pulumi-resource-kubernetes $K8S_PROVIDER_VERSION"; }
   for b in kube-apiserver kube-controller-manager kubectl; do
     d="$(find_kube "$b")"; if [ -n "$d" ]; then add "$d"; else missing=1; log "missing: $b $KUBE_VERSION"; fi
