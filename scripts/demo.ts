@@ -14,8 +14,8 @@ kube-system, its issuers, certificates and Secrets), then runs the upgrade as a 
   npm run backup  ->  npm run plan  ->  pulumi preview  ->  pulumi up  ->  npm run verify
 and stops the cluster. Uses ../shared/upstream/charts for the charts (no network).
 
-  --namespaces N                   extra team namespaces to seed (default: 5)
-  --certificates-per-namespace M   certificates in each (default: 20)
+  --namespaces N                   extra team namespaces to seed (default: 10)
+  --certificates-per-namespace M   certificates in each (default: 30)
   --keep                           leave the cluster running (stop it with scripts/cluster.sh stop)`;
 
 function step(title: string): () => void {
@@ -32,8 +32,8 @@ async function must(what: string, result: Promise<{ code: number; stdout: string
 
 runMain("demo", async () => {
   const args = parseCommandLine(process.argv.slice(2), {
-    namespaces: { type: "string", default: "5" },
-    "certificates-per-namespace": { type: "string", default: "20" },
+    namespaces: { type: "string", default: "10" },
+    "certificates-per-namespace": { type: "string", default: "30" },
     keep: { type: "boolean", default: false },
   }, USAGE);
   const started = Date.now();
@@ -83,7 +83,7 @@ runMain("demo", async () => {
       skipAwait: "true",
     });
     done = step("pulumi preview");
-    await must("pulumi preview", pulumi.run(["preview", "--diff"], { echo: true }));
+    await must("pulumi preview", pulumi.run(["preview"], { echo: true }));
     done();
 
     done = step("pulumi up");
