@@ -33,7 +33,7 @@ async function upgrade() {
     timeoutSeconds: settings.legacyRemovalTimeoutSeconds,
   }, opts);
 
-  const namespace = new CertManagerNamespace("namespace", { name: settings.namespace }, opts);
+  const namespace = new CertManagerNamespace("namespace", { name: settings.namespace, legacyRemovedAt: legacy.completedAt }, opts);
 
   const crds = new CertManagerCrds("crds", {
     apiVersion: preflight.crdApiVersion,

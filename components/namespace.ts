@@ -1,11 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { after } from "./after";
 
 export const DISABLE_VALIDATION_LABEL = "certmanager.k8s.io/disable-validation";
 
 export interface CertManagerNamespaceArgs {
   /** Namespace for cert-manager 0.6 (default: cert-manager). */
   name: pulumi.Input<string>;
+  /** Nothing new is created until the old release is gone: a failed removal leaves the cluster as it was. */
+  legacyRemovedAt: pulumi.Input<string>;
 }
 
 /**
@@ -19,7 +22,7 @@ export class CertManagerNamespace extends pulumi.ComponentResource {
     super("cert-manager-upgrade:index:CertManagerNamespace", name, {}, opts);
     const ns = new k8s.core.v1.Namespace(name, {
       metadata: { name: args.name, labels: { [DISABLE_VALIDATION_LABEL]: "true" } },
-    }, { parent: this, retainOnDelete: true });
+    }, { parent: this, retainOnDelete: true, dependsOn: after(args.legacyRemovedAt) });
     this.name = ns.metadata.name;
     this.registerOutputs({ name: this.name });
   }

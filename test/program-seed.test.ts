@@ -62,6 +62,7 @@ test("the seed's upgrade as a resource graph", async () => {
   assert.equal(ns.inputs.metadata.name, "cert-manager");
   assert.deepEqual(ns.inputs.metadata.labels, { "certmanager.k8s.io/disable-validation": "true" });
   assert.equal(ns.retainOnDelete, true);
+  assert.ok(run.dependencyNames("namespace").includes("legacy-release-delete-0.4-release"), "nothing new before the old release is gone");
 
   // 3. five CRDs after the removal, kept on destroy.
   const crds = run.registrations.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition");
