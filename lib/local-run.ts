@@ -90,6 +90,11 @@ export class PulumiCli {
     this.env = { ...baseEnv, ...offlinePulumiEnv({ backendDir: path.join(stateDir, "backend") }) };
   }
 
+  /** A stack command that takes no config (e.g. `cancel`). */
+  runWithoutConfig(args: string[]): Promise<RunResult> {
+    return run("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { env: this.env });
+  }
+
   run(args: string[], options: { echo?: boolean } = {}): Promise<RunResult> {
     return run("pulumi", [...args, "--stack", this.stack, "--config-file", this.configFile, "--non-interactive"], { env: this.env, echo: options.echo });
   }

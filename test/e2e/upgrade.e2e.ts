@@ -1,0 +1,291 @@
+// The upgrade on a real kube-apiserver with the real Pulumi engine and Kubernetes provider:
+// preview's plan, gates, a webhook that is not ready, a killed `pulumi up`, verify, destroy.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { backupDocument, backupHeader, metaLine, parseBackup, sha256Hex } from "../../lib/backup-format";
+import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
+import { buildRestorePlan } from "../../lib/plan";
+import { BACKUP_FORMAT, BackupMeta, KubeObject } from "../../lib/types";
+
+const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
+const MARKER = `e2e-secret-${process.pid}-do-not-print`;
+const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+
+let env: NodeJS.ProcessEnv;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-e2e-"));
+const clusters: LocalCluster[] = [];
+const logs: string[] = [];
+
+function script(name: string, args: string[]): Promise<RunResult> {
+  return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env }).then((r) => {
+    logs.push(r.stdout, r.stderr);
+    return r;
+  });
+}
+
+async function newCluster(name: string, namespaces: number, perNamespace: number): Promise<{ cluster: LocalCluster; kc: k8s.KubeConfig }> {
+  const cluster = await startCluster(path.join(work, name), env);
+  clusters.push(cluster);
+  const seeded = await script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(work, `${name}-legacy-state`),
+    "--namespaces", String(namespaces), "--certificates-per-namespace", String(perNamespace), "--secret-marker", MARKER]);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  return { cluster, kc };
+}
+
+function stackFor(cluster: LocalCluster, name: string, backupFile: string, extra: Record<string, string> = {}): Promise<PulumiCli> {
+  const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
+  return cli.init({
+    backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
+    mapApiVersions: "true", skipAwait: "true", webhook: "false", ...extra,
+  }).then(() => cli);
+}
+
+async function exists(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return false;
+    throw err;
+  }
+}
+
+async function listAll(kc: k8s.KubeConfig, plural: string): Promise<KubeObject[]> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const list = await api.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural });
+  return list.items as KubeObject[];
+}
+
+async function legacyStillThere(kc: k8s.KubeConfig): Promise<void> {
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  assert.ok(await exists(() => apps.readNamespacedDeployment({ namespace: "kube-system", name: "cert-manager" })), "the old Deployment is still there");
+  const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" });
+  assert.equal(crd.metadata?.labels?.chart, "cert-manager-v0.4.1", "the 0.4 CRDs are still there");
+  assert.ok((await listAll(kc, "certificates")).length > 0, "the certificates are still there");
+}
+
+function writeOwnBackup(file: string, objects: KubeObject[], cluster: BackupMeta["cluster"]): void {
+  const body = backupHeader({ takenAt: new Date().toISOString(), cluster, legacyNamespace: "kube-system" }) + objects.map((o) => backupDocument(o)).join("");
+  const counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0, Order: 0, Challenge: 0 };
+  for (const o of objects) counts[o.kind as keyof typeof counts]++;
+  const meta: BackupMeta = { format: BACKUP_FORMAT, takenAt: new Date().toISOString(), tool: "test", cluster, legacyNamespace: "kube-system", counts, recorded: [], secrets: [], missingTlsSecrets: [], sha256: sha256Hex(body) };
+  fs.writeFileSync(file, body + metaLine(meta));
+}
+
+before(async () => {
+  env = await toolchainEnv({ build: true, echo: true });
+});
+
+after(async () => {
+  for (const c of clusters) await c.stop();
+});
+
+describe("the upgrade on a real API server", { concurrency: false }, () => {
+  let cluster: LocalCluster;
+  let kc: k8s.KubeConfig;
+  let backupFile: string;
+  let cli: PulumiCli;
+  const tlsBefore = new Map<string, { uid: string; data: Record<string, string> }>();
+
+  before(async () => {
+    ({ cluster, kc } = await newCluster("main", 4, 15));
+  });
+
+  test("preview fails before anything is deleted: no backup, an empty one, another cluster's", async () => {
+    const missing = await stackFor(cluster, "gate-missing", path.join(work, "no-such-backup.yaml"));
+    const r1 = await missing.run(["preview"]);
+    assert.notEqual(r1.code, 0);
+    assert.match(r1.stdout + r1.stderr, /backup check failed: cannot read .*no-such-backup\.yaml.*ENOENT/);
+
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const uid = (await core.readNamespace({ name: "kube-system" })).metadata!.uid!;
+    const server = kc.getCurrentCluster()!.server;
+    const emptyFile = path.join(work, "empty-backup.yaml");
+    writeOwnBackup(emptyFile, [], { context: "local", server, kubeSystemUID: uid, serverVersion: "v1.34.4" });
+    const r2 = await (await stackFor(cluster, "gate-empty", emptyFile)).run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stdout + r2.stderr, /backup check failed: .*holds no Issuer, ClusterIssuer or Certificate/);
+
+    const otherFile = path.join(work, "other-cluster-backup.yaml");
+    const objects = [...await listAll(kc, "clusterissuers"), ...await listAll(kc, "certificates")];
+    writeOwnBackup(otherFile, objects, { context: "other", server: "https://10.9.9.9:6443", kubeSystemUID: "0000-other", serverVersion: "v1.34.4" });
+    const r3 = await (await stackFor(cluster, "gate-other", otherFile)).run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r3.code, 0);
+    assert.match(r3.stdout + r3.stderr, /cluster identity check failed/);
+
+    await legacyStillThere(kc);
+  });
+
+  test("backup, then preview shows the plan in the procedure's order", async () => {
+    backupFile = path.join(work, "backups", "main", "cert-manager-backup.yaml");
+    const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
+    assert.equal(b.code, 0, b.stderr);
+    for (const s of (await kc.makeApiClient(k8s.CoreV1Api).listSecretForAllNamespaces()).items) {
+      if (s.type === "kubernetes.io/tls") tlsBefore.set(`${s.metadata!.namespace}/${s.metadata!.name}`, { uid: s.metadata!.uid!, data: s.data ?? {} });
+    }
+    cli = await stackFor(cluster, "main", backupFile, { webhook: "true", webhookTimeoutSeconds: "15" });
+    const preview = await cli.run(["preview", "--json"]);
+    assert.equal(preview.code, 0, preview.stderr);
+    const steps = JSON.parse(preview.stdout).steps as Array<{ op: string; urn: string; newState?: { type: string; inputs: any } }>;
+    const first = (pred: (s: (typeof steps)[number]) => boolean): number => steps.findIndex(pred);
+    const name = (s: (typeof steps)[number]) => s.urn.split("::").pop()!;
+    const removal = first((s) => name(s) === "legacy-release-delete-0.4-release");
+    const ns = first((s) => s.newState?.type === "kubernetes:core/v1:Namespace");
+    const crd = first((s) => s.newState?.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
+    const release = first((s) => s.newState?.type === "kubernetes:helm.sh/v3:Release");
+    const copy = first((s) => s.newState?.type === "kubernetes:core/v1:Secret" && name(s).startsWith("issuer-secrets-") && !name(s).includes("-source-") && s.op === "create");
+    const restore = first((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
+    for (const [what, at] of Object.entries({ removal, ns, crd, release, copy, restore })) assert.ok(at >= 0, `${what} in the preview`);
+    assert.ok(removal < ns && removal < crd && removal < copy, "the removal comes first");
+    assert.ok(ns < release && crd < release, "namespace and CRDs before the release");
+    assert.ok(ns < copy, "the namespace before the copies");
+    assert.ok(release < restore && copy < restore, "restores last");
+    const willDelete: string[] = steps[removal].newState!.inputs.willDelete;
+    assert.ok(willDelete.includes("CustomResourceDefinition certificates.certmanager.k8s.io"));
+    assert.ok(willDelete.includes("Deployment kube-system/cert-manager"));
+    assert.ok(willDelete.some((w) => w.startsWith("Secret kube-system/sh.helm.release.v1.cert-manager.")), "the Helm 3 release record");
+    assert.match(steps[removal].newState!.inputs.summary, /deleting its CRDs deletes every Issuer, ClusterIssuer and Certificate/);
+    const restores = steps.filter((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:") && s.op === "create");
+    assert.equal(restores.length, buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length);
+    await legacyStillThere(kc);
+  });
+
+  test("a webhook that never becomes available fails the readiness step clearly; nothing is lost", async () => {
+    const sha = sha256Hex(fs.readFileSync(backupFile));
+    const up = await cli.run(["up", "--yes", "--skip-preview"]);
+    logs.push(up.stdout, up.stderr);
+    assert.notEqual(up.code, 0);
+    assert.match(up.stdout + up.stderr, /did not accept objects within 15s.*failed calling admission webhook.*run `pulumi up` again/s);
+    assert.equal(sha256Hex(fs.readFileSync(backupFile)), sha, "the backup is untouched");
+    assert.equal((await listAll(kc, "certificates")).filter((c) => c.metadata?.namespace !== "cert-manager").length, 0, "nothing restored before the webhook is ready");
+    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+    const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" });
+    assert.equal(crd.metadata?.labels?.chart, undefined, "the 0.6 CRDs are in place");
+  });
+
+  test("once the webhook answers, a re-run completes the upgrade; verify finds everything", async () => {
+    // No pods run here: make the webhook "available" as kube-apiserver sees it (a local APIService,
+    // no validating configuration), which is what the readiness step waits for.
+    const reg = kc.makeApiClient(k8s.ApiregistrationV1Api);
+    const svc = await reg.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" });
+    await reg.replaceAPIService({ name: svc.metadata!.name!, body: { ...svc, spec: { ...svc.spec!, service: undefined, caBundle: undefined, insecureSkipTLSVerify: undefined } } });
+    await kc.makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: "cert-manager-webhook" });
+
+    const up = await cli.run(["up", "--yes", "--skip-preview"]);
+    logs.push(up.stdout, up.stderr);
+    assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);
+
+    const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /^default\s+Certificate\s+wonder-app-cert\s+True → pending\s+wonder-app-cert\s+20\d\d-/m);
+    assert.match(verify.stdout, /^cert-manager\s+Certificate\s+cert-manager-webhook-webhook-tls\s/m);
+
+    // Every object back with its spec, labels and ownerReferences.
+    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
+    const live = new Map<string, KubeObject>();
+    for (const plural of ["clusterissuers", "issuers", "certificates"]) for (const o of await listAll(kc, plural)) live.set(`${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`, o);
+    for (const item of plan.restore) {
+      const o = live.get(`${item.kind}/${item.namespace}/${item.name}`);
+      assert.ok(o, `${item.kind} ${item.namespace}/${item.name} is back`);
+      assert.deepEqual(o.spec, item.object.spec);
+      for (const [k, v] of Object.entries(item.object.metadata?.labels ?? {})) assert.equal(o.metadata?.labels?.[k], v);
+      assert.deepEqual(o.metadata?.ownerReferences ?? [], item.object.metadata?.ownerReferences ?? []);
+    }
+    const ivan = live.get("Certificate/test/ivan-test-cert")!;
+    const ingress = await kc.makeApiClient(k8s.NetworkingV1Api).readNamespacedIngress({ namespace: "test", name: "test-ingress" });
+    assert.equal(ivan.metadata?.ownerReferences?.[0].uid, ingress.metadata?.uid, "still owned by its Ingress");
+
+    // TLS Secrets untouched; copied Secrets equal their sources.
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    for (const [key, before] of tlsBefore) {
+      const [namespace, name] = key.split("/");
+      const now = await core.readNamespacedSecret({ namespace, name });
+      assert.equal(now.metadata?.uid, before.uid, `${key} same object`);
+      assert.deepEqual(now.data, before.data, `${key} same data`);
+    }
+    for (const name of ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"]) {
+      const source = await core.readNamespacedSecret({ namespace: "kube-system", name });
+      const copy = await core.readNamespacedSecret({ namespace: "cert-manager", name });
+      assert.deepEqual(copy.data, source.data, name);
+    }
+  });
+
+  test("a second run changes nothing; destroy leaves the CRDs and every certificate object", async () => {
+    const again = await cli.run(["preview", "--expect-no-changes"]);
+    assert.equal(again.code, 0, again.stdout.slice(-2000));
+    // The release's own objects (the webhook's issuers and certificates) go with the release;
+    // every restored one stays.
+    const restoredCount = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.filter((r) => r.kind === "Certificate").length;
+    const restoredNow = async () => (await listAll(kc, "certificates")).filter((c) => c.metadata?.namespace !== "cert-manager").length;
+    assert.equal(await restoredNow(), restoredCount);
+    const destroy = await cli.run(["destroy", "--yes", "--skip-preview"]);
+    assert.equal(destroy.code, 0, destroy.stderr);
+    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+    for (const plural of ["certificates", "issuers", "clusterissuers", "orders", "challenges"]) {
+      assert.ok(await exists(() => ext.readCustomResourceDefinition({ name: `${plural}.certmanager.k8s.io` })), `${plural} CRD kept`);
+    }
+    assert.equal(await restoredNow(), restoredCount, "every restored Certificate kept");
+    assert.ok((await listAll(kc, "clusterissuers")).some((c) => c.metadata?.name === "letsencrypt-prod"));
+  });
+
+  test("no seeded secret value in the backup, the outputs, or the Pulumi state", () => {
+    const stateDir = path.join(work, "main-pulumi", "backend");
+    const stateFiles: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(d, e.name)) : stateFiles.push(path.join(d, e.name)));
+    };
+    walk(stateDir);
+    assert.ok(stateFiles.some((f) => f.endsWith(".json")), "a state file was written");
+    const b64 = Buffer.from(MARKER).toString("base64").slice(0, 16);
+    for (const f of [...stateFiles, backupFile]) {
+      const text = fs.readFileSync(f, "utf8");
+      assert.ok(!text.includes(MARKER), `${f} holds a secret in plaintext`);
+      assert.ok(!text.includes(b64), `${f} holds a secret in base64`);
+    }
+    const out = logs.join("\n");
+    assert.ok(!out.includes(MARKER) && !out.includes(b64), "no command printed a secret value");
+  });
+});
+
+describe("pulumi up killed between the legacy removal and the restore", { concurrency: false }, () => {
+  test("a re-run finishes the upgrade with nothing lost", async () => {
+    const { cluster, kc } = await newCluster("killed", 2, 10);
+    const backupFile = path.join(work, "backups", "killed", "cert-manager-backup.yaml");
+    assert.equal((await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile])).code, 0);
+    const cli = await stackFor(cluster, "killed", backupFile);
+
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "killed", "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: "ignore", detached: true });
+    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+    let killed = false;
+    for (let i = 0; i < 600 && !killed; i++) {
+      const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+      // The old CRD gone (or replaced by the new one) and no certificate restored yet: kill now.
+      if (!crd || crd.metadata?.labels?.chart === undefined) {
+        process.kill(-child.pid!, "SIGKILL");
+        killed = true;
+      } else {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(killed, "the removal started");
+    await new Promise((r) => child.on("exit", r));
+    const certificatesAfterKill = (await listAll(kc, "certificates").catch(() => [])).length;
+
+    // As the README says: release the killed run's lock, then run `pulumi up` again.
+    const cancel = await cli.runWithoutConfig(["cancel", "--yes"]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(rerun.code, 0, `re-run after a kill (${certificatesAfterKill} certificates at the kill): ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
+    const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+});
