@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CrdApiVersion, CRD_FACTS, crdManifest } from "../lib/crds";
+import { withAdoption } from "./adopt";
 import { after } from "./after";
 
 export interface CertManagerCrdsArgs {
@@ -25,6 +26,7 @@ export class CertManagerCrds extends pulumi.ComponentResource {
     };
     const crds = CRD_FACTS.map((facts) => {
       const manifest = crdManifest(facts, args.apiVersion);
+      manifest.metadata.annotations = withAdoption(manifest.metadata.annotations);
       const resourceName = `${name}-${facts.plural}`;
       return args.apiVersion === "apiextensions.k8s.io/v1beta1"
         ? new k8s.apiextensions.v1beta1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1beta1.CustomResourceDefinitionArgs, childOpts)

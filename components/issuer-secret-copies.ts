@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { withAdoption } from "./adopt";
 
 export interface SecretToCopy {
   name: string;
@@ -32,7 +33,7 @@ export class IssuerSecretCopies extends pulumi.ComponentResource {
           name: s.name,
           namespace: args.namespace,
           labels: { "app.kubernetes.io/managed-by": "cert-manager-upgrade" },
-          annotations: { "cert-manager-upgrade/copied-from": `${args.legacyNamespace}/${s.name}` },
+          annotations: withAdoption({ "cert-manager-upgrade/copied-from": `${args.legacyNamespace}/${s.name}` }),
         },
         type: source.type,
         data: pulumi.secret(source.data),

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreItem } from "../lib/plan";
 import { RestoreKind } from "../lib/types";
+import { withAdoption } from "./adopt";
 import { after } from "./after";
 
 export interface RestoredResourcesArgs {
@@ -55,7 +56,7 @@ export class RestoredResources extends pulumi.ComponentResource {
       const resource = new k8s.apiextensions.CustomResource(`${name}-${resourceName(item)}`, {
         apiVersion: apiVersion as string,
         kind: kind as string,
-        metadata: metadata as k8s.types.input.meta.v1.ObjectMeta,
+        metadata: { ...(metadata as k8s.types.input.meta.v1.ObjectMeta), annotations: withAdoption(metadata?.annotations) },
         ...rest,
       }, { parent: this, dependsOn, retainOnDelete: true });
       all.push(resource);

@@ -17,7 +17,7 @@ SERVICE_IP="10.0.0.1"                          # first address of SERVICE_CIDR (
 
 usage() {
   cat <<EOF
-Usage: $(basename "$0") start | stop | status | env | verify
+Usage: $(basename "$0") start | stop | status | env | verify | stop-apiserver | start-apiserver
 
 A throwaway control plane on 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager),
 state in \$CMU_CLUSTER_DIR (now: $DIR).
@@ -27,6 +27,8 @@ state in \$CMU_CLUSTER_DIR (now: $DIR).
   stop     stop everything that 'start' started and wait until its ports are free
   status   report each component (exit 0 only if all are running and the apiserver is ready)
   env      print: export KUBECONFIG=<state dir>/kubeconfig   (context "local", user in system:masters)
+  stop-apiserver / start-apiserver
+           kill only kube-apiserver / start it again on the same port and data (for fault tests)
   verify   smoke test with kubectl: namespace create/delete (finalized by the controller-manager),
            a CRD (apiextensions.k8s.io/v1) and a custom object; lists served API groups
 
@@ -167,6 +169,49 @@ api_readyz() {
     "https://127.0.0.1:$API_PORT/readyz"
 }
 
+launch_apiserver() {
+  local p="$DIR/pki"
+  launch kube-apiserver kube-apiserver \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --cert-dir="$DIR/run/apiserver" \
+    --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
+    --client-ca-file="$p/ca.crt" \
+    --kubelet-client-certificate="$p/apiserver-kubelet-client.crt" --kubelet-client-key="$p/apiserver-kubelet-client.key" \
+    --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --authorization-mode=Node,RBAC \
+    --allow-privileged=true \
+    --requestheader-client-ca-file="$p/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$p/front-proxy-client.crt" --proxy-client-key-file="$p/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
+    --endpoint-reconciler-type=none \
+    --profiling=false
+}
+
+# Fault tests stop and start the API server alone, keeping etcd (and so every object).
+cmd_stop_apiserver() {
+  load_ports
+  local p; p="$(pid_of kube-apiserver)"
+  alive kube-apiserver || { log "kube-apiserver is not running"; return 0; }
+  kill -KILL "$p" 2>/dev/null
+  for _ in $(seq 1 100); do alive kube-apiserver || { log "kube-apiserver stopped"; return 0; }; sleep 0.1; done
+  log "kube-apiserver did not stop"; return 1
+}
+
+cmd_start_apiserver() {
+  find_bins
+  load_ports
+  alive kube-apiserver && { log "kube-apiserver already running"; return 0; }
+  launch_apiserver
+  wait_for kube-apiserver api_readyz
+}
+
 cmd_start() {
   find_bins
   if [ -f "$DIR/ports.env" ]; then
@@ -206,29 +251,9 @@ EOF
   wait_for etcd curl -fsS --max-time 3 "http://127.0.0.1:$ETCD_PORT/health" || { cmd_stop >/dev/null; return 1; }
 
   # --- kube-apiserver
-  local p="$DIR/pki"
-  launch kube-apiserver kube-apiserver \
-    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
-    --cert-dir="$DIR/run/apiserver" \
-    --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
-    --client-ca-file="$p/ca.crt" \
-    --kubelet-client-certificate="$p/apiserver-kubelet-client.crt" --kubelet-client-key="$p/apiserver-kubelet-client.key" \
-    --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-cluster-ip-range="$SERVICE_CIDR" \
-    --authorization-mode=Node,RBAC \
-    --allow-privileged=true \
-    --requestheader-client-ca-file="$p/front-proxy-ca.crt" \
-    --requestheader-allowed-names=front-proxy-client \
-    --requestheader-username-headers=X-Remote-User \
-    --requestheader-group-headers=X-Remote-Group \
-    --requestheader-extra-headers-prefix=X-Remote-Extra- \
-    --proxy-client-cert-file="$p/front-proxy-client.crt" --proxy-client-key-file="$p/front-proxy-client.key" \
-    --enable-aggregator-routing=true \
-    --endpoint-reconciler-type=none \
-    --profiling=false
+  launch_apiserver
   wait_for kube-apiserver api_readyz || { cmd_stop >/dev/null; return 1; }
+  local p="$DIR/pki"
 
   # --- kube-controller-manager
   launch kube-controller-manager kube-controller-manager \
@@ -387,6 +412,8 @@ EOF
 [ $# -eq 1 ] || { usage >&2; exit 2; }
 case "$1" in
   start) cmd_start ;;
+  stop-apiserver) cmd_stop_apiserver ;;
+  start-apiserver) cmd_start_apiserver ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;

@@ -112,6 +112,8 @@ test("the seed's upgrade as a resource graph", async () => {
     assert.equal(r.retainOnDelete, true);
     for (const field of ["uid", "resourceVersion", "selfLink", "creationTimestamp", "generation"]) assert.equal(r.inputs.metadata[field], undefined, `${r.name} ${field}`);
     assert.equal(r.inputs.status, undefined);
+    assert.equal(r.inputs.metadata.annotations["pulumi.com/patchForce"], "true", `${r.name} adopts an existing object`);
+    assert.equal(r.inputs.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"], undefined);
     const deps = run.dependencyNames(r.name);
     assert.ok(deps.includes("webhook-accepts-objects"), `${r.name} after the webhook`);
     for (const c of crds) assert.ok(deps.includes(c.name));

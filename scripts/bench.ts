@@ -1,0 +1,223 @@
+// `npm run bench`: backup, plan and restore measured on the local control plane as clusters grow,
+// against kubectl on the same API server in the same run. Prints a table, writes JSON.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { CliError, EXIT_OK, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
+import { crdManifest, CRD_FACTS } from "../lib/crds";
+import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
+import { CERTMANAGER_API_VERSION } from "../lib/types";
+
+const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--out FILE]
+
+For each size, a fresh local control plane is seeded with that many Certificates (plus one Issuer
+per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret) across the namespaces,
+then measured:
+  backup   npm run backup        vs  kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates
+  plan     npm run plan --json on that backup
+  restore  pulumi up (the program) vs  kubectl apply -f of the same backup, after deleting the objects
+with wall time, peak memory (RSS of the process tree's largest process), API requests counted by
+kube-apiserver, and CPU seconds of the client side, kube-apiserver and etcd.
+
+  --sizes LIST        certificate counts (default: 100,1000,10000)
+  --namespaces N      namespaces to spread them over (default: 50)
+  --restore-max N     largest size restored through pulumi up (default: 10000)
+  --parallel LIST     pulumi up --parallel values tried on the second size (default: 16,64),
+                      then once with PULUMI_SKIP_CHECKPOINTS=true
+  --out FILE          JSON results (default: bench/results.json; the folder is ignored by git)`;
+
+interface Measure {
+  seconds: number;
+  peakMiB: number;
+  requests?: number;
+  clientCpu?: number;
+  apiserverCpu?: number;
+  etcdCpu?: number;
+}
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const timeFile = path.join(os.tmpdir(), `cmu-bench-time-${process.pid}-${Date.now()}`);
+    const stdoutFile = outFile ?? `${timeFile}.out`;
+    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", fs.openSync(stdoutFile, "w"), "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const [e, m, u, s] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+      fs.rmSync(timeFile, { force: true });
+      // A failed command's own output says why (pulumi prints its errors on stdout).
+      if (code !== 0) stderr += fs.readFileSync(stdoutFile, "utf8").split("\n").filter((l) => /error|failed/i.test(l)).slice(-3).join(" | ");
+      if (!outFile) fs.rmSync(stdoutFile, { force: true });
+      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr });
+    });
+  });
+}
+
+function cpuSeconds(pidFile: string): number {
+  try {
+    const pid = fs.readFileSync(pidFile, "utf8").trim();
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
+async function requestCount(kubeconfig: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const { spawnSync } = await import("node:child_process");
+  const text = spawnSync("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", "/metrics"], { env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).stdout;
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("apiserver_request_total{")) total += Number(line.split(" ").pop());
+  }
+  return total;
+}
+
+async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number): Promise<void> {
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  for (const facts of CRD_FACTS.filter((f) => ["Certificate", "Issuer", "ClusterIssuer"].includes(f.kind))) {
+    await ext.createCustomResourceDefinition({ body: crdManifest(facts, "apiextensions.k8s.io/v1") as never });
+  }
+  for (let i = 0; i < 100; i++) {
+    const crds = await ext.listCustomResourceDefinition();
+    if (crds.items.every((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const [group, version] = CERTMANAGER_API_VERSION.split("/");
+  const tls = { "tls.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nbench\n-----END CERTIFICATE-----\n").toString("base64"), "tls.key": Buffer.from("bench-key").toString("base64") };
+  for (let n = 0; n < namespaces; n++) await core.createNamespace({ body: { metadata: { name: `bench-${n}` } } });
+  const clusterIssuers = Math.max(1, Math.floor(certificates / 100));
+  for (let c = 0; c < clusterIssuers; c++) {
+    await core.createNamespacedSecret({ namespace: "kube-system", body: { metadata: { name: `acme-key-${c}` }, data: { "tls.key": tls["tls.key"] } } }).catch(() => undefined);
+    await custom.createClusterCustomObject({ group, version, plural: "clusterissuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: `acme-${c}` },
+      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "a@example.com", privateKeySecretRef: { name: `acme-key-${c}` }, http01: {} } } } });
+  }
+  const issuers = Math.max(1, Math.floor(certificates / 20));
+  const tasks: Array<() => Promise<unknown>> = [];
+  for (let i = 0; i < issuers; i++) {
+    const ns = `bench-${i % namespaces}`;
+    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "issuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: `issuer-${i}`, namespace: ns }, spec: { selfSigned: {} } } }));
+  }
+  for (let i = 0; i < certificates; i++) {
+    const ns = `bench-${i % namespaces}`;
+    // Half the certificates use an Issuer of their own namespace (issuer-k lives in bench-k), where there is one.
+    const k = i % namespaces;
+    const issuerRef = i % 2 === 1 && k < issuers ? { name: `issuer-${k}` } : { kind: "ClusterIssuer", name: `acme-${i % clusterIssuers}` };
+    tasks.push(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `cert-${i}-tls`, namespace: ns }, type: "kubernetes.io/tls", data: tls } }));
+    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "certificates", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate",
+      metadata: { name: `cert-${i}`, namespace: ns }, spec: { secretName: `cert-${i}-tls`, dnsNames: [`cert-${i}.example.com`], issuerRef },
+      status: { conditions: [{ type: "Ready", status: "True", reason: "CertIssued", message: "Certificate issued successfully" }] } } }));
+  }
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < tasks.length) await tasks[next++]();
+  }));
+}
+
+async function deleteCertManagerObjects(kubectl: (args: string[]) => Promise<void>): Promise<void> {
+  await kubectl(["delete", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io", "--all", "--all-namespaces", "--wait=false"]);
+  await kubectl(["delete", "clusterissuers.certmanager.k8s.io", "--all", "--wait=false"]);
+}
+
+runMain("bench", async () => {
+  const args = parseCommandLine(process.argv.slice(2), {
+    sizes: { type: "string", default: "100,1000,10000" },
+    namespaces: { type: "string", default: "50" },
+    "restore-max": { type: "string", default: "10000" },
+    parallel: { type: "string", default: "16,64" },
+    out: { type: "string", default: path.join("bench", "results.json") },
+  }, USAGE);
+  const sizes = args.sizes!.split(",").map(Number);
+  const parallels = args.parallel!.split(",").map(Number);
+  const namespaces = Number(args.namespaces);
+  const restoreMax = Number(args["restore-max"]);
+  if ([...sizes, ...parallels, namespaces, restoreMax].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError("sizes, namespaces, parallel and restore-max take positive whole numbers");
+
+  const env = await toolchainEnv({ build: true, echo: true });
+  const node = path.join(ROOT, "node_modules", ".bin", "node");
+  const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+  const chart = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
+  const results: Array<Record<string, unknown>> = [];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-bench-"));
+
+  for (const [index, size] of sizes.entries()) {
+    process.stderr.write(`bench: ${size} certificates: starting a cluster and seeding\n`);
+    const cluster: LocalCluster = await startCluster(path.join(work, `c${size}`), env);
+    try {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(cluster.kubeconfig);
+      const pid = (name: string) => path.join(cluster.dir, `${name}.pid`);
+      const kubectlEnv = { ...env, KUBECONFIG: cluster.kubeconfig };
+      const kubectl = async (a: string[]) => {
+        const r = await timed("kubectl", a, kubectlEnv);
+        if (r.code !== 0) throw new CliError(`kubectl ${a.join(" ")} failed: ${r.stderr.trim().split("\n").pop()}`);
+      };
+      const seedStart = Date.now();
+      await seed(kc, size, namespaces);
+      const seedSeconds = (Date.now() - seedStart) / 1000;
+
+      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string): Promise<Measure> => {
+        const before = { req: await requestCount(cluster.kubeconfig, env), api: cpuSeconds(pid("kube-apiserver")), etcd: cpuSeconds(pid("etcd")) };
+        const r = await timed(command, a, e, out);
+        if (r.code !== 0) throw new CliError(`${path.basename(command)} ${a.slice(0, 3).join(" ")} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+        const requests = (await requestCount(cluster.kubeconfig, env)) - before.req - 1;
+        return { seconds: r.seconds, peakMiB: r.peakMiB, requests, clientCpu: +r.clientCpu.toFixed(2),
+          apiserverCpu: +(cpuSeconds(pid("kube-apiserver")) - before.api).toFixed(2), etcdCpu: +(cpuSeconds(pid("etcd")) - before.etcd).toFixed(2) };
+      };
+
+      const backupFile = path.join(work, `backup-${size}.yaml`);
+      const backup = await measure(node, [tsx, path.join(ROOT, "scripts", "backup.ts"), "--kubeconfig", cluster.kubeconfig, "--out", backupFile], env);
+      const kubectlGet = await measure("kubectl", ["get", "-o", "yaml", "--all-namespaces", "issuer,clusterissuer,certificates"], kubectlEnv, path.join(work, `kubectl-${size}.yaml`));
+      const plan = await measure(node, [tsx, path.join(ROOT, "scripts", "plan.ts"), "--backup", backupFile, "--json"], env, path.join(work, `plan-${size}.json`));
+      const row: Record<string, unknown> = { size, objects: size + Math.max(1, Math.floor(size / 20)) + Math.max(1, Math.floor(size / 100)), seedSeconds, backup, kubectlGet, plan };
+
+      if (size <= restoreMax) {
+        const objects = row.objects as number;
+        const runRestore = async (parallel: number | undefined, label: string, extraEnv: Record<string, string> = {}): Promise<Measure> => {
+          await deleteCertManagerObjects(kubectl);
+          const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
+          await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", webhook: "false", skipAwait: "true" });
+          const upArgs = ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
+          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv });
+          // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next
+          // run installs and restores from scratch.
+          await timed("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], cli.env);
+          return { ...m, perObjectMs: +((m.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((m.requests ?? 0) / objects).toFixed(2) } as Measure;
+        };
+        row.pulumiUp = await runRestore(undefined, "default");
+        if (index === 1 || sizes.length === 1) {
+          for (const p of parallels) row[`pulumiUpParallel${p}`] = await runRestore(p, `p${p}`);
+          // The file backend rewrites the whole state after every step; measure without that.
+          row.pulumiUpSkipCheckpoints = await runRestore(undefined, "nockpt", { PULUMI_SKIP_CHECKPOINTS: "true" });
+        }
+        await deleteCertManagerObjects(kubectl);
+        const applied = await measure("kubectl", ["apply", "-f", backupFile], kubectlEnv);
+        row.kubectlApply = { ...applied, perObjectMs: +((applied.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((applied.requests ?? 0) / objects).toFixed(2) };
+      }
+      results.push(row);
+      process.stderr.write(`bench: ${size}: ${JSON.stringify(row)}\n`);
+    } finally {
+      await cluster.stop();
+    }
+  }
+
+  fs.mkdirSync(path.dirname(path.resolve(args.out!)), { recursive: true });
+  fs.writeFileSync(args.out!, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
+  const f = (m: unknown, k: keyof Measure) => (m ? String((m as Measure)[k] ?? "-") : "-");
+  const rows = results.map((r) => [
+    String(r.size), String(r.objects),
+    `${f(r.backup, "seconds")}s / ${f(r.backup, "peakMiB")} MiB`, `${f(r.kubectlGet, "seconds")}s / ${f(r.kubectlGet, "peakMiB")} MiB`,
+    r.backup && r.kubectlGet ? ((r.backup as Measure).seconds / (r.kubectlGet as Measure).seconds).toFixed(2) : "-",
+    `${f(r.plan, "seconds")}s / ${f(r.plan, "peakMiB")} MiB`,
+    r.pulumiUp ? `${f(r.pulumiUp, "seconds")}s (${(r.pulumiUp as Record<string, unknown>).perObjectMs} ms/obj, ${(r.pulumiUp as Record<string, unknown>).requestsPerObject} req/obj)` : "-",
+    r.kubectlApply ? `${f(r.kubectlApply, "seconds")}s (${(r.kubectlApply as Record<string, unknown>).perObjectMs} ms/obj, ${(r.kubectlApply as Record<string, unknown>).requestsPerObject} req/obj)` : "-",
+  ]);
+  process.stdout.write(renderTable(["CERTS", "OBJECTS", "BACKUP (time/peak)", "KUBECTL GET", "RATIO", "PLAN", "PULUMI UP RESTORE", "KUBECTL APPLY"], rows));
+  process.stdout.write(`bench: results in ${args.out}\n`);
+  return EXIT_OK;
+});

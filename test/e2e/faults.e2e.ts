@@ -1,0 +1,151 @@
+// Faults on the real control plane: a tampered backup, the API server stopped mid-backup and
+// restarted during `pulumi up`, and secret values in every output a user or reviewer sees.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { parseBackup } from "../../lib/backup-format";
+import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
+import { buildRestorePlan } from "../../lib/plan";
+import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
+
+const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
+const MARKER = `faults-secret-${process.pid}-never-shown`;
+const MARKER_B64 = Buffer.from(`{"private_key":"${MARKER}"}`).toString("base64").slice(0, 24);
+const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+
+let env: NodeJS.ProcessEnv;
+let cluster: LocalCluster;
+let kc: k8s.KubeConfig;
+let cli: PulumiCli;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-faults-"));
+const backupFile = path.join(work, "backups", "cert-manager-backup.yaml");
+const seen: string[] = [];
+
+function script(name: string, args: string[]): Promise<RunResult> {
+  return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env }).then((r) => {
+    seen.push(r.stdout, r.stderr);
+    return r;
+  });
+}
+
+function clusterCommand(command: string): Promise<RunResult> {
+  return run("bash", [path.join(ROOT, "scripts", "cluster.sh"), command], { env: { ...env, CMU_CLUSTER_DIR: cluster.dir } });
+}
+
+async function legacyCrdPresent(): Promise<boolean> {
+  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
+}
+
+before(async () => {
+  env = await toolchainEnv({ build: true });
+  cluster = await startCluster(path.join(work, "cluster"), env);
+  const seeded = await script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(work, "legacy-state"),
+    "--namespaces", "2", "--certificates-per-namespace", "150", "--secret-marker", MARKER]);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
+  assert.equal(b.code, 0, b.stderr);
+  cli = new PulumiCli(env, "faults", path.join(work, "pulumi"), path.join(work, "Pulumi.faults.yaml"));
+  await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", webhook: "false", skipAwait: "true" });
+});
+
+after(async () => {
+  await cluster?.stop();
+});
+
+describe("faults", { concurrency: false }, () => {
+  test("a truncated backup and a backup with one byte changed are refused before anything is deleted", async () => {
+    const good = fs.readFileSync(backupFile);
+    for (const [what, bytes] of [
+      ["truncated", good.subarray(0, Math.floor(good.length * 0.6))],
+      ["one byte changed", Buffer.concat([good.subarray(0, 400), Buffer.from(good[400] === 0x61 ? "b" : "a"), good.subarray(401)])],
+    ] as const) {
+      fs.writeFileSync(backupFile, bytes);
+      const preview = await cli.run(["preview"]);
+      seen.push(preview.stdout, preview.stderr);
+      assert.notEqual(preview.code, 0, what);
+      assert.match(preview.stdout + preview.stderr, /backup check failed: .*(truncated|checksum mismatch)/, what);
+      const plan = await script("plan", ["--backup", backupFile]);
+      assert.equal(plan.code, 1, `plan refuses the ${what} backup`);
+    }
+    fs.writeFileSync(backupFile, good);
+    assert.ok(await legacyCrdPresent(), "the old release's CRDs are untouched");
+  });
+
+  test("the API server stopped mid-backup: the backup fails clearly and the previous file is untouched", async () => {
+    const previous = fs.readFileSync(backupFile);
+    const child = spawn(NODE, [TSX, path.join(ROOT, "scripts", "backup.ts"), "--kubeconfig", cluster.kubeconfig, "--out", backupFile, "--page-size", "2"], { env: { ...env, CMU_REQUEST_TIMEOUT_MS: "5000" } });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    // Stop the API server once the backup has started writing its temporary file.
+    const dir = path.dirname(backupFile);
+    for (let i = 0; i < 300 && !fs.readdirSync(dir).some((f) => f.endsWith(".tmp")); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(fs.readdirSync(dir).some((f) => f.endsWith(".tmp")), "the backup was under way");
+    assert.equal((await clusterCommand("stop-apiserver")).code, 0);
+    const code = await exited;
+    seen.push(stderr);
+    assert.equal(code, 1, stderr);
+    const lines = stderr.trim().split("\n").filter((l) => !/^backup: (read|checked) /.test(l));
+    assert.equal(lines.length, 1, `one line of error: ${stderr}`);
+    assert.match(lines[0], /^backup: listing .* failed: .*(ECONNREFUSED|ETIMEDOUT|socket hang up|ECONNRESET)/);
+    assert.ok(fs.readFileSync(backupFile).equals(previous), "the previous backup is byte for byte the same");
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left");
+    assert.equal((await clusterCommand("start-apiserver")).code, 0);
+  });
+
+  test("the API server restarted during `pulumi up`: a re-run completes and nothing is lost", async () => {
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d));
+    child.stderr.on("data", (d: Buffer) => (output += d));
+    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    for (let i = 0; i < 1200 && (await legacyCrdPresent()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await clusterCommand("stop-apiserver")).code, 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await clusterCommand("start-apiserver")).code, 0);
+    // The interrupted run ends on its own (failed or not); one that hangs is killed, as a user would.
+    const first = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-1), 300_000))]);
+    if (first === -1) {
+      child.kill("SIGKILL");
+      await exited;
+      await cli.runWithoutConfig(["cancel", "--yes"]);
+    }
+    seen.push(output);
+
+    const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
+    seen.push(rerun.stdout, rerun.stderr);
+    assert.equal(rerun.code, 0, `first run exited ${first}; re-run: ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
+    const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
+    assert.match(verify.stdout, new RegExp(`verify: all ${plan.restore.length} objects`));
+  });
+
+  test("no seeded secret value in any log, backup, plan, verify output, preview summary or state file", async () => {
+    const preview = await cli.run(["preview", "--json"]);
+    assert.equal(preview.code, 0, preview.stderr);
+    const model = summarizePreview(JSON.parse(preview.stdout), []);
+    const planText = await script("plan", ["--backup", backupFile]);
+    const planJson = await script("plan", ["--backup", backupFile, "--json"]);
+    assert.equal(planJson.code, 0);
+    const outputs = [...seen, preview.stdout, renderMarkdown(model, "faults"), renderText(model, "faults"), planText.stdout, fs.readFileSync(backupFile, "utf8")];
+    const state: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(d, e.name)) : state.push(fs.readFileSync(path.join(d, e.name), "utf8")));
+    };
+    walk(path.join(work, "pulumi", "backend"));
+    assert.ok(state.some((s) => s.includes("issuer-secrets-clouddns-service-account")), "the state holds the copied Secret");
+    for (const text of [...outputs, ...state]) {
+      assert.ok(!text.includes(MARKER), "a secret value in plaintext");
+      assert.ok(!text.includes(MARKER_B64), "a secret value in base64");
+    }
+  });
+});
