@@ -1,7 +1,7 @@
 // Offline: validate a backup and show what the upgrade will restore, copy and warn about.
-import * as fs from "node:fs";
+import { readBackupFile } from "../lib/backup";
 import { parseBackup } from "../lib/backup-format";
-import { CliError, EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
+import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
 import { buildRestorePlan, planToJson } from "../lib/plan";
 
 const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS]
@@ -26,12 +26,7 @@ runMain("plan", async () => {
     namespace: { type: "string", default: "cert-manager" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(args.backup);
-  } catch (err) {
-    throw new CliError(`cannot read backup ${args.backup}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const bytes = readBackupFile(args.backup);
   const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
     legacyNamespace: args["legacy-namespace"]!,
     namespace: args.namespace!,

@@ -1,8 +1,8 @@
 // After `pulumi up`: compare the live cluster with the backup and print a table like `kubectl get`.
-import * as fs from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
+import { readBackupFile } from "../lib/backup";
 import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
 import { RetryLog, clusterIdentity, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode, withRetry } from "../lib/kube";
@@ -46,12 +46,7 @@ runMain("verify", async () => {
     "allow-pending": { type: "boolean", default: false },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(args.backup);
-  } catch (err) {
-    throw new CliError(`cannot read backup ${args.backup}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const bytes = readBackupFile(args.backup);
   const parsed = parseBackup(bytes, args.backup);
   const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace! });
   if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);

@@ -406,7 +406,7 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     assert.match(planHelp.stdout, /Exit codes: 0 valid, 1 invalid, 2 usage\.\n$/);
     assert.equal(planHelp.stderr, "");
     assertOneLineError(planNoBackup, 2, /^plan: --backup FILE is required$/);
-    assertOneLineError(planMissing, 1, /^plan: cannot read backup .*does-not-exist\.yaml: ENOENT$/);
+    assertOneLineError(planMissing, 1, /^plan: cannot read backup .*does-not-exist\.yaml: no such file \(take one with `npm run backup`\)$/);
     assert.equal(planMissing.stdout, "");
 
     assert.equal(planInvalid.code, 1, planInvalid.output);
