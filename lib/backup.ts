@@ -34,17 +34,6 @@ export interface BackupResult {
   retries: string[];
 }
 
-/** Reads a backup file for a command; an unreadable file is one clear line. */
-export function readBackupFile(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file (take one with `npm run backup`)" : code ?? (err as Error).message;
-    throw new CliError(`cannot read backup ${file}: ${why}`);
-  }
-}
-
 /** Default path: one folder per kube context under backups/. */
 export function defaultBackupPath(context: string, root = "backups"): string {
   const safe = context.replace(/[^A-Za-z0-9._-]+/g, "_") || "default";

@@ -58,6 +58,37 @@ export async function toolchainEnv(options: { build: boolean; echo?: boolean }):
   return env;
 }
 
+const PLUGIN_PROCESS = /pulumi-resource-|pulumi-language-nodejs|@pulumi\/pulumi\/cmd\/(dynamic-provider|run)/;
+
+/** Pids of Pulumi plugin processes now running (a killed `pulumi` cannot stop its own). */
+export function pluginProcesses(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (PLUGIN_PROCESS.test(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " "))) pids.add(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Stops plugin processes that were not running before `before` was taken. */
+export function stopPluginsStartedSince(before: Set<number>): number {
+  let stopped = 0;
+  for (const pid of pluginProcesses()) {
+    if (before.has(pid)) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+      stopped++;
+    } catch {
+      // already gone
+    }
+  }
+  return stopped;
+}
+
 export interface LocalCluster {
   dir: string;
   kubeconfig: string;

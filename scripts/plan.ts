@@ -1,5 +1,5 @@
 // Offline: validate a backup and show what the upgrade will restore, copy and warn about.
-import { readBackupFile } from "../lib/backup";
+import { readBackupFile } from "../lib/backup-file";
 import { parseBackup } from "../lib/backup-format";
 import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
 import { buildRestorePlan, planToJson } from "../lib/plan";

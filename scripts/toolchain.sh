@@ -204,13 +204,20 @@ build_nodejs_host() {
   fi
   # Dynamic providers (the program's one-shot steps) run through this script of the Node.js SDK,
   # which the CLI's own distribution ships beside the binary.
-  if [ ! -x "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" ]; then
+  if ! grep -q '^[[:space:]]*exec node' "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" 2>/dev/null; then
     local sdkdir
     sdkdir="$(cd "$WORK" 2>/dev/null || cd /tmp; moddir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
     if [ -z "$sdkdir" ] || [ ! -f "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" ]; then
       log "pulumi-resource-pulumi-nodejs: not found in sdk/v3 $PULUMI_VERSION"; return 1
     fi
-    install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs"
+    # `exec`, so that the CLI stopping the plugin stops node too (the script as shipped leaves a
+    # node process behind after every run).
+    sed 's/^\([[:space:]]*\)node "\$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH"/\1exec node "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH"/' \
+      "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" >"$NODEJS_HOST_DIR/.pulumi-resource-pulumi-nodejs.new"
+    chmod 0755 "$NODEJS_HOST_DIR/.pulumi-resource-pulumi-nodejs.new"
+    mv -f "$NODEJS_HOST_DIR/.pulumi-resource-pulumi-nodejs.new" "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs"
+    grep -q '^[[:space:]]*exec node' "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" \
+      || { log "pulumi-resource-pulumi-nodejs: could not make it exec node"; return 1; }
     log "pulumi-resource-pulumi-nodejs: installed from sdk/v3 $PULUMI_VERSION"
   fi
   # the CLI looks for bundled plugins beside its own binary (and on PATH)
@@ -382,7 +389,8 @@ print_env() {
           case ":$p:" in *":$1:"*) ;; *) p="${p:+$p:}$1" ;; esac; }
   d="$(find_pulumi)"; if [ -n "$d" ]; then add "$d"; else missing=1; log "missing: pulumi $PULUMI_VERSION"; fi
   if [ -x "$NODEJS_HOST_DIR/pulumi-language-nodejs" ]; then add "$NODEJS_HOST_DIR"; else missing=1; log "missing: pulumi-language-nodejs"; fi
-  [ -x "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" ] || { missing=1; log "missing: pulumi-resource-pulumi-nodejs"; }
+  grep -q '^[[:space:]]*exec node' "$NODEJS_HOST_DIR/pulumi-resource-pulumi-nodejs" 2>/dev/null \
+    || { missing=1; log "missing: pulumi-resource-pulumi-nodejs (or an old copy that leaves node running)"; }
   [ -x "$PROVIDER_DIR/pulumi-resource-kubernetes" ] || { missing=1; log "missing: pulumi-resource-kubernetes $K8S_PROVIDER_VERSION"; }
   for b in kube-apiserver kube-controller-manager kubectl; do
     d="$(find_kube "$b")"; if [ -n "$d" ]; then add "$d"; else missing=1; log "missing: $b $KUBE_VERSION"; fi

@@ -2,7 +2,7 @@
 import { X509Certificate } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
-import { readBackupFile } from "../lib/backup";
+import { readBackupFile } from "../lib/backup-file";
 import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
 import { RetryLog, clusterIdentity, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode, withRetry } from "../lib/kube";

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { parseBackup } from "../../lib/backup-format";
-import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
+import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
 
@@ -102,6 +102,7 @@ describe("faults", { concurrency: false }, () => {
   });
 
   test("the API server restarted during `pulumi up`: a re-run completes and nothing is lost", async () => {
+    const pluginsBefore = pluginProcesses();
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d));
@@ -116,6 +117,7 @@ describe("faults", { concurrency: false }, () => {
     if (first === -1) {
       child.kill("SIGKILL");
       await exited;
+      stopPluginsStartedSince(pluginsBefore);
       await cli.runWithoutConfig(["cancel", "--yes"]);
     }
     seen.push(output);

@@ -8,8 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { backupDocument, backupHeader, metaLine, parseBackup, sha256Hex } from "../../lib/backup-format";
-import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
+import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
+import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
 import { BACKUP_FORMAT, BackupMeta, KubeObject } from "../../lib/types";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
@@ -155,7 +156,23 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.ok(willDelete.some((w) => w.startsWith("Secret kube-system/sh.helm.release.v1.cert-manager.")), "the Helm 3 release record");
     assert.match(steps[removal].newState!.inputs.summary, /deleting its CRDs deletes every Issuer, ClusterIssuer and Certificate/);
     const restores = steps.filter((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:") && s.op === "create");
-    assert.equal(restores.length, buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length);
+    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
+    assert.equal(restores.length, plan.restore.length);
+
+    // The reviewer's summary of this real preview (npm run preview renders the same model).
+    const summary = summarizePreview(JSON.parse(preview.stdout), plan.warnings.map((w) => `${w.object}: ${w.message}`));
+    assert.equal(summary.error, undefined);
+    assert.deepEqual(summary.legacyRemoval?.willDelete, willDelete);
+    assert.deepEqual(summary.secretsCopied.map((c) => `${c.namespace}/${c.name}`).sort(),
+      ["cert-manager/cert-manager-setup-production-private-key", "cert-manager/cert-manager-setup-staging-private-key", "cert-manager/clouddns-service-account"]);
+    for (const kind of ["ClusterIssuer", "Issuer", "Certificate"] as const) {
+      assert.equal(summary.restoredByKind[kind], plan.restore.filter((r) => r.kind === kind).length, kind);
+    }
+    const markdown = renderMarkdown(summary, "main");
+    const text = renderText(summary, "main");
+    assert.ok(markdown.indexOf("Deployment kube-system/cert-manager") < markdown.indexOf("cert-manager-setup-production-private-key"), "destructive steps first");
+    assert.match(text, /ivan-test-cert/, "the plan's warning about the certificate that was not Ready");
+    logs.push(markdown, text);
     await legacyStillThere(kc);
   });
 
@@ -263,6 +280,7 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.equal((await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile])).code, 0);
     const cli = await stackFor(cluster, "killed", backupFile);
 
+    const pluginsBefore = pluginProcesses();
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "killed", "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: "ignore", detached: true });
     const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
     let killed = false;
@@ -278,6 +296,8 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     }
     assert.ok(killed, "the removal started");
     await new Promise((r) => child.on("exit", r));
+    // What a killed CLI leaves behind (its plugins) is stopped, as an operator would.
+    stopPluginsStartedSince(pluginsBefore);
     const certificatesAfterKill = (await listAll(kc, "certificates").catch(() => [])).length;
 
     // As the README says: release the killed run's lock, then run `pulumi up` again.
@@ -287,5 +307,9 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.equal(rerun.code, 0, `re-run after a kill (${certificatesAfterKill} certificates at the kill): ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
     const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    // A normal run stops every plugin it started (give them a moment to exit).
+    const left = () => [...pluginProcesses()].filter((p) => !pluginsBefore.has(p));
+    for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(left(), [], "no plugin process left running");
   });
 });
