@@ -31,9 +31,10 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function collect(command: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
+/** Runs a command to its end, collecting its output; killed after `timeoutMs`. */
+export function collect(command: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = childEnv()): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

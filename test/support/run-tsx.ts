@@ -1,9 +1,8 @@
 // Runs one of scripts/*.ts as `npm run NAME -- ...` does (tsx on the project's Node 24), with an
 // environment the test chooses: no KUBECONFIG, no Pulumi backend unless given.
 import * as path from "node:path";
-import { spawn } from "node:child_process";
 import { ROOT } from "./fixtures";
-import { NODE, RunResult } from "./run-command";
+import { NODE, RunResult, collect } from "./run-command";
 
 const TSX_CLI = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 
@@ -14,20 +13,5 @@ export function runTsx(script: string, args: string[], options: { cwd?: string; 
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [TSX_CLI, path.join(ROOT, "scripts", script), ...args], { cwd: options.cwd ?? ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, output: stdout + stderr });
-    });
-  });
+  return collect(NODE, [TSX_CLI, path.join(ROOT, "scripts", script), ...args], options.cwd ?? ROOT, options.timeoutMs ?? 90_000, env);
 }
