@@ -87,7 +87,7 @@ describe("faults", { concurrency: false }, () => {
     const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
     // Stop the API server once the backup has started writing its temporary file.
     const dir = path.dirname(backupFile);
-    for (let i = 0; i < 300 && !fs.readdirSync(dir).some((f) => f.endsWith(".tmp")); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !fs.readdirSync(dir).some((f) => f.endsWith(".tmp")); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(fs.readdirSync(dir).some((f) => f.endsWith(".tmp")), "the backup was under way");
     assert.equal((await clusterCommand("stop-apiserver")).code, 0);
     const code = await exited;
