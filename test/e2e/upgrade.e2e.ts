@@ -127,6 +127,12 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
   });
 
   test("backup, then preview shows the plan in the procedure's order", async () => {
+    // A cluster upgraded from Helm 2 may still hold Tiller's records of the release: the removal
+    // must find and delete them too, with no Helm client.
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespacedConfigMap({ namespace: "kube-system", body: {
+      metadata: { name: "cert-manager.v1", labels: { OWNER: "TILLER", NAME: "cert-manager", STATUS: "SUPERSEDED", VERSION: "1" } },
+      data: { release: "H4sIAAAAAAAC/wEAAP//AAAAAAAAAAA=" },
+    } });
     backupFile = path.join(work, "backups", "main", "cert-manager-backup.yaml");
     const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
     assert.equal(b.code, 0, b.stderr);
@@ -154,6 +160,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.ok(willDelete.includes("CustomResourceDefinition certificates.certmanager.k8s.io"));
     assert.ok(willDelete.includes("Deployment kube-system/cert-manager"));
     assert.ok(willDelete.some((w) => w.startsWith("Secret kube-system/sh.helm.release.v1.cert-manager.")), "the Helm 3 release record");
+    assert.ok(willDelete.includes("ConfigMap kube-system/cert-manager.v1"), "the Helm 2 (Tiller) release record");
     assert.match(steps[removal].newState!.inputs.summary, /deleting its CRDs deletes every Issuer, ClusterIssuer and Certificate/);
     const restores = steps.filter((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:") && s.op === "create");
     const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
@@ -200,6 +207,9 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     logs.push(up.stdout, up.stderr);
     assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);
+
+    const tiller = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: "kube-system", labelSelector: "OWNER=TILLER" });
+    assert.deepEqual(tiller.items.map((c) => c.metadata?.name), [], "the Tiller record is gone with the old release");
 
     const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
