@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ControlPlane } from "../harness/control-plane";
 import { offlinePulumiEnv } from "./automation";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -93,25 +94,17 @@ export interface LocalCluster {
   dir: string;
   kubeconfig: string;
   context: string;
+  /** Kills kube-apiserver only (etcd keeps every object), for fault tests. */
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
+  /** The running components' pids, by name (etcd, kube-apiserver, kube-controller-manager). */
+  pids(): Record<string, number>;
   stop(): Promise<void>;
 }
 
-export async function startCluster(dir: string, env: NodeJS.ProcessEnv): Promise<LocalCluster> {
-  fs.mkdirSync(dir, { recursive: true });
-  const clusterEnv = { ...env, CMU_CLUSTER_DIR: dir };
-  const started = await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "start"], { env: clusterEnv });
-  if (started.code !== 0) {
-    await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "stop"], { env: clusterEnv });
-    throw new Error(`scripts/cluster.sh start failed: ${started.stderr.trim().split("\n").slice(-5).join(" | ")}`);
-  }
-  return {
-    dir,
-    kubeconfig: path.join(dir, "kubeconfig"),
-    context: "local",
-    async stop() {
-      await run("bash", [path.join(ROOT, "scripts", "cluster.sh"), "stop"], { env: clusterEnv });
-    },
-  };
+/** A throwaway control plane in `dir` (harness/control-plane.ts); its processes die with this process. */
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<LocalCluster> {
+  return ControlPlane.start({ dir, env, log });
 }
 
 /** The `pulumi` CLI in the project folder, offline, with a stack config file kept outside the repository. */

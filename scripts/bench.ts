@@ -59,9 +59,8 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?
   });
 }
 
-function cpuSeconds(pidFile: string): number {
+function cpuSeconds(pid: number | undefined): number {
   try {
-    const pid = fs.readFileSync(pidFile, "utf8").trim();
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   } catch {
@@ -155,7 +154,7 @@ runMain("bench", async () => {
     try {
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(cluster.kubeconfig);
-      const pid = (name: string) => path.join(cluster.dir, `${name}.pid`);
+      const pid = (name: string) => cluster.pids()[name];
       const kubectlEnv = { ...env, KUBECONFIG: cluster.kubeconfig };
       const kubectl = async (a: string[]) => {
         const r = await timed("kubectl", a, kubectlEnv);

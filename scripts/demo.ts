@@ -16,7 +16,8 @@ and stops the cluster. Uses ../shared/upstream/charts for the charts (no network
 
   --namespaces N                   extra team namespaces to seed (default: 10)
   --certificates-per-namespace M   certificates in each (default: 30)
-  --keep                           leave the cluster running (stop it with scripts/cluster.sh stop)`;
+  --keep                           keep the cluster running after the upgrade, until Ctrl-C
+                                   (its processes belong to this command and stop with it)`;
 
 function step(title: string): () => void {
   const started = Date.now();
@@ -48,7 +49,9 @@ runMain("demo", async () => {
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-demo-"));
   done = step(`local control plane on 127.0.0.1 (state in ${work})`);
-  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env);
+  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env, (line) => process.stdout.write(`    ${line}\n`)).catch((err: Error) => {
+    throw new CliError(`the local control plane did not start: ${err.message}`);
+  });
   done();
   try {
     const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
@@ -97,8 +100,15 @@ runMain("demo", async () => {
     done = step("pulumi up again: nothing to change");
     await must("second pulumi up", pulumi.run(["up", "--yes", "--skip-preview"], { echo: false }));
     done();
+    if (args.keep) {
+      process.stdout.write(`\ncluster kept running: export KUBECONFIG=${cluster.kubeconfig}  (Ctrl-C stops it)\n`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+    }
   } finally {
-    if (!args.keep && cluster) {
+    if (cluster) {
       const stopping = step("stopping the local control plane");
       await cluster.stop();
       cluster = undefined;

@@ -49,7 +49,7 @@ runMain("seed-legacy", async () => {
     "certificates-per-namespace": { type: "string", default: "30" },
     "secret-marker": { type: "string", default: "seeded-secret-value" },
   }, USAGE);
-  if (!args.kubeconfig) throw new UsageError("--kubeconfig PATH is required (a local cluster's, e.g. from scripts/cluster.sh env)");
+  if (!args.kubeconfig) throw new UsageError("--kubeconfig PATH is required (a local cluster's, e.g. the one `npm run cluster` prints)");
   const namespaces = Number(args.namespaces);
   const perNamespace = Number(args["certificates-per-namespace"]);
   if (!Number.isInteger(namespaces) || namespaces < 0 || !Number.isInteger(perNamespace) || perNamespace < 0) throw new UsageError("--namespaces and --certificates-per-namespace take whole numbers");

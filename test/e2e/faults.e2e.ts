@@ -33,13 +33,19 @@ function script(name: string, args: string[]): Promise<RunResult> {
   });
 }
 
-function clusterCommand(command: string): Promise<RunResult> {
-  return run("bash", [path.join(ROOT, "scripts", "cluster.sh"), command], { env: { ...env, CMU_CLUSTER_DIR: cluster.dir } });
-}
-
 async function legacyCrdPresent(): Promise<boolean> {
   const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
   return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
+}
+
+async function certManagerObjects(): Promise<string[]> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const names: string[] = [];
+  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
+    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string } }> };
+    for (const o of list.items) names.push(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
+  }
+  return names.sort();
 }
 
 before(async () => {
@@ -61,22 +67,25 @@ after(async () => {
 });
 
 describe("faults", { concurrency: false }, () => {
-  test("a truncated backup and a backup with one byte changed are refused before anything is deleted", async () => {
+  test("a truncated backup and a backup with one byte changed are refused by `pulumi up`, each with its own message; nothing deleted", async () => {
     const good = fs.readFileSync(backupFile);
-    for (const [what, bytes] of [
-      ["truncated", good.subarray(0, Math.floor(good.length * 0.6))],
-      ["one byte changed", Buffer.concat([good.subarray(0, 400), Buffer.from(good[400] === 0x61 ? "b" : "a"), good.subarray(401)])],
+    const objectsBefore = await certManagerObjects();
+    for (const [what, bytes, message] of [
+      ["truncated", good.subarray(0, Math.floor(good.length * 0.6)), /backup check failed: .*meta line is missing: the file was truncated/],
+      ["one byte changed", Buffer.concat([good.subarray(0, 400), Buffer.from(good[400] === 0x61 ? "b" : "a"), good.subarray(401)]), /backup check failed: .*checksum mismatch: the backup was changed after it was taken/],
     ] as const) {
       fs.writeFileSync(backupFile, bytes);
-      const preview = await cli.run(["preview"]);
-      seen.push(preview.stdout, preview.stderr);
-      assert.notEqual(preview.code, 0, what);
-      assert.match(preview.stdout + preview.stderr, /backup check failed: .*(truncated|checksum mismatch)/, what);
+      const up = await cli.run(["up", "--yes", "--skip-preview"]);
+      seen.push(up.stdout, up.stderr);
+      assert.notEqual(up.code, 0, what);
+      assert.match(up.stdout + up.stderr, message, what);
       const plan = await script("plan", ["--backup", backupFile]);
       assert.equal(plan.code, 1, `plan refuses the ${what} backup`);
+      assert.match(plan.stdout + plan.stderr, message.source.includes("truncated") ? /truncated/ : /checksum mismatch/, `plan names the ${what} backup's fault`);
+      assert.ok(await legacyCrdPresent(), `${what}: the old release's CRDs are untouched`);
+      assert.deepEqual(await certManagerObjects(), objectsBefore, `${what}: every Issuer, ClusterIssuer and Certificate is still there`);
     }
     fs.writeFileSync(backupFile, good);
-    assert.ok(await legacyCrdPresent(), "the old release's CRDs are untouched");
   });
 
   test("the API server stopped mid-backup: the backup fails clearly and the previous file is untouched", async () => {
@@ -89,7 +98,7 @@ describe("faults", { concurrency: false }, () => {
     const dir = path.dirname(backupFile);
     for (let i = 0; i < 1500 && !fs.readdirSync(dir).some((f) => f.endsWith(".tmp")); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(fs.readdirSync(dir).some((f) => f.endsWith(".tmp")), "the backup was under way");
-    assert.equal((await clusterCommand("stop-apiserver")).code, 0);
+    await cluster.stopApiServer();
     const code = await exited;
     seen.push(stderr);
     assert.equal(code, 1, stderr);
@@ -98,7 +107,7 @@ describe("faults", { concurrency: false }, () => {
     assert.match(lines[0], /^backup: listing .* failed: .*(ECONNREFUSED|ETIMEDOUT|socket hang up|ECONNRESET)/);
     assert.ok(fs.readFileSync(backupFile).equals(previous), "the previous backup is byte for byte the same");
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left");
-    assert.equal((await clusterCommand("start-apiserver")).code, 0);
+    await cluster.startApiServer();
   });
 
   test("the API server restarted during `pulumi up`: a re-run completes and nothing is lost", async () => {
@@ -109,9 +118,13 @@ describe("faults", { concurrency: false }, () => {
     child.stderr.on("data", (d: Buffer) => (output += d));
     const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
     for (let i = 0; i < 1200 && (await legacyCrdPresent()); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await clusterCommand("stop-apiserver")).code, 0);
+    assert.ok(!(await legacyCrdPresent()), "the API server is stopped after the old CRDs were deleted");
+    await cluster.stopApiServer();
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal((await clusterCommand("start-apiserver")).code, 0);
+    await cluster.startApiServer();
+    const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length;
+    const restoredAtRestart = (await certManagerObjects().catch(() => [])).length;
+    assert.ok(restoredAtRestart < planned, `the restore was not finished when the API server went away (${restoredAtRestart} of ${planned})`);
     // The interrupted run ends on its own (failed or not); one that hangs is killed, as a user would.
     const first = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-1), 300_000))]);
     if (first === -1) {
@@ -121,6 +134,7 @@ describe("faults", { concurrency: false }, () => {
       await cli.runWithoutConfig(["cancel", "--yes"]);
     }
     seen.push(output);
+    assert.notEqual(first, 0, `the interrupted run did not complete on its own: ${output.slice(-1500)}`);
 
     const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
     seen.push(rerun.stdout, rerun.stderr);

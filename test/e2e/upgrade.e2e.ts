@@ -65,13 +65,34 @@ async function listAll(kc: k8s.KubeConfig, plural: string): Promise<KubeObject[]
   return list.items as KubeObject[];
 }
 
-async function legacyStillThere(kc: k8s.KubeConfig): Promise<void> {
+/** What the cluster holds before the upgrade, to compare with after a refused attempt. */
+interface LegacySnapshot {
+  objects: string[];
+  releaseRecords: string[];
+}
+
+async function legacySnapshot(kc: k8s.KubeConfig): Promise<LegacySnapshot> {
+  const objects: string[] = [];
+  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
+    for (const o of await listAll(kc, plural)) objects.push(`${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`);
+  }
+  const records = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: "kube-system", labelSelector: "owner=helm,name=cert-manager" });
+  return { objects: objects.sort(), releaseRecords: records.items.map((s) => s.metadata!.name!).sort() };
+}
+
+/** Nothing of the old release was deleted: its Deployment, its 0.4 CRDs, its release record and every object. */
+async function legacyStillThere(kc: k8s.KubeConfig, before: LegacySnapshot): Promise<void> {
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   assert.ok(await exists(() => apps.readNamespacedDeployment({ namespace: "kube-system", name: "cert-manager" })), "the old Deployment is still there");
-  const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" });
-  assert.equal(crd.metadata?.labels?.chart, "cert-manager-v0.4.1", "the 0.4 CRDs are still there");
-  assert.ok((await listAll(kc, "certificates")).length > 0, "the certificates are still there");
+  for (const plural of ["certificates", "issuers", "clusterissuers"]) {
+    const crd = await ext.readCustomResourceDefinition({ name: `${plural}.certmanager.k8s.io` });
+    assert.equal(crd.metadata?.labels?.chart, "cert-manager-v0.4.1", `the 0.4 CRD ${plural} is still there`);
+  }
+  const now = await legacySnapshot(kc);
+  assert.ok(before.objects.length > 0 && before.releaseRecords.length > 0);
+  assert.deepEqual(now.objects, before.objects, "every Issuer, ClusterIssuer and Certificate is still there");
+  assert.deepEqual(now.releaseRecords, before.releaseRecords, "the Helm release record is still there");
 }
 
 function writeOwnBackup(file: string, objects: KubeObject[], cluster: BackupMeta["cluster"]): void {
@@ -95,17 +116,20 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
   let kc: k8s.KubeConfig;
   let backupFile: string;
   let cli: PulumiCli;
+  let seeded: LegacySnapshot;
   const tlsBefore = new Map<string, { uid: string; data: Record<string, string> }>();
 
   before(async () => {
     ({ cluster, kc } = await newCluster("main", 4, 15));
+    seeded = await legacySnapshot(kc);
   });
 
-  test("preview fails before anything is deleted: no backup, an empty one, another cluster's", async () => {
+  test("`pulumi up` fails before anything is deleted: no backup, an empty one, another cluster's", async () => {
     const missing = await stackFor(cluster, "gate-missing", path.join(work, "no-such-backup.yaml"));
-    const r1 = await missing.run(["preview"]);
+    const r1 = await missing.run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(r1.code, 0);
     assert.match(r1.stdout + r1.stderr, /backup check failed: cannot read .*no-such-backup\.yaml.*ENOENT/);
+    await legacyStillThere(kc, seeded);
 
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const uid = (await core.readNamespace({ name: "kube-system" })).metadata!.uid!;
@@ -115,6 +139,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const r2 = await (await stackFor(cluster, "gate-empty", emptyFile)).run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stdout + r2.stderr, /backup check failed: .*holds no Issuer, ClusterIssuer or Certificate/);
+    await legacyStillThere(kc, seeded);
 
     const otherFile = path.join(work, "other-cluster-backup.yaml");
     const objects = [...await listAll(kc, "clusterissuers"), ...await listAll(kc, "certificates")];
@@ -122,8 +147,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const r3 = await (await stackFor(cluster, "gate-other", otherFile)).run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(r3.code, 0);
     assert.match(r3.stdout + r3.stderr, /cluster identity check failed/);
-
-    await legacyStillThere(kc);
+    await legacyStillThere(kc, seeded);
   });
 
   test("backup, then preview shows the plan in the procedure's order", async () => {
@@ -180,7 +204,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.ok(markdown.indexOf("Deployment kube-system/cert-manager") < markdown.indexOf("cert-manager-setup-production-private-key"), "destructive steps first");
     assert.match(text, /ivan-test-cert/, "the plan's warning about the certificate that was not Ready");
     logs.push(markdown, text);
-    await legacyStillThere(kc);
+    await legacyStillThere(kc, seeded);
   });
 
   test("a webhook that never becomes available fails the readiness step clearly; nothing is lost", async () => {
@@ -254,14 +278,30 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const restoredCount = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.filter((r) => r.kind === "Certificate").length;
     const restoredNow = async () => (await listAll(kc, "certificates")).filter((c) => c.metadata?.namespace !== "cert-manager").length;
     assert.equal(await restoredNow(), restoredCount);
+    const restoredBefore = await legacySnapshot(kc);
     const destroy = await cli.run(["destroy", "--yes", "--skip-preview"]);
     assert.equal(destroy.code, 0, destroy.stderr);
+    // README: "the release goes; the CRDs, the namespace, the copied Secrets and every restored object stay".
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const releaseRecords = await core.listNamespacedSecret({ namespace: "cert-manager", labelSelector: "owner=helm,name=cert-manager" });
+    assert.deepEqual(releaseRecords.items.map((r) => r.metadata?.name), [], "the Helm release is gone");
+    assert.ok(!(await exists(() => kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ namespace: "cert-manager", name: "cert-manager" }))), "the release's Deployment is gone");
     const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
     for (const plural of ["certificates", "issuers", "clusterissuers", "orders", "challenges"]) {
       assert.ok(await exists(() => ext.readCustomResourceDefinition({ name: `${plural}.certmanager.k8s.io` })), `${plural} CRD kept`);
     }
+    const ns = await core.readNamespace({ name: "cert-manager" });
+    assert.equal(ns.metadata?.labels?.["certmanager.k8s.io/disable-validation"], "true", "the labelled namespace kept");
+    for (const name of ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"]) {
+      assert.ok(await exists(() => core.readNamespacedSecret({ namespace: "cert-manager", name })), `copied Secret ${name} kept`);
+    }
+    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
+    const after = new Set((await legacySnapshot(kc)).objects);
+    for (const item of plan.restore) {
+      assert.ok(after.has(`${item.kind}/${item.namespace}/${item.name}`), `${item.kind} ${item.namespace}/${item.name} kept`);
+    }
+    assert.ok(restoredBefore.objects.length >= plan.restore.length);
     assert.equal(await restoredNow(), restoredCount, "every restored Certificate kept");
-    assert.ok((await listAll(kc, "clusterissuers")).some((c) => c.metadata?.name === "letsencrypt-prod"));
   });
 
   test("no seeded secret value in the backup, the outputs, or the Pulumi state", () => {
@@ -309,6 +349,10 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     // What a killed CLI leaves behind (its plugins) is stopped, as an operator would.
     stopPluginsStartedSince(pluginsBefore);
     const certificatesAfterKill = (await listAll(kc, "certificates").catch(() => [])).length;
+    const crdAfterKill = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+    assert.notEqual(crdAfterKill?.metadata?.labels?.chart, "cert-manager-v0.4.1", "killed after the old CRDs were deleted");
+    const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.filter((r) => r.kind === "Certificate").length;
+    assert.ok(certificatesAfterKill < planned, `killed before the restore finished (${certificatesAfterKill} of ${planned} certificates back)`);
 
     // As the README says: release the killed run's lock, then run `pulumi up` again.
     const cancel = await cli.runWithoutConfig(["cancel", "--yes"]);

@@ -1,0 +1,37 @@
+// `npm run cluster`: a throwaway control plane on 127.0.0.1 for trying things by hand. It runs in
+// the foreground and stops when this command ends (Ctrl-C), so nothing outlives it.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CliError, EXIT_OK, parseCommandLine, runMain } from "../lib/cli";
+import { startCluster, toolchainEnv } from "../lib/local-run";
+
+const USAGE = `Usage: npm run cluster -- [--dir PATH]
+
+Starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 (free ports; no scheduler, no
+kubelet: no pod runs), prints the KUBECONFIG to use, and keeps them running until Ctrl-C (or
+SIGTERM), then stops them. They also die if this command is killed. Binaries come from
+scripts/toolchain.sh (built first if missing: slow the first time).
+
+  --dir PATH   state folder (certificates, logs, kubeconfig; default: a new folder under $TMPDIR)
+Exit codes: 0 stopped cleanly, 1 failed to start, 2 usage.`;
+
+runMain("cluster", async () => {
+  const args = parseCommandLine(process.argv.slice(2), { dir: { type: "string" } }, USAGE);
+  const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
+  const env = await toolchainEnv({ build: true, echo: true });
+  const log = (line: string) => process.stderr.write(`cluster: ${line}\n`);
+  const cluster = await startCluster(dir, env, log).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
+  process.stdout.write(`export KUBECONFIG=${cluster.kubeconfig}\n`);
+  log("running; Ctrl-C stops it");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  log("stopping");
+  await cluster.stop();
+  log("stopped");
+  return EXIT_OK;
+});
