@@ -26,6 +26,11 @@ LOGS="$TC/logs"
 TIMES="$TC/build-times.tsv"
 PULUMI_HOME_DIR="$CACHE/pulumi-home"
 
+# the kubernetes-1.15 step (its pins, recipe and deviations from upstream) lives in its own file
+# shellcheck source=toolchain-kubernetes-1.15.sh
+. "$(dirname "${BASH_SOURCE[0]}")/toolchain-kubernetes-1.15.sh" \
+  || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-kubernetes-1.15.sh" >&2; exit 1; }
+
 usage() {
   cat <<EOF
 Usage: $(basename "$0") [options]
@@ -33,17 +38,19 @@ Usage: $(basename "$0") [options]
 Builds or finds the project's toolchain and installs it under
   $TC/<name>-<version>/bin
 then prints export lines (last lines of stdout) to put it on PATH:
-  eval "\$($(basename "$0") | tail -n 3)"     or     eval "\$($(basename "$0") --print-env)"
+  eval "\$($(basename "$0") | tail -n 4)"     or     eval "\$($(basename "$0") --print-env)"
 
 Binaries:
   pulumi ${PULUMI_VERSION}  (+ pulumi-language-nodejs from sdk/v3 ${NODEJS_HOST_SDK_VERSION}, beside it)
   pulumi-resource-kubernetes ${K8S_PROVIDER_VERSION}  (installed in the plugin cache ${PULUMI_HOME_DIR})
-  kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION}
+  kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION}  (on PATH)
+  kube-apiserver, kube-controller-manager ${KUBE115_VERSION}  (not on PATH: in \$CMU_KUBE_1_15_BIN)
   etcd  (found on PATH if >= ${ETCD_MIN_VERSION}, else built: go.etcd.io/etcd/server/v3 ${ETCD_VERSION})
 
 Options:
   --print-env      only print the export lines (nothing is built; exit 1 if something is missing)
-  --only LIST      comma-separated subset of: pulumi,nodejs-host,k8s-provider,kubernetes,etcd,test-nodejs
+  --only LIST      comma-separated subset of:
+                   pulumi,nodejs-host,k8s-provider,kubernetes,kubernetes-1.15,etcd,test-nodejs
   --no-test        skip the language-host self test (a throwaway Pulumi TypeScript project in /tmp)
   --serial         build one group after the other instead of two in parallel
   -h, --help       this help
@@ -68,7 +75,7 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$ONLY" ]; then
   for s in ${ONLY//,/ }; do
-    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|etcd|test-nodejs) ;;
+    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|kubernetes-1.15|etcd|test-nodejs) ;;
       *) echo "unknown step in --only: $s" >&2; exit 2 ;; esac
   done
 fi
@@ -399,6 +406,9 @@ print_env() {
   # The provider is resolved from the plugin cache (exact version), not from PATH.
   echo "export PULUMI_HOME='$PULUMI_HOME_DIR'"
   echo "export CMU_TOOLCHAIN_DIR='$TC'"
+  # Kubernetes 1.15 stays off PATH (PATH keeps the 1.34 binaries); a harness picks it explicitly.
+  if k115_present; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
+  else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION"; fi
   if [ -n "$p" ]; then echo "export PATH='$p':\"\$PATH\""; else echo 'export PATH="$PATH"'; fi
   return $missing
 }
@@ -420,6 +430,7 @@ group_pulumi() {
 group_kube() {
   if want kubernetes; then build_kubernetes || return 1; fi
   if want etcd; then build_etcd || return 1; fi
+  if want kubernetes-1.15; then build_kubernetes_115 || return 1; fi
   return 0
 }
 
