@@ -13,7 +13,35 @@ const SERVICE_CIDR = "10.0.0.0/24";
 const SERVICE_IP = "10.0.0.1"; // the `kubernetes` Service: first address of SERVICE_CIDR
 const PORT_ATTEMPTS = 3;
 
+/**
+ * Which Kubernetes: 1.15 is what clusters still running cert-manager 0.4 run (the charts' own API:
+ * apps/v1beta1, apiextensions v1beta1); 1.34 is a cluster newer than the chart.
+ */
+export type KubernetesVersion = "1.15" | "1.34";
+export const KUBERNETES_VERSIONS: KubernetesVersion[] = ["1.15", "1.34"];
+
+interface VersionFacts {
+  /** Where kube-apiserver and kube-controller-manager come from (undefined: PATH). */
+  binDir?: string;
+  /** /readyz exists from 1.16 on. */
+  readyPath: string;
+  /** 1.15 opens insecure ports unless told not to (8080 on loopback; the controller-manager 10252 on every address). */
+  apiserverExtra: string[];
+  controllerManagerExtra: string[];
+}
+
+function versionFacts(version: KubernetesVersion, env: NodeJS.ProcessEnv): VersionFacts {
+  if (version === "1.15") {
+    const binDir = env.CMU_KUBE_1_15_BIN;
+    if (!binDir) throw new Error("Kubernetes 1.15 binaries unknown: CMU_KUBE_1_15_BIN is not set (scripts/toolchain.sh --print-env sets it once they are built)");
+    return { binDir, readyPath: "/healthz", apiserverExtra: ["--insecure-port=0"], controllerManagerExtra: ["--port=0"] };
+  }
+  return { readyPath: "/readyz", apiserverExtra: [], controllerManagerExtra: [] };
+}
+
 export interface ControlPlaneOptions {
+  /** Default $CMU_KUBERNETES_VERSION, else 1.34. */
+  kubernetesVersion?: KubernetesVersion;
   /** State folder (certificates, etcd data, logs, kubeconfig); created if missing. */
   dir: string;
   /** PATH etc. holding etcd, kube-apiserver, kube-controller-manager and openssl. */
@@ -29,6 +57,13 @@ interface Ports {
   etcdPeer: number;
   apiserver: number;
   controllerManager: number;
+}
+
+export function defaultKubernetesVersion(): KubernetesVersion {
+  const v = process.env.CMU_KUBERNETES_VERSION;
+  if (v === undefined || v === "") return "1.34";
+  if (!KUBERNETES_VERSIONS.includes(v as KubernetesVersion)) throw new Error(`CMU_KUBERNETES_VERSION=${v} is not one of ${KUBERNETES_VERSIONS.join(", ")}`);
+  return v as KubernetesVersion;
 }
 
 /** Free TCP ports on 127.0.0.1, as the kernel hands them out (bound, then released). */
@@ -118,8 +153,12 @@ export class ControlPlane {
   private readonly pki: string;
   private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
+  readonly kubernetesVersion: KubernetesVersion;
+  private readonly facts: VersionFacts;
 
   private constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv, options: ControlPlaneOptions) {
+    this.kubernetesVersion = options.kubernetesVersion ?? defaultKubernetesVersion();
+    this.facts = versionFacts(this.kubernetesVersion, env);
     this.kubeconfig = path.join(dir, "kubeconfig");
     this.pki = path.join(dir, "pki");
     this.timeoutMs = options.readyTimeoutMs ?? Number(process.env.CMU_CLUSTER_TIMEOUT ?? 180) * 1000;
@@ -183,15 +222,20 @@ export class ControlPlane {
     await this.startApiServer();
 
     const p = (f: string) => path.join(this.pki, f);
-    await this.launch("kube-controller-manager", "kube-controller-manager", [
+    await this.launch("kube-controller-manager", this.binary("kube-controller-manager"), [
       `--kubeconfig=${kcmKubeconfig}`, `--authentication-kubeconfig=${kcmKubeconfig}`, `--authorization-kubeconfig=${kcmKubeconfig}`,
       "--bind-address=127.0.0.1", `--secure-port=${this.ports.controllerManager}`, `--cert-dir=${path.join(this.dir, "run", "controller-manager")}`,
       "--controllers=*", "--use-service-account-credentials=false",
       `--service-account-private-key-file=${p("sa.key")}`, `--root-ca-file=${p("ca.crt")}`,
       `--cluster-signing-cert-file=${p("ca.crt")}`, `--cluster-signing-key-file=${p("ca.key")}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`, "--leader-elect=false", "--profiling=false",
+      ...this.facts.controllerManagerExtra,
     ], () => probe(`https://127.0.0.1:${this.ports.controllerManager}/healthz`, { rejectUnauthorized: false }));
-    this.log(`control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${this.apiserverUrl} (kubeconfig ${this.kubeconfig})`);
+    this.log(`Kubernetes ${this.kubernetesVersion} control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${this.apiserverUrl} (kubeconfig ${this.kubeconfig})`);
+  }
+
+  private binary(name: string): string {
+    return this.facts.binDir ? path.join(this.facts.binDir, name) : name;
   }
 
   private async launch(name: string, command: string, args: string[], ready: () => Promise<true | string>): Promise<void> {
@@ -206,7 +250,7 @@ export class ControlPlane {
     const running = this.processes.get("kube-apiserver");
     if (running && !running.exitStatus) return;
     const p = (f: string) => path.join(this.pki, f);
-    await this.launch("kube-apiserver", "kube-apiserver", [
+    await this.launch("kube-apiserver", this.binary("kube-apiserver"), [
       `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
       "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${this.ports.apiserver}`,
       `--cert-dir=${path.join(this.dir, "run", "apiserver")}`,
@@ -220,7 +264,8 @@ export class ControlPlane {
       "--requestheader-extra-headers-prefix=X-Remote-Extra-",
       `--proxy-client-cert-file=${p("front-proxy-client.crt")}`, `--proxy-client-key-file=${p("front-proxy-client.key")}`,
       "--enable-aggregator-routing=true", "--endpoint-reconciler-type=none", "--profiling=false",
-    ], () => probe(`${this.apiserverUrl}/readyz`, {
+      ...this.facts.apiserverExtra,
+    ], () => probe(`${this.apiserverUrl}${this.facts.readyPath}`, {
       ca: fs.readFileSync(p("ca.crt")), cert: fs.readFileSync(p("admin.crt")), key: fs.readFileSync(p("admin.key")),
     }));
   }

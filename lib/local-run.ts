@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ControlPlane } from "../harness/control-plane";
+import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
 import { offlinePulumiEnv } from "./automation";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -37,7 +37,7 @@ export function run(command: string, args: string[], options: { cwd?: string; en
 function parseExports(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split("\n")) {
-    const m = /^export ([A-Z_]+)='([^']*)'(?::"\$PATH")?$/.exec(line.trim());
+    const m = /^export ([A-Z0-9_]+)='([^']*)'(?::"\$PATH")?$/.exec(line.trim());
     if (m) env[m[1]] = m[2];
   }
   return env;
@@ -94,6 +94,7 @@ export interface LocalCluster {
   dir: string;
   kubeconfig: string;
   context: string;
+  kubernetesVersion: KubernetesVersion;
   /** Kills kube-apiserver only (etcd keeps every object), for fault tests. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -103,8 +104,8 @@ export interface LocalCluster {
 }
 
 /** A throwaway control plane in `dir` (harness/control-plane.ts); its processes die with this process. */
-export async function startCluster(dir: string, env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<LocalCluster> {
-  return ControlPlane.start({ dir, env, log });
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv, options: { log?: (line: string) => void; kubernetesVersion?: KubernetesVersion } = {}): Promise<LocalCluster> {
+  return ControlPlane.start({ dir, env, ...options });
 }
 
 /** The `pulumi` CLI in the project folder, offline, with a stack config file kept outside the repository. */

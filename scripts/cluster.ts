@@ -3,25 +3,33 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliError, EXIT_OK, parseCommandLine, runMain } from "../lib/cli";
+import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
+import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { startCluster, toolchainEnv } from "../lib/local-run";
 
-const USAGE = `Usage: npm run cluster -- [--dir PATH]
+const USAGE = `Usage: npm run cluster -- [--kubernetes 1.15|1.34] [--dir PATH]
 
 Starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 (free ports; no scheduler, no
 kubelet: no pod runs), prints the KUBECONFIG to use, and keeps them running until Ctrl-C (or
 SIGTERM), then stops them. They also die if this command is killed. Binaries come from
 scripts/toolchain.sh (built first if missing: slow the first time).
 
-  --dir PATH   state folder (certificates, logs, kubeconfig; default: a new folder under $TMPDIR)
+  --kubernetes V   1.15 (default: what clusters running cert-manager 0.4 run) or 1.34
+  --dir PATH       state folder (certificates, logs, kubeconfig; default: a new folder under $TMPDIR)
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 usage.`;
 
+function parseKubernetesVersion(value: string): KubernetesVersion {
+  if (!KUBERNETES_VERSIONS.includes(value as KubernetesVersion)) throw new UsageError(`--kubernetes ${value}: expected one of ${KUBERNETES_VERSIONS.join(", ")}`);
+  return value as KubernetesVersion;
+}
+
 runMain("cluster", async () => {
-  const args = parseCommandLine(process.argv.slice(2), { dir: { type: "string" } }, USAGE);
+  const args = parseCommandLine(process.argv.slice(2), { dir: { type: "string" }, kubernetes: { type: "string", default: "1.15" } }, USAGE);
+  const kubernetesVersion = parseKubernetesVersion(args.kubernetes!);
   const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
   const env = await toolchainEnv({ build: true, echo: true });
   const log = (line: string) => process.stderr.write(`cluster: ${line}\n`);
-  const cluster = await startCluster(dir, env, log).catch((err: Error) => {
+  const cluster = await startCluster(dir, env, { log, kubernetesVersion }).catch((err: Error) => {
     throw new CliError(err.message);
   });
   process.stdout.write(`export KUBECONFIG=${cluster.kubeconfig}\n`);

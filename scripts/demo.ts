@@ -49,7 +49,7 @@ runMain("demo", async () => {
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-demo-"));
   done = step(`local control plane on 127.0.0.1 (state in ${work})`);
-  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env, (line) => process.stdout.write(`    ${line}\n`)).catch((err: Error) => {
+  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env, { kubernetesVersion: "1.34", log: (line) => process.stdout.write(`    ${line}\n`) }).catch((err: Error) => {
     throw new CliError(`the local control plane did not start: ${err.message}`);
   });
   done();

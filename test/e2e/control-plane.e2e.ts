@@ -8,6 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { KUBERNETES_VERSIONS } from "../../harness/control-plane";
 import { OWNER_VARIABLE } from "../../harness/processes";
 import { LocalCluster, ROOT, startCluster, toolchainEnv } from "../../lib/local-run";
 
@@ -57,11 +58,12 @@ after(async () => {
 });
 
 describe("local control plane", { concurrency: false }, () => {
-  test(`starts ${STARTS} times in a row, answers each time, and each stop leaves no process and no port behind`, async () => {
+  test(`starts ${STARTS} times in a row (Kubernetes 1.15 and 1.34 in turn), answers each time, and each stop leaves no process and no port behind`, async () => {
     const seconds: number[] = [];
     for (let i = 1; i <= STARTS; i++) {
       const started = Date.now();
-      const cluster = await startCluster(path.join(work, `start-${i}`), env);
+      const kubernetesVersion = KUBERNETES_VERSIONS[i % KUBERNETES_VERSIONS.length];
+      const cluster = await startCluster(path.join(work, `start-${i}`), env, { kubernetesVersion });
       leftover.push(cluster);
       seconds.push((Date.now() - started) / 1000);
       const kc = new k8s.KubeConfig();
@@ -81,22 +83,25 @@ describe("local control plane", { concurrency: false }, () => {
     process.stdout.write(`control plane: ${STARTS} starts, median ${sorted[Math.floor(STARTS / 2)].toFixed(1)}s, max ${sorted[STARTS - 1].toFixed(1)}s\n`);
   });
 
-  test("it works: a namespace is finalized by the controller-manager, a CRD serves custom objects", async () => {
-    const cluster = await startCluster(path.join(work, "smoke"), env);
+  for (const kubernetesVersion of KUBERNETES_VERSIONS) test(`Kubernetes ${kubernetesVersion} works: /version, a namespace finalized by the controller-manager, a CRD serving custom objects`, async () => {
+    const cluster = await startCluster(path.join(work, `smoke-${kubernetesVersion}`), env, { kubernetesVersion });
     leftover.push(cluster);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
+    const version = await kc.makeApiClient(k8s.VersionApi).getCode();
+    assert.equal(`${version.major}.${version.minor}`, kubernetesVersion);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: "cmu-smoke" } } });
     await core.createNamespacedConfigMap({ namespace: "cmu-smoke", body: { metadata: { name: "probe" }, data: { a: "b" } } });
     await core.deleteNamespace({ name: "cmu-smoke" });
     await until("namespace cmu-smoke to be gone", () => core.readNamespace({ name: "cmu-smoke" }).then(() => false, () => true), 90_000);
-    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({ body: {
-      metadata: { name: "widgets.smoke.cmu.local" },
-      spec: { group: "smoke.cmu.local", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
-        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer" } } } } } } }] },
-    } });
+    // 1.15 serves CRDs as apiextensions.k8s.io/v1beta1 only.
+    const crdApi = kubernetesVersion === "1.15" ? "apiextensions.k8s.io/v1beta1" : "apiextensions.k8s.io/v1";
+    const spec = kubernetesVersion === "1.15"
+      ? { group: "smoke.cmu.local", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" }, version: "v1", versions: [{ name: "v1", served: true, storage: true }] }
+      : { group: "smoke.cmu.local", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
+          versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer" } } } } } } }] };
+    await k8s.KubernetesObjectApi.makeApiClient(kc).create({ apiVersion: crdApi, kind: "CustomResourceDefinition", metadata: { name: "widgets.smoke.cmu.local" }, spec } as k8s.KubernetesObject);
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     await until("the CRD to serve", () => custom.listNamespacedCustomObject({ group: "smoke.cmu.local", version: "v1", namespace: "default", plural: "widgets" }).then(() => true, () => false), 60_000);
     await custom.createNamespacedCustomObject({ group: "smoke.cmu.local", version: "v1", namespace: "default", plural: "widgets", body: { apiVersion: "smoke.cmu.local/v1", kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } } });
