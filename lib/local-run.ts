@@ -61,13 +61,18 @@ export async function toolchainEnv(options: { build: boolean; echo?: boolean }):
 
 const PLUGIN_PROCESS = /pulumi-resource-|pulumi-language-nodejs|@pulumi\/pulumi\/cmd\/(dynamic-provider|run)/;
 
-/** Pids of Pulumi plugin processes now running (a killed `pulumi` cannot stop its own). */
-export function pluginProcesses(): Set<number> {
+/**
+ * Pids of Pulumi plugin processes now running for one state backend (a killed `pulumi` cannot stop
+ * its own). Plugins inherit the CLI's environment, so its PULUMI_BACKEND_URL tells whose they are:
+ * another run on the same machine is never touched.
+ */
+export function pluginProcesses(backendUrl: string): Set<number> {
   const pids = new Set<number>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (PLUGIN_PROCESS.test(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " "))) pids.add(Number(entry));
+      if (!PLUGIN_PROCESS.test(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " "))) continue;
+      if (fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(`PULUMI_BACKEND_URL=${backendUrl}`)) pids.add(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -75,10 +80,10 @@ export function pluginProcesses(): Set<number> {
   return pids;
 }
 
-/** Stops plugin processes that were not running before `before` was taken. */
-export function stopPluginsStartedSince(before: Set<number>): number {
+/** Stops this backend's plugin processes that were not running before `before` was taken. */
+export function stopPluginsStartedSince(before: Set<number>, backendUrl: string): number {
   let stopped = 0;
-  for (const pid of pluginProcesses()) {
+  for (const pid of pluginProcesses(backendUrl)) {
     if (before.has(pid)) continue;
     try {
       process.kill(pid, "SIGKILL");

@@ -111,7 +111,7 @@ describe("faults", { concurrency: false }, () => {
   });
 
   test("the API server restarted during `pulumi up`: a re-run completes and nothing is lost", async () => {
-    const pluginsBefore = pluginProcesses();
+    const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d));
@@ -130,7 +130,7 @@ describe("faults", { concurrency: false }, () => {
     if (first === -1) {
       child.kill("SIGKILL");
       await exited;
-      stopPluginsStartedSince(pluginsBefore);
+      stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
       await cli.runWithoutConfig(["cancel", "--yes"]);
     }
     seen.push(output);

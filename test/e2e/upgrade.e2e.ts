@@ -330,7 +330,7 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.equal((await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile])).code, 0);
     const cli = await stackFor(cluster, "killed", backupFile);
 
-    const pluginsBefore = pluginProcesses();
+    const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "killed", "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: "ignore", detached: true });
     const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
     let killed = false;
@@ -347,7 +347,7 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.ok(killed, "the removal started");
     await new Promise((r) => child.on("exit", r));
     // What a killed CLI leaves behind (its plugins) is stopped, as an operator would.
-    stopPluginsStartedSince(pluginsBefore);
+    stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
     const certificatesAfterKill = (await listAll(kc, "certificates").catch(() => [])).length;
     const crdAfterKill = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
     assert.notEqual(crdAfterKill?.metadata?.labels?.chart, "cert-manager-v0.4.1", "killed after the old CRDs were deleted");
@@ -362,7 +362,7 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     // A normal run stops every plugin it started (give them a moment to exit).
-    const left = () => [...pluginProcesses()].filter((p) => !pluginsBefore.has(p));
+    const left = () => [...pluginProcesses(cli.env.PULUMI_BACKEND_URL!)].filter((p) => !pluginsBefore.has(p));
     for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(left(), [], "no plugin process left running");
   });
