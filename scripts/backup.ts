@@ -6,9 +6,10 @@ import { loadKubeConfig } from "../lib/kube";
 const USAGE = `Usage: npm run backup -- [--context NAME] [--kubeconfig PATH] [--out FILE] [--legacy-namespace NS] [--force]
 
 Backs up every Issuer, ClusterIssuer and Certificate (Orders and Challenges are recorded, not
-kept) across all namespaces, page by page, with the cluster's identity and an inventory of the
-Secrets the issuers reference (names and keys, never values). The file stays applyable with
-\`kubectl apply -f\`.
+kept) across all namespaces, page by page, with the cluster's identity, an inventory of the
+Secrets the issuers reference (names and keys, never values) and each TLS certificate's public
+facts (serial, SHA-256 fingerprint, expiry, names, key type; never a key). The file stays
+applyable with \`kubectl apply -f\`.
 
   --context NAME          kube context (default: the kubeconfig's current context)
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
