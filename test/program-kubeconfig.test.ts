@@ -1,7 +1,7 @@
 // Issue 10, item 10: with a KUBECONFIG list and no kubeconfig/context keys, the program reads the
 // merged config (as kubectl and the provider do) and hands the provider and every dynamic step
 // the same, explicitly named context.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,8 +9,10 @@ import type { ClusterFacts } from "../lib/cluster";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
 import { runProgram, tempDir } from "./support/pulumi-harness";
 
+const dir = tempDir();
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 test("a KUBECONFIG list: the context set by its second file reaches the provider and the dynamic steps", async () => {
-  const dir = tempDir();
   const backupFile = path.join(dir, "backup.yaml");
   fs.writeFileSync(backupFile, ownBackup(seedObjects()).text);
   // The first file defines another cluster and sets no current context; the second sets it.

@@ -60,6 +60,7 @@ before(async () => {
 
 after(async () => {
   for (const c of clusters) await c.stop();
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("a certificate re-issued after the upgrade", { concurrency: false }, () => {
