@@ -18,7 +18,10 @@ async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
   const { settings, backup, plan, cluster, preflight, target } = await readStackInputs();
-  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig, context: target.context, enableServerSideApply: true });
+  // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
+  // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
+  // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
+  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: true });
   const opts = { providers: { kubernetes: provider } };
 
   const legacy = new LegacyReleaseRemoval("legacy-release", {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import * as yaml from "js-yaml";
 import {
   BACKUP_FORMAT,
+  BACKUP_FORMATS_READ,
   BackupMeta,
   BackupObject,
   CERTMANAGER_API_VERSION,
@@ -88,12 +89,16 @@ function describeYamlError(err: unknown, file: string, firstLine: number): Probl
 function validateMeta(raw: unknown): BackupMeta | string {
   if (typeof raw !== "object" || raw === null) return "meta is not an object";
   const m = raw as Partial<BackupMeta>;
-  if (m.format !== BACKUP_FORMAT) return `meta format is ${JSON.stringify(m.format)}, expected ${BACKUP_FORMAT}`;
+  if (!(BACKUP_FORMATS_READ as readonly unknown[]).includes(m.format)) {
+    return `meta format is ${JSON.stringify(m.format)}, expected ${BACKUP_FORMATS_READ.join(" or ")} (a backup of a newer version of this project?)`;
+  }
   if (!m.cluster || typeof m.cluster.kubeSystemUID !== "string") return "meta has no cluster identity";
   if (typeof m.sha256 !== "string") return "meta has no checksum";
   if (!Array.isArray(m.secrets) || !Array.isArray(m.missingTlsSecrets) || !Array.isArray(m.recorded)) {
     return "meta lacks its secret inventory";
   }
+  if (m.format === BACKUP_FORMAT && !Array.isArray(m.tlsCertificates)) return "meta lacks its TLS certificate facts";
+  if (m.format !== BACKUP_FORMAT && m.tlsCertificates !== undefined) return `meta of format ${m.format} cannot hold TLS certificate facts`;
   return m as BackupMeta;
 }
 

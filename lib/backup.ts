@@ -7,6 +7,7 @@ import { backupDocument, backupHeader, metaLine, parseBackup } from "./backup-fo
 import { CliError, Progress } from "./cli";
 import { RetryLog, clusterIdentity, listCertManagerKind, listSecrets, readSecret } from "./kube";
 import { findSecretRefs } from "./secret-refs";
+import { TlsCertificateRecord, certificateFacts } from "./tls-facts";
 import {
   BACKUP_FORMAT,
   BackupMeta,
@@ -115,7 +116,8 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
   const counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0, Order: 0, Challenge: 0 } as Record<CertManagerKind, number>;
   const recorded: ObjectRef[] = [];
   const wantedSecrets = new Map<string, { namespace: string; name: string }>();
-  const tlsSecrets = new Set<string>();
+  /** "namespace/secretName" → the Certificates (names) that use it. */
+  const tlsSecrets = new Map<string, string[]>();
   const takenAt = new Date().toISOString();
 
   const file = new AtomicFile(options.out);
@@ -131,7 +133,10 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
           const namespace = item.metadata?.namespace ?? "";
           if (kind === "Certificate") {
             const secretName = item.spec?.secretName;
-            if (typeof secretName === "string" && secretName) tlsSecrets.add(`${namespace}/${secretName}`);
+            if (typeof secretName === "string" && secretName) {
+              const key = `${namespace}/${secretName}`;
+              tlsSecrets.set(key, [...(tlsSecrets.get(key) ?? []), item.metadata?.name ?? ""]);
+            }
           } else {
             const secretNamespace = kind === "ClusterIssuer" ? options.legacyNamespace : namespace;
             for (const ref of findSecretRefs(item.spec)) {
@@ -172,18 +177,26 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
       secrets.push({ namespace, name, exists: secret !== undefined, keys: Object.keys(secret?.data ?? {}).sort() });
     }
     const existingTls = new Set<string>();
+    const tlsCertificates: TlsCertificateRecord[] = [];
     if (tlsSecrets.size > 0) {
       let listed = 0;
       await listSecrets(kc, options.pageSize, (page) => {
         for (const s of page) {
-          const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
-          if (tlsSecrets.has(key)) existingTls.add(key);
+          const namespace = s.metadata?.namespace ?? "";
+          const secretName = s.metadata?.name ?? "";
+          const users = tlsSecrets.get(`${namespace}/${secretName}`);
+          if (!users) continue;
+          existingTls.add(`${namespace}/${secretName}`);
+          // Public facts of the certificate only: the key is never read beyond its PEM header line.
+          const facts = certificateFacts(s.data?.["tls.crt"], s.data?.["tls.key"]);
+          for (const certificate of users) tlsCertificates.push({ namespace, certificate, secretName, ...facts });
         }
         listed += page.length;
         progress.update(`checked ${listed} secrets for certificates' TLS secrets`);
       }, retries);
     }
-    const missingTlsSecrets = [...tlsSecrets].filter((s) => !existingTls.has(s)).sort();
+    const missingTlsSecrets = [...tlsSecrets.keys()].filter((s) => !existingTls.has(s)).sort();
+    tlsCertificates.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.certificate.localeCompare(b.certificate));
 
     const meta: BackupMeta = {
       format: BACKUP_FORMAT,
@@ -195,6 +208,7 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
       recorded,
       secrets,
       missingTlsSecrets,
+      tlsCertificates,
       sha256: file.digest(),
     };
     file.write(metaLine(meta), false);

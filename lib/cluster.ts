@@ -2,8 +2,10 @@
 // outside ordinary resources: removing the old release, and waiting for the 0.6 webhook.
 import { gunzipSync } from "node:zlib";
 import * as k8s from "@kubernetes/client-node";
-import { RetryLog, describeKubeError, listCertManagerKind, statusCode, withRetry } from "./kube";
+import { ObjectDigest, objectDigest } from "./changes";
+import { RetryLog, describeKubeError, listCertManagerKind, listSecrets, statusCode, withRetry } from "./kube";
 import { LegacyObject, describeLegacyObject, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
+import { LiveTlsCertificate, certificateFacts } from "./tls-facts";
 import { KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
 
 export interface LegacyRelease {
@@ -22,6 +24,10 @@ export interface ClusterFacts {
   legacy: LegacyRelease;
   /** Labels like "Certificate/default/x" of every cert-manager object now in the cluster. */
   liveObjects: string[];
+  /** The same objects' digests (what the restore would write of them), by label. */
+  liveObjectDigests: Record<string, ObjectDigest>;
+  /** The TLS Secrets the backup recorded ("namespace/name"): their certificate's facts now, or null when gone. */
+  liveTlsSecrets: Record<string, LiveTlsCertificate | null>;
   /** "namespace/name" → exists, for the Secrets asked about. */
   secrets: Record<string, boolean>;
 }
@@ -90,13 +96,36 @@ export async function findLegacyRelease(kc: k8s.KubeConfig, releaseName: string,
 }
 
 export async function listLiveCertManagerObjects(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
-  const labels: string[] = [];
+  return Object.keys(await liveCertManagerDigests(kc, log));
+}
+
+/** Every Issuer, ClusterIssuer and Certificate now in the cluster, by label, with the digest of what a restore would write of it. */
+export async function liveCertManagerDigests(kc: k8s.KubeConfig, log: RetryLog): Promise<Record<string, ObjectDigest>> {
+  const digests: Record<string, ObjectDigest> = {};
   for (const kind of RESTORE_KINDS) {
     await listCertManagerKind(kc, KIND_PLURALS[kind], 500, (items) => {
-      for (const i of items) labels.push(objectLabel({ kind, namespace: kind === "ClusterIssuer" ? "" : i.metadata?.namespace ?? "", name: i.metadata?.name ?? "" }));
+      for (const i of items) {
+        digests[objectLabel({ kind, namespace: kind === "ClusterIssuer" ? "" : i.metadata?.namespace ?? "", name: i.metadata?.name ?? "" })] = objectDigest(kind, i);
+      }
     }, log);
   }
-  return labels;
+  return digests;
+}
+
+/**
+ * The certificate facts of the TLS Secrets asked about ("namespace/name"), null for those that do
+ * not exist. Lists Secrets page by page and reads only tls.crt of the wanted ones; no data leaves.
+ */
+export async function liveTlsCertificates(kc: k8s.KubeConfig, wanted: string[], log: RetryLog): Promise<Record<string, LiveTlsCertificate | null>> {
+  const facts: Record<string, LiveTlsCertificate | null> = Object.fromEntries(wanted.map((k) => [k, null]));
+  if (wanted.length === 0) return facts;
+  await listSecrets(kc, 500, (page) => {
+    for (const s of page) {
+      const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
+      if (key in facts) facts[key] = certificateFacts(s.data?.["tls.crt"]);
+    }
+  }, log);
+  return facts;
 }
 
 export async function servedApiVersions(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
@@ -108,7 +137,13 @@ export async function servedApiVersions(kc: k8s.KubeConfig, log: RetryLog): Prom
 
 export async function inspectCluster(
   kc: k8s.KubeConfig,
-  args: { legacyReleaseName: string; legacyNamespace: string; secrets: Array<{ namespace: string; name: string }> },
+  args: {
+    legacyReleaseName: string;
+    legacyNamespace: string;
+    secrets: Array<{ namespace: string; name: string }>;
+    /** TLS Secrets whose certificate the backup recorded ("namespace/name"), compared with the live ones. */
+    tlsSecrets?: string[];
+  },
 ): Promise<ClusterFacts> {
   const log = new RetryLog();
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -130,13 +165,19 @@ export async function inspectCluster(
       secrets[`${s.namespace}/${s.name}`] = false;
     }
   }
+  const servedApis = await servedApiVersions(kc, log);
+  const legacy = await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log);
+  const liveObjectDigests = await liveCertManagerDigests(kc, log);
   return {
     kubeSystemUID: kubeSystem.metadata?.uid ?? "",
     server: kc.getCurrentCluster()?.server ?? "",
     serverVersion: version.gitVersion,
-    servedApiVersions: await servedApiVersions(kc, log),
-    legacy: await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log),
-    liveObjects: await listLiveCertManagerObjects(kc, log),
+    servedApiVersions: servedApis,
+    legacy,
+    liveObjects: Object.keys(liveObjectDigests),
+    liveObjectDigests,
+    // Only while the old release is there: afterwards nothing is compared with the backup any more.
+    liveTlsSecrets: legacy.found ? await liveTlsCertificates(kc, args.tlsSecrets ?? [], log) : {},
     secrets,
   };
 }

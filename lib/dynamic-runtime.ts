@@ -2,7 +2,8 @@
 // process (through tsx), never at preview time.
 import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
-import { findLegacyRelease, listLiveCertManagerObjects, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { changesSinceBackup, describeChanges, recordedTlsSecrets } from "./changes";
+import { findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, removeLegacyObjects, waitForWebhook } from "./cluster";
 import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode } from "./kube";
 import { describeLegacyObject, objectsMissingFromBackup } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
@@ -44,10 +45,13 @@ export async function removeLegacyRelease(inputs: LegacyRemovalInputs): Promise<
   }
   const legacy = await findLegacyRelease(kc, inputs.releaseName, inputs.legacyNamespace, log);
   if (!legacy.found) return { removed: [], completedAt: new Date().toISOString() };
-  const missing = objectsMissingFromBackup(await listLiveCertManagerObjects(kc, log), new Set(backup.objects.map((o) => objectLabel(o))));
+  const digests = await liveCertManagerDigests(kc, log);
+  const missing = objectsMissingFromBackup(Object.keys(digests), new Set(backup.objects.map((o) => objectLabel(o))));
   if (missing.length > 0) {
     throw new Error(`${missing.length} object(s) in the cluster are not in the backup (e.g. ${missing.slice(0, 3).join(", ")}); take the backup again; nothing was deleted`);
   }
+  const changed = changesSinceBackup(backup, { objects: digests, tlsSecrets: await liveTlsCertificates(kc, recordedTlsSecrets(backup), log) });
+  if (changed.length > 0) throw new Error(`${describeChanges(changed, inputs.backupFile)}; nothing was deleted`);
   progress(`removing ${legacy.objects.map(describeLegacyObject).join(", ")}`);
   const removed = await removeLegacyObjects(kc, legacy.objects, inputs.timeoutSeconds, progress);
   return { removed, completedAt: new Date().toISOString() };

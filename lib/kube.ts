@@ -1,5 +1,7 @@
 // Kubernetes I/O through @kubernetes/client-node: kubeconfig, identity, paged lists, bounded retries.
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CliError } from "./cli";
 import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, ClusterIdentity, KubeObject } from "./types";
@@ -9,19 +11,83 @@ export interface KubeTarget {
   context?: string;
 }
 
-export function loadKubeConfig(target: KubeTarget): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  const file = target.kubeconfig ?? process.env.KUBECONFIG?.split(":")[0];
-  try {
-    if (file) {
-      if (!fs.existsSync(file)) throw new CliError(`kubeconfig ${file} does not exist: pass --kubeconfig PATH or set KUBECONFIG`);
+/**
+ * A KubeConfig whose every request is aborted a little after the per-request timeout: withRetry
+ * gives up on a request that does not answer, and the abort then frees its connection, so that a
+ * hung request can neither keep a command running after its work is done nor pile up sockets.
+ */
+export class BoundedKubeConfig extends k8s.KubeConfig {
+  override async applySecurityAuthentication(context: Parameters<k8s.KubeConfig["applySecurityAuthentication"]>[0]): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setSignal(AbortSignal.timeout(DEFAULT_RETRY.timeoutMs + ABORT_GRACE_MS));
+  }
+}
+
+/** After withRetry's timeout has already failed the request, so that its message is the one reported. */
+const ABORT_GRACE_MS = 1000;
+
+/** The files of a KUBECONFIG value, in order (empty entries dropped), as kubectl reads it. */
+export function kubeconfigFiles(value: string | undefined): string[] {
+  return (value ?? "").split(path.delimiter).filter((f) => f !== "");
+}
+
+/**
+ * Merges kubeconfig files the way kubectl (client-go) does for a KUBECONFIG list: files that do not
+ * exist are skipped; for each named cluster, user and context the first file that defines it wins;
+ * current-context comes from the first file that sets one. Relative paths inside a file are resolved
+ * against that file's folder. Throws when a file exists but cannot be read.
+ */
+export function mergeKubeconfigFiles(files: string[]): { config: k8s.KubeConfig; read: string[] } {
+  const clusters = new Map<string, k8s.Cluster>();
+  const users = new Map<string, k8s.User>();
+  const contexts = new Map<string, k8s.Context>();
+  let currentContext = "";
+  const read: string[] = [];
+  for (const file of files) {
+    if (!fs.existsSync(file)) continue;
+    let kc: k8s.KubeConfig;
+    try {
+      if (fs.readFileSync(file, "utf8").trim() === "") {
+        read.push(file);
+        continue;
+      }
+      kc = new k8s.KubeConfig();
       kc.loadFromFile(file);
-    } else {
-      kc.loadFromDefault();
+    } catch (err) {
+      throw new CliError(`kubeconfig ${file} cannot be read: ${(err as Error).message.split("\n")[0]}`);
     }
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`kubeconfig ${file ?? "~/.kube/config"} cannot be read: ${(err as Error).message.split("\n")[0]}`);
+    read.push(file);
+    for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const c of kc.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
+    if (!currentContext && kc.getCurrentContext()) currentContext = kc.getCurrentContext();
+  }
+  const config = new BoundedKubeConfig();
+  config.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
+  return { config, read };
+}
+
+export function loadKubeConfig(target: KubeTarget): k8s.KubeConfig {
+  let kc: k8s.KubeConfig;
+  let where: string;
+  if (target.kubeconfig) {
+    // One file, like kubectl's --kubeconfig.
+    where = target.kubeconfig;
+    if (!fs.existsSync(target.kubeconfig)) throw new CliError(`kubeconfig ${target.kubeconfig} does not exist: pass --kubeconfig PATH or set KUBECONFIG`);
+    kc = mergeKubeconfigFiles([target.kubeconfig]).config;
+  } else {
+    const listed = kubeconfigFiles(process.env.KUBECONFIG);
+    const files = listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];
+    where = files.join(path.delimiter);
+    const merged = mergeKubeconfigFiles(files);
+    if (merged.read.length === 0) {
+      throw new CliError(
+        listed.length > 0
+          ? `no file of KUBECONFIG=${where} exists: pass --kubeconfig PATH or fix KUBECONFIG`
+          : `kubeconfig ${where} does not exist: pass --kubeconfig PATH or set KUBECONFIG`,
+      );
+    }
+    kc = merged.config;
   }
   if (target.context) {
     if (!kc.getContexts().some((c) => c.name === target.context)) {
@@ -30,8 +96,11 @@ export function loadKubeConfig(target: KubeTarget): k8s.KubeConfig {
     }
     kc.setCurrentContext(target.context);
   }
+  if (!kc.getCurrentContext()) {
+    throw new CliError(`kubeconfig ${where} has no current context: pass --context NAME`);
+  }
   if (!kc.getCurrentCluster()) {
-    throw new CliError(`kubeconfig ${file ?? "~/.kube/config"} has no current context: pass --context NAME`);
+    throw new CliError(`context ${kc.getCurrentContext()} in kubeconfig ${where} names a cluster that no file defines`);
   }
   return kc;
 }
@@ -86,10 +155,10 @@ export class RequestTimeout extends Error {
   readonly code = "ETIMEDOUT";
 }
 
-function withTimeout<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RequestTimeout(`${what}: no answer within ${ms / 1000}s (ETIMEDOUT)`)), ms);
+    timer = setTimeout(() => reject(new RequestTimeout(`no answer within ${ms / 1000}s (ETIMEDOUT)`)), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
@@ -106,7 +175,7 @@ export class RetryLog {
 export async function withRetry<T>(what: string, fn: () => Promise<T>, log: RetryLog, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withTimeout(what, fn(), policy.timeoutMs);
+      return await withTimeout(fn(), policy.timeoutMs);
     } catch (err) {
       if (attempt >= policy.attempts || !isTransient(err)) throw err;
       const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));

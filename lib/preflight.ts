@@ -1,6 +1,7 @@
 // Gates checked before anything is deleted (pure: backup, plan, settings and cluster facts in; decisions out).
 import { unservedChartApis } from "./api-versions";
 import { ParsedBackup } from "./backup-format";
+import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
 import { CrdApiVersion } from "./crds";
 import { objectsMissingFromBackup } from "./legacy";
@@ -63,6 +64,9 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
           "removing the old release would delete them: take the backup again",
       );
     }
+    // Names alone are not enough: an object edited or a certificate re-issued since the backup.
+    const changed = changesSinceBackup(backup, { objects: facts.liveObjectDigests, tlsSecrets: facts.liveTlsSecrets });
+    if (changed.length > 0) throw new PreflightError(`backup coverage check failed: ${describeChanges(changed, file)}`);
   }
 
   const served = new Set(facts.servedApiVersions);

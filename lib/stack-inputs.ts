@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ParsedBackup, parseBackup } from "./backup-format";
+import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
 import { ClusterFacts, inspectCluster } from "./cluster";
 import { loadKubeConfig } from "./kube";
@@ -16,7 +17,7 @@ export interface StackInputs {
   plan: RestorePlan;
   cluster: ClusterFacts;
   preflight: Preflight;
-  /** Absolute paths and the context, as the provider and the dynamic steps need them. */
+  /** Absolute paths and the context (the stack's, else the kubeconfig's current one), as the provider and the dynamic steps need them. */
   target: { kubeconfig?: string; context?: string; backupFile: string };
 }
 
@@ -44,9 +45,13 @@ export async function readStackInputs(): Promise<StackInputs> {
       legacyReleaseName: settings.legacyReleaseName,
       legacyNamespace: settings.legacyNamespace,
       secrets: secretsToInspect(plan, settings),
+      tlsSecrets: recordedTlsSecrets(backup),
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
-    return { settings, backup, plan, cluster, preflight, target: { kubeconfig, context: settings.context, backupFile } };
+    // The provider and the dynamic steps get the context this read resolved, named explicitly: with
+    // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
+    // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
+    return { settings, backup, plan, cluster, preflight, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

@@ -1,4 +1,5 @@
 // Plain data shapes shared by the pure logic, the scripts and the Pulumi program.
+import type { TlsCertificateRecord } from "./tls-facts";
 
 export const CERTMANAGER_GROUP = "certmanager.k8s.io";
 export const CERTMANAGER_VERSION = "v1alpha1";
@@ -72,7 +73,8 @@ export interface SecretInventoryEntry {
 
 /** Facts recorded by the pre-step; kept in a YAML comment so `kubectl apply -f` ignores them. */
 export interface BackupMeta {
-  format: typeof BACKUP_FORMAT;
+  /** BACKUP_FORMAT when written now; older backups (BACKUP_FORMATS_READ) stay readable. */
+  format: BackupFormat;
   takenAt: string;
   tool: string;
   cluster: ClusterIdentity;
@@ -84,11 +86,21 @@ export interface BackupMeta {
   secrets: SecretInventoryEntry[];
   /** "namespace/name" of Certificate TLS Secrets that did not exist at backup time. */
   missingTlsSecrets: string[];
+  /**
+   * Since format 2: for each Certificate whose TLS Secret existed, its certificate's public facts
+   * (serial, SHA-256 of the DER, NotAfter, subject CN, DNS SANs, the key's PEM block type); never
+   * the key, never the certificate itself. Absent in format-1 backups.
+   */
+  tlsCertificates?: TlsCertificateRecord[];
   /** sha256 (hex) of every byte of the file before the meta line. */
   sha256: string;
 }
 
-export const BACKUP_FORMAT = "cert-manager-upgrade/backup@1";
+/** Format 2 added tlsCertificates to the meta line. */
+export const BACKUP_FORMAT = "cert-manager-upgrade/backup@2";
+/** Formats this version reads: the current one and every earlier one. */
+export const BACKUP_FORMATS_READ = ["cert-manager-upgrade/backup@1", BACKUP_FORMAT] as const;
+export type BackupFormat = (typeof BACKUP_FORMATS_READ)[number];
 export const META_PREFIX = "# cert-manager-upgrade-meta: ";
 
 export interface Problem {

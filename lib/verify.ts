@@ -1,20 +1,40 @@
 // After the upgrade: compare what the cluster holds with what the backup says it should.
 import { isDeepStrictEqual } from "node:util";
 import { readyCondition, RestorePlan } from "./plan";
+import { LiveTlsCertificate, TlsCertificateRecord, shortSha } from "./tls-facts";
 import { BackupObject, KubeObject, Problem, objectLabel } from "./types";
 
-export const WEBHOOK_OBJECTS = [
-  { kind: "Issuer", name: "cert-manager-webhook-selfsign" },
-  { kind: "Issuer", name: "cert-manager-webhook-ca" },
-  { kind: "Certificate", name: "cert-manager-webhook-ca" },
-  { kind: "Certificate", name: "cert-manager-webhook-webhook-tls" },
-] as const;
+export const DEFAULT_RELEASE_NAME = "cert-manager";
+
+/**
+ * The webhook subchart's full name, as chart v0.6.6's webhook.fullname helper makes it: the release
+ * name when it contains "webhook", else "<release>-webhook"; cut to 63 characters, without a
+ * trailing "-".
+ */
+export function webhookFullname(releaseName: string): string {
+  const full = releaseName.includes("webhook") ? releaseName : `${releaseName}-webhook`;
+  return full.slice(0, 63).replace(/-+$/, "");
+}
+
+/** The Issuers and Certificates the 0.6 webhook creates for itself (chart v0.6.6, charts/webhook/templates/pki.yaml). */
+export function webhookObjects(releaseName: string): Array<{ kind: "Issuer" | "Certificate"; name: string }> {
+  const full = webhookFullname(releaseName);
+  return [
+    { kind: "Issuer", name: `${full}-selfsign` },
+    { kind: "Issuer", name: `${full}-ca` },
+    { kind: "Certificate", name: `${full}-ca` },
+    { kind: "Certificate", name: `${full}-webhook-tls` },
+  ];
+}
+
+/** The webhook's objects for the default release name, cert-manager. */
+export const WEBHOOK_OBJECTS = webhookObjects(DEFAULT_RELEASE_NAME);
 
 export interface LiveState {
   /** Live cert-manager objects by label, e.g. "Certificate/default/wonder-app-cert". */
   objects: Map<string, KubeObject>;
-  /** TLS Secrets that exist, by "namespace/name", with the certificate's expiry when readable. */
-  tlsSecrets: Map<string, { notAfter?: string }>;
+  /** TLS Secrets that exist, by "namespace/name", with their certificate's public facts when readable. */
+  tlsSecrets: Map<string, LiveTlsCertificate>;
   /** Copied issuer Secrets by name: present in the new namespace, and equal to their source. */
   copiedSecrets: Map<string, { present: boolean; sameAsSource: boolean | undefined }>;
   /** Whether the 0.6 webhook is installed (its APIService exists). */
@@ -25,6 +45,12 @@ export interface VerifyOptions {
   namespace: string;
   /** Accept "Ready not reported yet" when it was True before (no controller running yet). */
   allowPending: boolean;
+  /** The new release's name (stack key releaseName): the webhook's own objects are named after it. Default cert-manager. */
+  releaseName?: string;
+  /** ClusterIssuer Secrets deliberately not copied (stack key expectedMissingSecrets). */
+  expectMissing?: string[];
+  /** The backup's certificate facts (format 2): a certificate whose fingerprint changed was replaced. */
+  certificates?: TlsCertificateRecord[];
 }
 
 export interface VerifyRow {
@@ -52,6 +78,8 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   const differences: Problem[] = [];
   const notes: Problem[] = [];
   const before = new Map(backupObjects.map((o) => [objectLabel(o), o.object]));
+  const recorded = new Map((options.certificates ?? []).map((c) => [`${c.namespace}/${c.certificate}`, c]));
+  const expectMissing = new Set(options.expectMissing ?? []);
 
   for (const item of plan.restore) {
     const label = objectLabel(item);
@@ -83,11 +111,18 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
 
     if (secretName) {
       const tls = live.tlsSecrets.get(`${item.namespace}/${secretName}`);
+      const backedUp = recorded.get(`${item.namespace}/${item.name}`);
       const statusNotAfter = typeof actual.status?.notAfter === "string" ? actual.status.notAfter : undefined;
       row.notAfter = statusNotAfter ?? tls?.notAfter ?? "-";
       if (!tls) {
         row.secret = `${secretName} (absent)`;
-        if (readyBefore === "True") problems.push(`TLS Secret ${secretName} is gone`);
+        if (readyBefore === "True" || backedUp) problems.push(`TLS Secret ${secretName} is gone`);
+      } else if (backedUp?.sha256 && tls.sha256 !== backedUp.sha256) {
+        // The re-issue the seed's procedure fears: another certificate (another serial and key) for the same names.
+        const now = tls.sha256 ? `serial ${tls.serial}, SHA-256 ${shortSha(tls.sha256)}, not after ${tls.notAfter}` : tls.problem ?? "no certificate";
+        problems.push(
+          `TLS certificate in Secret ${secretName} replaced since the backup (was serial ${backedUp.serial}, SHA-256 ${shortSha(backedUp.sha256)}, not after ${backedUp.notAfter}; now ${now}): it was re-issued`,
+        );
       }
     }
     if (problems.length) {
@@ -98,7 +133,14 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
 
   for (const copy of plan.secretsToCopy) {
     const state = live.copiedSecrets.get(copy.name);
-    if (!state?.present) {
+    const label = `Secret/${copy.to}/${copy.name}`;
+    if (!state?.present && expectMissing.has(copy.name)) {
+      notes.push({ object: label, message: "not copied: listed as expected missing (expectedMissingSecrets)" });
+    } else if (!state?.present && copy.existedAtBackup === false) {
+      // Preflight copies every Secret that exists and stops on a missing one unless it is expected
+      // missing: one the backup already found missing was never there to copy.
+      notes.push({ object: label, message: `not copied: ${copy.from}/${copy.name} did not exist at backup time either` });
+    } else if (!state?.present) {
       differences.push({ object: `Secret/${copy.to}/${copy.name}`, message: `not copied from ${copy.from}` });
     } else if (state.sameAsSource === false) {
       differences.push({ object: `Secret/${copy.to}/${copy.name}`, message: `differs from ${copy.from}/${copy.name}` });
@@ -106,7 +148,8 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   }
 
   if (live.webhookEnabled) {
-    for (const w of WEBHOOK_OBJECTS) {
+    const releaseName = options.releaseName ?? DEFAULT_RELEASE_NAME;
+    for (const w of webhookObjects(releaseName)) {
       const label = objectLabel({ kind: w.kind, namespace: options.namespace, name: w.name });
       const actual = live.objects.get(label);
       rows.push({
@@ -118,7 +161,9 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
         notAfter: typeof actual?.status?.notAfter === "string" ? actual.status.notAfter : "-",
         check: actual ? "ok" : "MISSING",
       });
-      if (!actual) differences.push({ object: label, message: "the 0.6 webhook's own object is missing: is the release installed?" });
+      if (!actual) {
+        differences.push({ object: label, message: `the 0.6 webhook's own object (release ${releaseName}) is missing: is the release installed, under that name (--release-name)?` });
+      }
     }
   }
   return { rows, differences, notes };

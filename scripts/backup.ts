@@ -6,9 +6,10 @@ import { loadKubeConfig } from "../lib/kube";
 const USAGE = `Usage: npm run backup -- [--context NAME] [--kubeconfig PATH] [--out FILE] [--legacy-namespace NS] [--force]
 
 Backs up every Issuer, ClusterIssuer and Certificate (Orders and Challenges are recorded, not
-kept) across all namespaces, page by page, with the cluster's identity and an inventory of the
-Secrets the issuers reference (names and keys, never values). The file stays applyable with
-\`kubectl apply -f\`.
+kept) across all namespaces, page by page, with the cluster's identity, an inventory of the
+Secrets the issuers reference (names and keys, never values) and each TLS certificate's public
+facts (serial, SHA-256 fingerprint, expiry, names, key type; never a key). The file stays
+applyable with \`kubectl apply -f\`.
 
   --context NAME          kube context (default: the kubeconfig's current context)
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
@@ -45,6 +46,12 @@ runMain("backup", async () => {
     `backup: cluster ${result.meta.cluster.server} (${result.meta.cluster.serverVersion}), kube-system uid ${result.meta.cluster.kubeSystemUID}`,
     `backup: ${result.meta.secrets.length} referenced secrets inventoried` + (missing.length ? `, ${missing.length} missing: ${missing.map((s) => `${s.namespace}/${s.name}`).join(", ")}` : ""),
   ];
+  const certs = result.meta.tlsCertificates ?? [];
+  const unreadable = certs.filter((c) => c.problem);
+  if (certs.length) {
+    lines.push(`backup: ${certs.length} TLS certificates recorded (serial, SHA-256 fingerprint, expiry; never a key)` +
+      (unreadable.length ? `, ${unreadable.length} unreadable: ${unreadable.slice(0, 3).map((c) => `${c.namespace}/${c.secretName} (${c.problem})`).join(", ")}` : ""));
+  }
   if (result.meta.missingTlsSecrets.length) lines.push(`backup: ${result.meta.missingTlsSecrets.length} certificates have no TLS secret yet (they will be issued anew)`);
   if (result.previous) lines.push(`backup: previous backup kept as ${result.previous}`);
   if (result.retries.length) lines.push(`backup: retried ${result.retries.length} requests: ${result.retries.join("; ")}`);

@@ -1,5 +1,4 @@
 // After `pulumi up`: compare the live cluster with the backup and print a table like `kubectl get`.
-import { X509Certificate } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { readBackupFile } from "../lib/backup-file";
@@ -7,34 +6,30 @@ import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
 import { RetryLog, clusterIdentity, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode, withRetry } from "../lib/kube";
 import { buildRestorePlan } from "../lib/plan";
+import { certificateFacts } from "../lib/tls-facts";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
-import { LiveState, verifyAgainstBackup } from "../lib/verify";
+import { DEFAULT_RELEASE_NAME, LiveState, verifyAgainstBackup } from "../lib/verify";
 
-const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--legacy-namespace NS] [--allow-pending]
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--expect-missing NAME,...] [--allow-pending]
 
 After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
-with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place (expiry
-shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's own issuers and
-certificates present. Prints a table and exits 1 on any difference.
+with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
+same certificate as at backup time (serial and SHA-256 fingerprint; a different one means it was
+re-issued; expiry shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's
+own issuers and certificates present. Prints a table and exits 1 on any difference.
 
   --backup FILE           the backup taken before the upgrade (required)
   --context NAME          kube context (default: current)
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
   --namespace NS          the new release's namespace (default: cert-manager)
+  --release-name NAME     the new release's name, stack key releaseName (default: cert-manager);
+                          the webhook's own objects are named after it
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
+  --expect-missing NAMES  ClusterIssuer Secrets deliberately not copied, comma-separated (the stack's
+                          expectedMissingSecrets); Secrets the backup found missing need not be listed
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
 
 Exit codes: 0 everything is back, 1 differences found or failure, 2 usage.`;
-
-function certificateNotAfter(secret: k8s.V1Secret): string | undefined {
-  const pem = secret.data?.["tls.crt"];
-  if (!pem) return undefined;
-  try {
-    return new Date(new X509Certificate(Buffer.from(pem, "base64")).validTo).toISOString().replace(/\.000Z$/, "Z");
-  } catch {
-    return undefined;
-  }
-}
 
 runMain("verify", async () => {
   const args = parseCommandLine(process.argv.slice(2), {
@@ -43,9 +38,13 @@ runMain("verify", async () => {
     kubeconfig: { type: "string" },
     namespace: { type: "string", default: "cert-manager" },
     "legacy-namespace": { type: "string", default: "kube-system" },
+    "release-name": { type: "string", default: DEFAULT_RELEASE_NAME },
+    "expect-missing": { type: "string", default: "" },
     "allow-pending": { type: "boolean", default: false },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
+  if (!args["release-name"]) throw new UsageError("--release-name must not be empty");
+  const expectMissing = args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean);
   const bytes = readBackupFile(args.backup);
   const parsed = parseBackup(bytes, args.backup);
   const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace! });
@@ -74,7 +73,8 @@ runMain("verify", async () => {
   await listSecrets(kc, 500, (secrets) => {
     for (const s of secrets) {
       const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
-      if (wanted.has(key)) live.tlsSecrets.set(key, { notAfter: certificateNotAfter(s) });
+      // The certificate's public facts only; tls.key is not read.
+      if (wanted.has(key)) live.tlsSecrets.set(key, certificateFacts(s.data?.["tls.crt"]));
     }
     progress.update(`checked TLS secrets`);
   }, log);
@@ -97,12 +97,23 @@ runMain("verify", async () => {
     if (statusCode(err) !== 404) throw new CliError(`reading the webhook's APIService failed: ${describeKubeError(err)}`);
   }
 
-  const report = verifyAgainstBackup(plan, parsed.objects, live, { namespace: args.namespace!, allowPending: args["allow-pending"]! });
+  const unknown = expectMissing.filter((n) => !plan.secretsToCopy.some((s) => s.name === n));
+  if (unknown.length) throw new UsageError(`--expect-missing names ${unknown.join(", ")}, which no ClusterIssuer of the backup references`);
+  const report = verifyAgainstBackup(plan, parsed.objects, live, {
+    namespace: args.namespace!,
+    allowPending: args["allow-pending"]!,
+    releaseName: args["release-name"]!,
+    expectMissing,
+    certificates: parsed.meta?.tlsCertificates,
+  });
   process.stdout.write(renderTable(
     ["NAMESPACE", "KIND", "NAME", "READY (BEFORE → NOW)", "SECRET", "NOT AFTER", "CHECK"],
     report.rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.secret, r.notAfter, r.check]),
   ));
   for (const n of report.notes) process.stdout.write(`note: ${n.object}: ${n.message}\n`);
+  if (!parsed.meta?.tlsCertificates) {
+    process.stdout.write(`note: ${args.backup} records no certificate fingerprints (${parsed.meta ? `format ${parsed.meta.format}` : "not written by \`npm run backup\`"}): a re-issued certificate cannot be detected\n`);
+  }
   if (log.count) process.stdout.write(`verify: retried ${log.count} requests: ${log.entries.join("; ")}\n`);
   if (report.differences.length) {
     for (const d of report.differences) process.stdout.write(`DIFFERENCE ${d.object}: ${d.message}\n`);

@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { parseBackup } from "../lib/backup-format";
 import { ClusterFacts } from "../lib/cluster";
 import { buildRestorePlan } from "../lib/plan";
+import { objectDigest } from "../lib/changes";
 import { PreflightError, runPreflight } from "../lib/preflight";
 import { parseSettings, Settings } from "../lib/settings";
+import { objectLabel } from "../lib/types";
 import { TEST_CLUSTER, ownBackup, seedObjects } from "./support/fixtures";
 
 const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
@@ -26,6 +28,9 @@ function facts(over: Partial<ClusterFacts> = {}): ClusterFacts {
     servedApiVersions: OLD,
     legacy: { found: true, record: "helm2", chartVersion: "0.4.x", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
     liveObjects: SEED_LABELS,
+    // The seed's objects as backed up: nothing changed since.
+    liveObjectDigests: Object.fromEntries(seedObjects().map((o) => [objectLabel({ kind: o.kind!, namespace: o.kind === "ClusterIssuer" ? "" : o.metadata!.namespace!, name: o.metadata!.name! }), objectDigest(o.kind!, o)])),
+    liveTlsSecrets: {},
     secrets: {
       "kube-system/cert-manager-setup-production-private-key": true,
       "kube-system/cert-manager-setup-staging-private-key": true,

@@ -33,6 +33,8 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
     kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4", servedApiVersions: MODERN,
     legacy: { found: false, record: "none", objects: [] },
     liveObjects: [],
+    liveObjectDigests: {},
+    liveTlsSecrets: {},
     secrets: Object.fromEntries(clusterSecrets.map((s) => [`kube-system/${s}`, true])),
   };
   const run = await runProgram({

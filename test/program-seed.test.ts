@@ -23,6 +23,8 @@ const facts: ClusterFacts = {
     ],
   },
   liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
+  liveObjectDigests: {},
+  liveTlsSecrets: {},
   secrets: {
     "kube-system/cert-manager-setup-production-private-key": true,
     "kube-system/cert-manager-setup-staging-private-key": true,

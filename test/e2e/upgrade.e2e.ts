@@ -99,7 +99,7 @@ function writeOwnBackup(file: string, objects: KubeObject[], cluster: BackupMeta
   const body = backupHeader({ takenAt: new Date().toISOString(), cluster, legacyNamespace: "kube-system" }) + objects.map((o) => backupDocument(o)).join("");
   const counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0, Order: 0, Challenge: 0 };
   for (const o of objects) counts[o.kind as keyof typeof counts]++;
-  const meta: BackupMeta = { format: BACKUP_FORMAT, takenAt: new Date().toISOString(), tool: "test", cluster, legacyNamespace: "kube-system", counts, recorded: [], secrets: [], missingTlsSecrets: [], sha256: sha256Hex(body) };
+  const meta: BackupMeta = { format: BACKUP_FORMAT, takenAt: new Date().toISOString(), tool: "test", cluster, legacyNamespace: "kube-system", counts, recorded: [], secrets: [], missingTlsSecrets: [], tlsCertificates: [], sha256: sha256Hex(body) };
   fs.writeFileSync(file, body + metaLine(meta));
 }
 

@@ -23,6 +23,8 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   authorization: string | undefined;
+  /** When it arrived (performance.now(), milliseconds). */
+  at: number;
 }
 
 /** What to do with a request instead of answering it normally. */
@@ -83,6 +85,11 @@ export class FakeKubeApi {
   readonly apiServices = new Set<string>();
   /** When set, pages hold at most this many items even if the client asked for more (servers may return short pages). */
   maxPageSize?: number;
+  /**
+   * Other lists the server answers, by exact path (e.g. "/apis/apps/v1/namespaces/kube-system/deployments"):
+   * their List kind and items, served as they are (label selectors are not applied).
+   */
+  readonly lists = new Map<string, { apiVersion: string; kind: string; items: FakeObject[] }>();
 
   private readonly objects = new Map<string, Map<string, FakeObject>>(); // plural -> key -> object
   private readonly secrets = new Map<string, FakeObject>(); // "ns/name" -> Secret
@@ -231,7 +238,7 @@ export class FakeKubeApi {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://fake");
     const pathname = url.pathname;
-    this.requests.push({ method: req.method ?? "", path: pathname, query: url.searchParams, authorization: req.headers.authorization });
+    this.requests.push({ method: req.method ?? "", path: pathname, query: url.searchParams, authorization: req.headers.authorization, at: performance.now() });
 
     const failure = this.failures.find((f) => f.responses.length > 0 && f.match(pathname));
     if (failure) {
@@ -270,6 +277,10 @@ export class FakeKubeApi {
   private route(pathname: string, query: URLSearchParams): [number, Json] {
     const parts = pathname.split("/").filter(Boolean);
     const notFound = (): [number, Json] => [404, status(404, "NotFound", "the server could not find the requested resource", {})];
+
+    const extra = this.lists.get(pathname);
+    if (extra) return this.list(extra.apiVersion, extra.kind, extra.items.map((o, i) => [String(i).padStart(6, "0"), o]), query);
+    if (pathname === "/apis" || pathname === "/apis/") return [200, { kind: "APIGroupList", apiVersion: "v1", groups: [] }];
 
     if (pathname === "/version") {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? ["", "1", "12"];

@@ -63,6 +63,8 @@ export function ownBackup(objects: KubeObject[], meta: Partial<Omit<BackupMeta, 
     recorded: [],
     secrets: [],
     missingTlsSecrets: [],
+    // Format 2 carries the certificates' facts (none unless given); an older format never does.
+    ...(meta.format === undefined || meta.format === BACKUP_FORMAT ? { tlsCertificates: [] } : {}),
     ...meta,
     sha256: sha256Hex(body),
   };

@@ -52,8 +52,9 @@ export function collect(command: string, args: string[], cwd: string, timeoutMs:
 }
 
 /** `tsx scripts/<name>.ts args...` with the given cwd (default: the project). */
-export function runScript(name: "backup" | "plan" | "verify", args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return collect(NODE, [TSX_CLI, path.join(ROOT, "scripts", `${name}.ts`), ...args], options.cwd ?? ROOT, options.timeoutMs ?? 90_000);
+export function runScript(name: "backup" | "plan" | "verify", args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  const env = options.env ? { ...childEnv(), ...options.env } : childEnv();
+  return collect(NODE, [TSX_CLI, path.join(ROOT, "scripts", `${name}.ts`), ...args], options.cwd ?? ROOT, options.timeoutMs ?? 90_000, env);
 }
 
 /** `npm run --silent <name> -- args...` in the project, exactly as the README tells a user. */
