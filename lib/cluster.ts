@@ -24,6 +24,8 @@ export interface ClusterFacts {
   liveObjects: string[];
   /** "namespace/name" → exists, for the Secrets asked about. */
   secrets: Record<string, boolean>;
+  /** Namespace → exists, for the namespaces asked about (where copies go that the program does not create). */
+  namespaces?: Record<string, boolean>;
 }
 
 function labelsOf(o: { metadata?: k8s.V1ObjectMeta }): Record<string, string> {
@@ -108,7 +110,7 @@ export async function servedApiVersions(kc: k8s.KubeConfig, log: RetryLog): Prom
 
 export async function inspectCluster(
   kc: k8s.KubeConfig,
-  args: { legacyReleaseName: string; legacyNamespace: string; secrets: Array<{ namespace: string; name: string }> },
+  args: { legacyReleaseName: string; legacyNamespace: string; secrets: Array<{ namespace: string; name: string }>; namespaces?: string[] },
 ): Promise<ClusterFacts> {
   const log = new RetryLog();
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -130,6 +132,16 @@ export async function inspectCluster(
       secrets[`${s.namespace}/${s.name}`] = false;
     }
   }
+  const namespaces: Record<string, boolean> = {};
+  for (const name of args.namespaces ?? []) {
+    try {
+      await withRetry(`read namespace ${name}`, () => core.readNamespace({ name }), log);
+      namespaces[name] = true;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw new Error(`reading Namespace ${name} failed: ${describeKubeError(err)}`);
+      namespaces[name] = false;
+    }
+  }
   return {
     kubeSystemUID: kubeSystem.metadata?.uid ?? "",
     server: kc.getCurrentCluster()?.server ?? "",
@@ -138,6 +150,7 @@ export async function inspectCluster(
     legacy: await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log),
     liveObjects: await listLiveCertManagerObjects(kc, log),
     secrets,
+    namespaces,
   };
 }
 

@@ -10,7 +10,7 @@ import { buildRestorePlan } from "../lib/plan";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { LiveState, verifyAgainstBackup } from "../lib/verify";
 
-const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--legacy-namespace NS] [--allow-pending]
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--allow-pending]
 
 After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place (expiry
@@ -22,6 +22,9 @@ certificates present. Prints a table and exits 1 on any difference.
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
   --namespace NS          the new release's namespace (default: cert-manager)
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
+  --cluster-resource-namespace NS
+                          where 0.6 reads ClusterIssuer Secrets, when the stack's chart values set
+                          clusterResourceNamespace (default: the --namespace)
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
 
 Exit codes: 0 everything is back, 1 differences found or failure, 2 usage.`;
@@ -43,12 +46,13 @@ runMain("verify", async () => {
     kubeconfig: { type: "string" },
     namespace: { type: "string", default: "cert-manager" },
     "legacy-namespace": { type: "string", default: "kube-system" },
+    "cluster-resource-namespace": { type: "string" },
     "allow-pending": { type: "boolean", default: false },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
   const bytes = readBackupFile(args.backup);
   const parsed = parseBackup(bytes, args.backup);
-  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace! });
+  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
   if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);
 
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
@@ -89,6 +93,11 @@ runMain("verify", async () => {
     });
   }
 
+  for (const inPlace of plan.secretsInPlace) {
+    // Not copied: already where 0.6 reads it. It only has to be there.
+    live.copiedSecrets.set(inPlace.name, { present: (await readSecret(kc, inPlace.to, inPlace.name, log)) !== undefined, sameAsSource: undefined });
+  }
+
   try {
     const registration = kc.makeApiClient(k8s.ApiregistrationV1Api);
     await withRetry("read the webhook's APIService", () => registration.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" }), log);
@@ -109,6 +118,7 @@ runMain("verify", async () => {
     process.stdout.write(`verify: ${report.differences.length} differences\n`);
     return EXIT_FAILED;
   }
-  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup\n`);
+  const inPlace = plan.secretsInPlace.length ? ` (and ${plan.secretsInPlace.length} issuer secrets in place)` : "";
+  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup${inPlace}\n`);
   return EXIT_OK;
 });
