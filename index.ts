@@ -12,6 +12,7 @@ import { LegacySecretCleanup } from "./components/legacy-secret-cleanup";
 import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLegacyObject } from "./lib/legacy";
+import { planOptions } from "./lib/preflight";
 import { decideLegacySecretCleanup, describeKeptSecret } from "./lib/secret-cleanup";
 import { readStackInputs } from "./lib/stack-inputs";
 
@@ -57,7 +58,7 @@ async function upgrade() {
 
   // Where 0.6 reads ClusterIssuer Secrets: the new namespace, or values.clusterResourceNamespace.
   // Secrets already there (that namespace is the legacy one) are not copied onto themselves.
-  const secretNamespace = plan.secretsToCopy[0]?.to ?? settings.namespace;
+  const secretNamespace = planOptions(settings).clusterResourceNamespace || settings.namespace;
   const secrets = new IssuerSecretCopies("issuer-secrets", {
     secrets: preflight.secretCopies,
     namespace: namespace.name.apply(() => secretNamespace),
