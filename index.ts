@@ -12,6 +12,8 @@ import { LegacySecretCleanup } from "./components/legacy-secret-cleanup";
 import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLegacyObject } from "./lib/legacy";
+import { planOptions } from "./lib/preflight";
+import { decideLegacySecretCleanup, describeKeptSecret } from "./lib/secret-cleanup";
 import { readStackInputs } from "./lib/stack-inputs";
 
 async function upgrade() {
@@ -57,11 +59,18 @@ async function upgrade() {
     skipAwait: settings.skipAwait,
   }, opts);
 
+  // Where 0.6 reads ClusterIssuer Secrets: the new namespace, or values.clusterResourceNamespace.
+  // Secrets already there (that namespace is the legacy one) are not copied onto themselves.
+  const secretNamespace = planOptions(settings).clusterResourceNamespace || settings.namespace;
   const secrets = new IssuerSecretCopies("issuer-secrets", {
     secrets: preflight.secretCopies,
-    namespace: namespace.name,
+    namespace: namespace.name.apply(() => secretNamespace),
     legacyNamespace: settings.legacyNamespace,
   }, opts);
+  for (const name of preflight.secretsInPlace) {
+    // A warning when the stack asked for the cleanup: the program does less than asked, on purpose.
+    (settings.cleanupLegacySecrets ? pulumi.log.warn : pulumi.log.info)(`Secret ${settings.legacyNamespace}/${name} is already where cert-manager 0.6 reads ClusterIssuer Secrets: not copied${settings.cleanupLegacySecrets ? ", and never deleted by cleanupLegacySecrets (it is the only copy)" : ""}`);
+  }
 
   const webhook = settings.webhook
     ? new WebhookReadiness("webhook", {
@@ -81,8 +90,17 @@ async function upgrade() {
   }, opts);
 
   if (settings.cleanupLegacySecrets) {
+    // Only copies whose source is still in the legacy namespace, and only those nothing left there uses.
+    const cleanup = decideLegacySecretCleanup(
+      preflight.secretCopies.filter((s) => s.readFrom === settings.legacyNamespace && s.to !== settings.legacyNamespace).map((s) => s.name),
+      plan.restore,
+      settings.legacyNamespace,
+    );
+    for (const kept of cleanup.keep) pulumi.log.warn(describeKeptSecret(settings.legacyNamespace, kept));
     new LegacySecretCleanup("legacy-secret-cleanup", {
-      names: secrets.names,
+      names: cleanup.delete,
+      kept: cleanup.keep,
+      copiedSecrets: secrets.names,
       legacyNamespace: settings.legacyNamespace,
       restoredCount: restored.restoredCount,
       kubeconfig: target.kubeconfig,

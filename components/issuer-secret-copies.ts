@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { secretCopyResourceName, secretSourceResourceName } from "../lib/resource-names";
 import { withAdoption } from "./adopt";
 
 export interface SecretToCopy {
@@ -10,7 +11,11 @@ export interface SecretToCopy {
 
 export interface IssuerSecretCopiesArgs {
   secrets: SecretToCopy[];
-  /** The labelled namespace (step 2), where 0.6 reads ClusterIssuer Secrets. */
+  /**
+   * Where 0.6 reads ClusterIssuer Secrets: the labelled namespace (step 2), or the chart's
+   * clusterResourceNamespace when the stack sets it. Never the legacy namespace (nothing is copied
+   * onto itself: such Secrets are already in place).
+   */
   namespace: pulumi.Input<string>;
   legacyNamespace: string;
 }
@@ -27,8 +32,8 @@ export class IssuerSecretCopies extends pulumi.ComponentResource {
   constructor(name: string, args: IssuerSecretCopiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:IssuerSecretCopies", name, {}, opts);
     const copies = args.secrets.map((s) => {
-      const source = k8s.core.v1.Secret.get(`${name}-source-${s.name}`, `${s.readFrom}/${s.name}`, { parent: this });
-      return new k8s.core.v1.Secret(`${name}-${s.name}`, {
+      const source = k8s.core.v1.Secret.get(secretSourceResourceName(name, s.name), `${s.readFrom}/${s.name}`, { parent: this });
+      return new k8s.core.v1.Secret(secretCopyResourceName(name, s.name), {
         metadata: {
           name: s.name,
           namespace: args.namespace,

@@ -1,10 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
+import { KeptSecret } from "../lib/secret-cleanup";
 import { oneShotProvider } from "./dynamic";
 
 export interface LegacySecretCleanupArgs {
-  /** The Secrets that were copied (step 5); deleted from the legacy namespace only once restored. */
-  names: pulumi.Input<string[]>;
+  /**
+   * The copied Secrets (step 5) that nothing left in the legacy namespace references
+   * (lib/secret-cleanup.ts); deleted only once every object is restored.
+   */
+  names: string[];
+  /** Copied Secrets that are kept, and what still uses them: shown in the preview, never deleted. */
+  kept: KeptSecret[];
   legacyNamespace: pulumi.Input<string>;
+  /** The copies (step 5): a source is deleted only after its copy exists. */
+  copiedSecrets: pulumi.Input<string[]>;
   /** Restored objects count (step 7), so the cleanup waits for the restore. */
   restoredCount: pulumi.Input<number>;
   kubeconfig?: pulumi.Input<string>;
@@ -14,11 +22,15 @@ export interface LegacySecretCleanupArgs {
 class DeleteLegacySecrets extends pulumi.dynamic.Resource {
   declare public readonly deleted: pulumi.Output<string[]>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(oneShotProvider("deleteLegacySecrets"), name, { ...props, deleted: undefined }, opts);
+    super(oneShotProvider("deleteLegacySecrets"), name, { ...props, deleted: undefined, keptAtRun: undefined }, opts);
   }
 }
 
-/** Step 8 (off by default): delete the copied Secrets from the legacy namespace, as the seed's last step does. */
+/**
+ * Step 8 (off by default): delete the copied Secrets from the legacy namespace, as the seed's last
+ * step does, except those an Issuer or Certificate there still uses (checked again against the live
+ * objects right before deleting).
+ */
 export class LegacySecretCleanup extends pulumi.ComponentResource {
   public readonly deleted: pulumi.Output<string[]>;
 
@@ -26,7 +38,9 @@ export class LegacySecretCleanup extends pulumi.ComponentResource {
     super("cert-manager-upgrade:index:LegacySecretCleanup", name, {}, opts);
     const step = new DeleteLegacySecrets(`${name}-delete-copied-sources`, {
       names: args.names,
+      kept: args.kept,
       namespace: args.legacyNamespace,
+      copiedSecrets: args.copiedSecrets,
       restoredCount: args.restoredCount,
       kubeconfig: args.kubeconfig,
       context: args.context,

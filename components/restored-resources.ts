@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreItem } from "../lib/plan";
-import { RestoreKind } from "../lib/types";
+import { restoredResourceNames } from "../lib/resource-names";
+import { RestoreKind, objectLabel } from "../lib/types";
 import { withAdoption } from "./adopt";
 import { after } from "./after";
 
@@ -16,10 +17,6 @@ export interface RestoredResourcesArgs {
   webhookReadyAt?: pulumi.Input<string>;
   /** The release (step 4), so that its controller finds the objects' Secrets and issuers in place. */
   releaseStatus: pulumi.Input<string>;
-}
-
-function resourceName(item: RestoreItem): string {
-  return item.namespace ? `${item.kind.toLowerCase()}-${item.namespace}-${item.name}` : `${item.kind.toLowerCase()}-${item.name}`;
 }
 
 /**
@@ -38,6 +35,8 @@ export class RestoredResources extends pulumi.ComponentResource {
     const issuers = new Map<string, k8s.apiextensions.CustomResource>();
     const all: k8s.apiextensions.CustomResource[] = [];
     this.counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
+    // One name per object, the same every run; objects renamed since the first scheme answer to their old name.
+    const names = restoredResourceNames(args.items);
 
     for (const item of args.items) {
       this.counts[item.kind]++;
@@ -53,12 +52,13 @@ export class RestoredResources extends pulumi.ComponentResource {
         dependsOn = issuer ? pulumi.output(after(...ready)).apply((d) => [...d, issuer]) : after(...ready);
       }
       const { apiVersion, kind, metadata, ...rest } = item.object;
-      const resource = new k8s.apiextensions.CustomResource(`${name}-${resourceName(item)}`, {
+      const resourceName = names.get(objectLabel(item))!;
+      const resource = new k8s.apiextensions.CustomResource(`${name}-${resourceName.name}`, {
         apiVersion: apiVersion as string,
         kind: kind as string,
         metadata: { ...(metadata as k8s.types.input.meta.v1.ObjectMeta), annotations: withAdoption(metadata?.annotations) },
         ...rest,
-      }, { parent: this, dependsOn, retainOnDelete: true });
+      }, { parent: this, dependsOn, retainOnDelete: true, aliases: resourceName.aliases.map((old) => ({ name: `${name}-${old}` })) });
       all.push(resource);
       if (item.kind !== "Certificate") issuers.set(`${item.kind}/${item.namespace}/${item.name}`, resource);
     }

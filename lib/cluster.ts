@@ -30,6 +30,8 @@ export interface ClusterFacts {
   liveTlsSecrets: Record<string, LiveTlsCertificate | null>;
   /** "namespace/name" → exists, for the Secrets asked about. */
   secrets: Record<string, boolean>;
+  /** Namespace → exists, for the namespaces asked about (where copies go that the program does not create). */
+  namespaces?: Record<string, boolean>;
 }
 
 function labelsOf(o: { metadata?: k8s.V1ObjectMeta }): Record<string, string> {
@@ -143,6 +145,8 @@ export async function inspectCluster(
     secrets: Array<{ namespace: string; name: string }>;
     /** TLS Secrets whose certificate the backup recorded ("namespace/name"), compared with the live ones. */
     tlsSecrets?: string[];
+    /** Namespaces whose existence matters (where copies go that the program does not create). */
+    namespaces?: string[];
   },
 ): Promise<ClusterFacts> {
   const log = new RetryLog();
@@ -168,6 +172,16 @@ export async function inspectCluster(
   const servedApis = await servedApiVersions(kc, log);
   const legacy = await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log);
   const liveObjectDigests = await liveCertManagerDigests(kc, log);
+  const namespaces: Record<string, boolean> = {};
+  for (const name of args.namespaces ?? []) {
+    try {
+      await withRetry(`read namespace ${name}`, () => core.readNamespace({ name }), log);
+      namespaces[name] = true;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw new Error(`reading Namespace ${name} failed: ${describeKubeError(err)}`);
+      namespaces[name] = false;
+    }
+  }
   return {
     kubeSystemUID: kubeSystem.metadata?.uid ?? "",
     server: kc.getCurrentCluster()?.server ?? "",
@@ -179,6 +193,7 @@ export async function inspectCluster(
     // Only while the old release is there: afterwards nothing is compared with the backup any more.
     liveTlsSecrets: legacy.found ? await liveTlsCertificates(kc, args.tlsSecrets ?? [], log) : {},
     secrets,
+    namespaces,
   };
 }
 

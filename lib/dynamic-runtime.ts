@@ -4,10 +4,11 @@ import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
 import { changesSinceBackup, describeChanges, recordedTlsSecrets } from "./changes";
 import { findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, removeLegacyObjects, waitForWebhook } from "./cluster";
-import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode } from "./kube";
+import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { describeLegacyObject, objectsMissingFromBackup } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
-import { objectLabel } from "./types";
+import { KeptSecret, ReferencingObject, decideLegacySecretCleanup, describeKeptSecret } from "./secret-cleanup";
+import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, KIND_PLURALS, KubeObject, objectLabel } from "./types";
 
 export interface Target {
   kubeconfig?: string;
@@ -63,11 +64,30 @@ export async function webhookReady(inputs: Target & { timeoutSeconds: number }):
   return { readyAt: new Date().toISOString(), detail };
 }
 
-export async function deleteLegacySecrets(inputs: Target & { namespace: string; names: string[] }): Promise<{ deleted: string[] }> {
+/**
+ * Deletes the copied Secrets the preview said it would, but first looks again at the Issuers and
+ * Certificates now in the legacy namespace: a Secret one of them references is kept (an object
+ * created since the preview, or restored there, must not lose its key).
+ */
+export async function deleteLegacySecrets(inputs: Target & { namespace: string; names: string[] }): Promise<{ deleted: string[]; keptAtRun: KeptSecret[] }> {
   const kc = loadKubeConfig(inputs);
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const log = new RetryLog();
+  const live: ReferencingObject[] = [];
+  for (const kind of ["Issuer", "Certificate"] as const) {
+    const plural = KIND_PLURALS[kind];
+    const list = await withRetry(`list ${plural} in ${inputs.namespace}`, () =>
+      custom.listNamespacedCustomObject({ group: CERTMANAGER_GROUP, version: CERTMANAGER_VERSION, namespace: inputs.namespace, plural }), log)
+      .catch((err: unknown) => {
+        throw new Error(`listing ${plural} in ${inputs.namespace} before the cleanup failed: ${describeKubeError(err)}; nothing was deleted`);
+      }) as { items?: KubeObject[] };
+    for (const o of list.items ?? []) live.push({ kind, namespace: inputs.namespace, name: o.metadata?.name ?? "", object: o });
+  }
+  const decision = decideLegacySecretCleanup(inputs.names ?? [], live, inputs.namespace);
+  for (const kept of decision.keep) progress(describeKeptSecret(inputs.namespace, kept));
   const deleted: string[] = [];
-  for (const name of inputs.names) {
+  for (const name of decision.delete) {
     try {
       await core.deleteNamespacedSecret({ namespace: inputs.namespace, name });
       deleted.push(`${inputs.namespace}/${name}`);
@@ -75,7 +95,7 @@ export async function deleteLegacySecrets(inputs: Target & { namespace: string; 
       if (statusCode(err) !== 404) throw new Error(`deleting Secret ${inputs.namespace}/${name} failed: ${describeKubeError(err)}`);
     }
   }
-  return { deleted };
+  return { deleted, keptAtRun: decision.keep };
 }
 
 export { sha256Hex };

@@ -16,8 +16,13 @@ import {
 export interface PlanOptions {
   /** Where the old release kept ClusterIssuer Secrets (its --cluster-resource-namespace). */
   legacyNamespace: string;
-  /** The new release's namespace, where 0.6 reads ClusterIssuer Secrets. */
+  /** The new release's namespace. */
   namespace: string;
+  /**
+   * Where 0.6 reads ClusterIssuer Secrets: the chart's `clusterResourceNamespace` value when the
+   * stack sets it, else the new release's namespace.
+   */
+  clusterResourceNamespace?: string;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = { legacyNamespace: "kube-system", namespace: "cert-manager" };
@@ -45,6 +50,11 @@ export interface RestorePlan {
   valid: boolean;
   restore: RestoreItem[];
   secretsToCopy: SecretCopy[];
+  /**
+   * ClusterIssuer Secrets already where 0.6 reads them (from === to: the legacy namespace is the
+   * new one, or clusterResourceNamespace is the legacy namespace): not copied, never cleaned up.
+   */
+  secretsInPlace: SecretCopy[];
   /** Orders and Challenges found: recorded, never restored. */
   recordedOnly: number;
   warnings: Problem[];
@@ -138,7 +148,7 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
             copies.set(ref.name, {
               name: ref.name,
               from: options.legacyNamespace,
-              to: options.namespace,
+              to: options.clusterResourceNamespace || options.namespace,
               usedBy: [usedBy],
               existedAtBackup: known?.exists,
               keys: known?.keys,
@@ -168,16 +178,19 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
   }
 
   restore.sort(compareRestoreOrder);
-  const secretsToCopy = [...copies.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return { valid: errors.length === 0, restore, secretsToCopy, recordedOnly, warnings, errors };
+  const secrets = [...copies.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const secretsToCopy = secrets.filter((s) => s.from !== s.to);
+  const secretsInPlace = secrets.filter((s) => s.from === s.to);
+  return { valid: errors.length === 0, restore, secretsToCopy, secretsInPlace, recordedOnly, warnings, errors };
 }
 
-/** The `plan --json` shape. */
+/** The `plan --json` shape (`secretsInPlace` only when there are such Secrets). */
 export function planToJson(plan: RestorePlan): object {
   return {
     valid: plan.valid,
     restore: plan.restore.map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name })),
     secretsToCopy: plan.secretsToCopy.map((s) => ({ name: s.name, from: s.from, to: s.to })),
+    ...(plan.secretsInPlace.length ? { secretsInPlace: plan.secretsInPlace.map((s) => ({ name: s.name, namespace: s.to })) } : {}),
     warnings: plan.warnings,
     errors: plan.errors,
   };

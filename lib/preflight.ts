@@ -5,8 +5,8 @@ import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
 import { CrdApiVersion } from "./crds";
 import { objectsMissingFromBackup } from "./legacy";
-import { RestorePlan } from "./plan";
-import { Settings } from "./settings";
+import { PlanOptions, RestorePlan } from "./plan";
+import { ConfigError, Settings } from "./settings";
 import { objectLabel } from "./types";
 
 export interface SecretCopyDecision {
@@ -21,17 +21,43 @@ export interface Preflight {
   secretCopies: SecretCopyDecision[];
   /** Expected-missing Secrets that are skipped. */
   skippedSecrets: string[];
+  /** ClusterIssuer Secrets already where 0.6 reads them: not copied, never cleaned up. */
+  secretsInPlace: string[];
   unservedApis: string[];
   warnings: string[];
 }
 
 export class PreflightError extends Error {}
 
+/**
+ * The plan's options from the stack: where the old release kept ClusterIssuer Secrets, and where 0.6
+ * reads them (the chart value `clusterResourceNamespace`, which the release is given as well, else
+ * the new namespace). Throws a ConfigError when that value is not a namespace name.
+ */
+export function planOptions(settings: Settings): PlanOptions {
+  const value = settings.values.clusterResourceNamespace;
+  if (value === undefined || value === null || value === "") {
+    return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace };
+  }
+  if (typeof value !== "string" || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
+    throw new ConfigError(`config key cert-manager-upgrade:values: values.clusterResourceNamespace ${JSON.stringify(value)} must be a namespace name (where cert-manager 0.6 reads ClusterIssuer Secrets); fix or remove it`);
+  }
+  return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace, clusterResourceNamespace: value };
+}
+
 export function secretsToInspect(plan: RestorePlan, settings: Settings): Array<{ namespace: string; name: string }> {
-  return plan.secretsToCopy.flatMap((s) => [
-    { namespace: settings.legacyNamespace, name: s.name },
-    { namespace: settings.namespace, name: s.name },
-  ]);
+  return [
+    ...plan.secretsToCopy.flatMap((s) => [
+      { namespace: settings.legacyNamespace, name: s.name },
+      { namespace: s.to, name: s.name },
+    ]),
+    ...plan.secretsInPlace.map((s) => ({ namespace: s.to, name: s.name })),
+  ];
+}
+
+/** Namespaces the copies go to that the program does not create itself (values.clusterResourceNamespace). */
+export function namespacesToInspect(plan: RestorePlan, settings: Settings): string[] {
+  return [...new Set(plan.secretsToCopy.map((s) => s.to))].filter((ns) => ns !== settings.namespace && ns !== settings.legacyNamespace);
 }
 
 /** Throws PreflightError naming the first failed check; returns what the program should do otherwise. */
@@ -86,20 +112,42 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     throw new PreflightError(`CRD version check failed: crdApiVersion ${settings.crdApiVersion} asks for ${crdApiVersion}, which the cluster does not serve`);
   }
 
+  for (const ns of namespacesToInspect(plan, settings)) {
+    if (facts.namespaces?.[ns] === false) {
+      throw new PreflightError(
+        `config check failed: namespace ${ns} (values.clusterResourceNamespace, where cert-manager 0.6 reads ClusterIssuer Secrets) does not exist; ` +
+          `create it (\`kubectl create namespace ${ns}\`) or remove the value; nothing was changed`,
+      );
+    }
+  }
+
   const secretCopies: SecretCopyDecision[] = [];
   const skippedSecrets: string[] = [];
+  const secretsInPlace: string[] = [];
+  for (const s of plan.secretsInPlace) {
+    if (settings.expectedMissingSecrets.includes(s.name)) {
+      skippedSecrets.push(s.name);
+    } else if (facts.secrets[`${s.to}/${s.name}`]) {
+      secretsInPlace.push(s.name);
+    } else {
+      throw new PreflightError(
+        `secret check failed: Secret ${s.to}/${s.name} (used by ${s.usedBy.join(", ")}) does not exist; ` +
+          "without an ACME account key 0.6 silently registers a NEW ACME account. Restore the Secret, or list it in expectedMissingSecrets if that is intended",
+      );
+    }
+  }
   for (const s of plan.secretsToCopy) {
     const inLegacy = facts.secrets[`${settings.legacyNamespace}/${s.name}`];
-    const inNew = facts.secrets[`${settings.namespace}/${s.name}`];
+    const inNew = facts.secrets[`${s.to}/${s.name}`];
     if (settings.expectedMissingSecrets.includes(s.name)) {
       skippedSecrets.push(s.name);
       continue;
     }
     if (inLegacy) {
-      secretCopies.push({ name: s.name, readFrom: settings.legacyNamespace, to: settings.namespace });
+      secretCopies.push({ name: s.name, readFrom: settings.legacyNamespace, to: s.to });
     } else if (inNew) {
       // Copied earlier and the source was cleaned up since: keep managing the copy as it is.
-      secretCopies.push({ name: s.name, readFrom: settings.namespace, to: settings.namespace });
+      secretCopies.push({ name: s.name, readFrom: s.to, to: s.to });
     } else {
       throw new PreflightError(
         `secret check failed: Secret ${settings.legacyNamespace}/${s.name} (used by ${s.usedBy.join(", ")}) does not exist; ` +
@@ -110,5 +158,5 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
 
   const warnings = plan.warnings.map((w) => `${w.object}: ${w.message}`);
   if (unservedApis.length > 0) warnings.push(`mapping retired API versions at install: ${unservedApis.join(", ")}`);
-  return { crdApiVersion, secretCopies, skippedSecrets, unservedApis, warnings };
+  return { crdApiVersion, secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
 }

@@ -3,11 +3,13 @@
 // warnings. One parser (summarizePreview) returns a plain model; two renderers (Markdown for the pull
 // request comment, plain text for the terminal). No Secret data ever reaches the model.
 import { renderTable } from "./cli";
+import { isSecretCopyResourceName } from "./resource-names";
 
 export const LEGACY_REMOVAL_TYPE = "pulumi-nodejs:dynamic:Resource";
 export const LEGACY_REMOVAL_SUFFIX = "-delete-0.4-release";
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const SECRET_COPY_PREFIX = "issuer-secrets-";
+export const LEGACY_SECRET_CLEANUP_SUFFIX = "-delete-copied-sources";
 export const RESTORED_TYPE_PREFIX = "kubernetes:certmanager.k8s.io/v1alpha1:";
 export const RESTORED_KINDS = ["ClusterIssuer", "Issuer", "Certificate"] as const;
 /** Pulumi's stand-in for a value not known until the update runs. */
@@ -39,6 +41,17 @@ export interface LegacyRemoval {
   summary?: string;
   willDelete: string[];
   objectsDeletedWithCrds?: number;
+}
+
+export interface LegacySecretCleanup {
+  op: string;
+  name: string;
+  /** The legacy namespace the copied Secrets are deleted from. */
+  namespace: string;
+  /** Secret names it deletes there. */
+  deletes: string[];
+  /** Copied Secrets it keeps there, with what still uses them. */
+  keeps: Array<{ name: string; usedBy: string[] }>;
 }
 
 export interface DestructiveItem {
@@ -79,6 +92,8 @@ export interface PreviewSummary {
   error?: PreviewError;
   /** The removal of the 0.4 release, when this preview would run it. */
   legacyRemoval?: LegacyRemoval;
+  /** The optional cleanup of the copied Secrets' sources, when this preview would run it. */
+  legacySecretCleanup?: LegacySecretCleanup;
   /** Other destructive steps, in the preview's order (one per resource). */
   destructive: DestructiveItem[];
   counts: TypeCounts[];
@@ -198,6 +213,14 @@ function isLegacyRemoval(step: Step): boolean {
   return step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(LEGACY_REMOVAL_SUFFIX);
 }
 
+function isLegacySecretCleanup(step: Step): boolean {
+  return step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(LEGACY_SECRET_CLEANUP_SUFFIX);
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
 function isStackOrComponent(step: Step): boolean {
   return !step.custom || step.type === "pulumi:pulumi:Stack" || step.type.startsWith("pulumi:providers:");
 }
@@ -278,6 +301,19 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
           objectsDeletedWithCrds: typeof count === "number" ? count : undefined,
         };
       }
+    } else if (isLegacySecretCleanup(step)) {
+      if (!NO_CHANGE_OPS.has(op)) {
+        // Names only: the step's inputs hold no Secret data.
+        summary.legacySecretCleanup = {
+          op,
+          name: step.name,
+          namespace: shown(step.inputs.namespace) ?? "?",
+          deletes: strings(step.inputs.names),
+          keeps: (Array.isArray(step.inputs.kept) ? step.inputs.kept : []).map(obj)
+            .filter((k) => typeof k.name === "string")
+            .map((k) => ({ name: k.name as string, usedBy: strings(k.usedBy) })),
+        };
+      }
     } else if (!isStackOrComponent(step)) {
       const isCrd = kindOf(step.type) === "CustomResourceDefinition";
       if (group.some((s) => DESTRUCTIVE_OPS.has(s.op)) || (isCrd && !NO_CHANGE_OPS.has(op))) {
@@ -296,7 +332,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
       }
     }
 
-    if (step.type === SECRET_TYPE && step.name.startsWith(SECRET_COPY_PREFIX) && !step.name.includes("-source-")) {
+    if (step.type === SECRET_TYPE && isSecretCopyResourceName(step.name, SECRET_COPY_PREFIX.slice(0, -1)) && op !== "read") {
       if (op === "same") summary.secretsUnchanged++;
       else if (!NO_CHANGE_OPS.has(op) && op !== "delete") {
         // Only metadata is read: never data, stringData or their keys.
@@ -331,7 +367,8 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
 
 /** Destructive steps in all: the removal (when it deletes something) and the rest. */
 export function destructiveCount(model: PreviewSummary): number {
-  return model.destructive.length + (model.legacyRemoval && model.legacyRemoval.willDelete.length > 0 ? 1 : 0);
+  return model.destructive.length + (model.legacyRemoval && model.legacyRemoval.willDelete.length > 0 ? 1 : 0) +
+    (model.legacySecretCleanup && model.legacySecretCleanup.deletes.length > 0 ? 1 : 0);
 }
 
 function plural(n: number, word: string, many = `${word}s`): string {
@@ -352,6 +389,8 @@ export function headline(model: PreviewSummary): string {
   const parts: string[] = [];
   const removal = model.legacyRemoval;
   if (removal && removal.willDelete.length) parts.push(`removes the cert-manager 0.4 release (${plural(removal.willDelete.length, "object")})`);
+  const cleanup = model.legacySecretCleanup;
+  if (cleanup && cleanup.deletes.length) parts.push(`deletes ${plural(cleanup.deletes.length, "copied Secret")} from ${cleanup.namespace}`);
   const ops = (wanted: (d: DestructiveItem) => boolean): number => model.destructive.filter(wanted).length;
   const crds = ops((d) => d.type.endsWith(":CustomResourceDefinition"));
   const deletes = ops((d) => !d.type.endsWith(":CustomResourceDefinition") && (d.op === "delete" || d.op === "discard"));
@@ -443,6 +482,16 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
       out.push("");
     }
   }
+  const cleanup = model.legacySecretCleanup;
+  if (cleanup) {
+    const op = cleanup.op === "create" ? "" : `, ${cleanup.op}`;
+    out.push(`**Cleanup of the copied Secrets in ${mdText(cleanup.namespace)}** (${mdCode(cleanup.name)}${op}): deletes ${cleanup.deletes.length}, keeps ${cleanup.keeps.length}`, "");
+    const items = [
+      ...cleanup.deletes.map((n) => `deletes ${mdCode(`${cleanup.namespace}/${n}`)}`),
+      ...cleanup.keeps.map((k) => `keeps ${mdCode(`${cleanup.namespace}/${k.name}`)}: still used by ${mdText(k.usedBy.join(", "))}`),
+    ];
+    if (items.length) out.push(...mdList(items, plural(items.length, "Secret")), "");
+  }
   if (model.destructive.length) {
     const rows = model.destructive.slice(0, LIST_LIMIT).map((d) => [
       `**${d.op}**`,
@@ -520,6 +569,13 @@ export function renderText(model: PreviewSummary, stack: string): string {
     out.push(`  REMOVAL of the cert-manager 0.4 release (${removal.name}${removal.op === "create" ? "" : `, ${removal.op}`}): ${removal.summary ?? `deletes ${plural(removal.willDelete.length, "object")}`}`);
     for (const w of removal.willDelete.slice(0, LIST_LIMIT)) out.push(`    - ${w}`);
     if (removal.willDelete.length > LIST_LIMIT) out.push(`    … and ${removal.willDelete.length - LIST_LIMIT} more`);
+  }
+  const cleanup = model.legacySecretCleanup;
+  if (cleanup) {
+    out.push(`  CLEANUP of the copied Secrets in ${cleanup.namespace} (${cleanup.name}${cleanup.op === "create" ? "" : `, ${cleanup.op}`}): deletes ${cleanup.deletes.length}, keeps ${cleanup.keeps.length}`);
+    for (const n of cleanup.deletes.slice(0, LIST_LIMIT)) out.push(`    - deletes ${cleanup.namespace}/${n}`);
+    if (cleanup.deletes.length > LIST_LIMIT) out.push(`    … and ${cleanup.deletes.length - LIST_LIMIT} more`);
+    for (const k of cleanup.keeps) out.push(`    - keeps ${cleanup.namespace}/${k.name}: still used by ${k.usedBy.join(", ")}`);
   }
   if (model.destructive.length) {
     const rows = model.destructive.map((d) => [d.op.toUpperCase(), d.what, d.resource, d.reasons.join(", ")]);

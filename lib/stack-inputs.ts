@@ -8,7 +8,7 @@ import { CliError } from "./cli";
 import { ClusterFacts, inspectCluster } from "./cluster";
 import { loadKubeConfig } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
-import { Preflight, PreflightError, runPreflight, secretsToInspect } from "./preflight";
+import { Preflight, PreflightError, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { ConfigError, Settings, parseSettings } from "./settings";
 
 export interface StackInputs {
@@ -38,7 +38,7 @@ export async function readStackInputs(): Promise<StackInputs> {
       );
     }
     const backup = parseBackup(bytes, settings.backupFile);
-    const plan = buildRestorePlan(backup, { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace });
+    const plan = buildRestorePlan(backup, planOptions(settings));
     const kubeconfig = settings.kubeconfig ? path.resolve(settings.kubeconfig) : undefined;
     const kc = loadKubeConfig({ kubeconfig, context: settings.context });
     const cluster = await clusterReader.inspect(kc, {
@@ -46,6 +46,7 @@ export async function readStackInputs(): Promise<StackInputs> {
       legacyNamespace: settings.legacyNamespace,
       secrets: secretsToInspect(plan, settings),
       tlsSecrets: recordedTlsSecrets(backup),
+      namespaces: namespacesToInspect(plan, settings),
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
@@ -56,7 +57,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);
     }
-    if (err instanceof Error && /^cannot reach the cluster|^reading Secret|^listing /.test(err.message)) {
+    if (err instanceof Error && /^cannot reach the cluster|^reading Secret|^reading Namespace|^listing /.test(err.message)) {
       throw new pulumi.RunError(err.message);
     }
     throw err;

@@ -35,7 +35,10 @@ export interface LiveState {
   objects: Map<string, KubeObject>;
   /** TLS Secrets that exist, by "namespace/name", with their certificate's public facts when readable. */
   tlsSecrets: Map<string, LiveTlsCertificate>;
-  /** Copied issuer Secrets by name: present in the new namespace, and equal to their source. */
+  /**
+   * Copied issuer Secrets by name: present where 0.6 reads them, and equal to their source (for
+   * Secrets that were already there and not copied: present, sameAsSource undefined).
+   */
   copiedSecrets: Map<string, { present: boolean; sameAsSource: boolean | undefined }>;
   /** Whether the 0.6 webhook is installed (its APIService exists). */
   webhookEnabled: boolean;
@@ -144,6 +147,12 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
       differences.push({ object: `Secret/${copy.to}/${copy.name}`, message: `not copied from ${copy.from}` });
     } else if (state.sameAsSource === false) {
       differences.push({ object: `Secret/${copy.to}/${copy.name}`, message: `differs from ${copy.from}/${copy.name}` });
+    }
+  }
+
+  for (const s of plan.secretsInPlace) {
+    if (!live.copiedSecrets.get(s.name)?.present) {
+      differences.push({ object: `Secret/${s.to}/${s.name}`, message: `missing from ${s.to}, where cert-manager 0.6 reads it (${s.usedBy.join(", ")})` });
     }
   }
 

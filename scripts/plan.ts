@@ -4,7 +4,7 @@ import { parseBackup } from "../lib/backup-format";
 import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
 import { buildRestorePlan, planToJson } from "../lib/plan";
 
-const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS]
+const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS]
 
 Validates a backup (this project's, or \`kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates\`
 output, or multi-document YAML) without touching a cluster, and prints what will be restored in
@@ -15,6 +15,9 @@ which order, which Secrets will be copied from where to where, the warnings and 
                           prints its own "> ..." banner lines on stdout first)
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
   --namespace NS          the new release's namespace (default: cert-manager)
+  --cluster-resource-namespace NS
+                          where 0.6 reads ClusterIssuer Secrets, when the stack's chart values set
+                          clusterResourceNamespace (default: the --namespace)
 
 Exit codes: 0 valid, 1 invalid, 2 usage.`;
 
@@ -24,12 +27,14 @@ runMain("plan", async () => {
     json: { type: "boolean", default: false },
     "legacy-namespace": { type: "string", default: "kube-system" },
     namespace: { type: "string", default: "cert-manager" },
+    "cluster-resource-namespace": { type: "string" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
   const bytes = readBackupFile(args.backup);
   const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
     legacyNamespace: args["legacy-namespace"]!,
     namespace: args.namespace!,
+    clusterResourceNamespace: args["cluster-resource-namespace"],
   });
 
   if (args.json) {
@@ -46,6 +51,10 @@ runMain("plan", async () => {
     out.push(renderTable(["NAME", "FROM", "TO", "USED BY"], plan.secretsToCopy.map((s) => [s.name, s.from, s.to, s.usedBy.join(", ")])).trimEnd());
   } else {
     out.push("  none");
+  }
+  if (plan.secretsInPlace.length) {
+    out.push(`Secrets already where 0.6 reads them (not copied, never cleaned up) (${plan.secretsInPlace.length}):`);
+    out.push(renderTable(["NAME", "NAMESPACE", "USED BY"], plan.secretsInPlace.map((s) => [s.name, s.to, s.usedBy.join(", ")])).trimEnd());
   }
   out.push("");
   out.push(`Warnings (${plan.warnings.length}):`);

@@ -10,6 +10,7 @@ import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine,
 import { loadKubeConfig } from "../lib/kube";
 import { run } from "../lib/local-run";
 import { buildRestorePlan } from "../lib/plan";
+import { planOptions } from "../lib/preflight";
 import { PreviewJsonError, PreviewSummary, renderMarkdown, renderText, summarizePreview } from "../lib/preview-summary";
 import { CONFIG_NAMESPACE, parseSettings } from "../lib/settings";
 import { isValidStackName, rawConfigOf, validateStackFile } from "../lib/stack-files";
@@ -112,7 +113,7 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
     const progress = new Progress("preview");
     await takeBackup(kc, { out: backupFile, legacyNamespace: settings.legacyNamespace, force: false, pageSize: 500 }, progress);
     progress.done("backup taken");
-    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile), backupFile), { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace });
+    const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile), backupFile), planOptions(settings));
     const planWarnings = plan.warnings.map((w) => `${w.object}: ${w.message}`);
 
     // The stack's config as it is, but reading that backup (and the kubeconfig used for it).

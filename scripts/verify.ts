@@ -10,7 +10,7 @@ import { certificateFacts } from "../lib/tls-facts";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { DEFAULT_RELEASE_NAME, LiveState, verifyAgainstBackup } from "../lib/verify";
 
-const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--expect-missing NAME,...] [--allow-pending]
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAME,...] [--allow-pending]
 
 After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
@@ -25,6 +25,9 @@ own issuers and certificates present. Prints a table and exits 1 on any differen
   --release-name NAME     the new release's name, stack key releaseName (default: cert-manager);
                           the webhook's own objects are named after it
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
+  --cluster-resource-namespace NS
+                          where 0.6 reads ClusterIssuer Secrets, when the stack's chart values set
+                          clusterResourceNamespace (default: the --namespace)
   --expect-missing NAMES  ClusterIssuer Secrets deliberately not copied, comma-separated (the stack's
                           expectedMissingSecrets); Secrets the backup found missing need not be listed
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
@@ -40,6 +43,7 @@ runMain("verify", async () => {
     "legacy-namespace": { type: "string", default: "kube-system" },
     "release-name": { type: "string", default: DEFAULT_RELEASE_NAME },
     "expect-missing": { type: "string", default: "" },
+    "cluster-resource-namespace": { type: "string" },
     "allow-pending": { type: "boolean", default: false },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
@@ -47,7 +51,7 @@ runMain("verify", async () => {
   const expectMissing = args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean);
   const bytes = readBackupFile(args.backup);
   const parsed = parseBackup(bytes, args.backup);
-  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace! });
+  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
   if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);
 
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
@@ -89,6 +93,11 @@ runMain("verify", async () => {
     });
   }
 
+  for (const inPlace of plan.secretsInPlace) {
+    // Not copied: already where 0.6 reads it. It only has to be there.
+    live.copiedSecrets.set(inPlace.name, { present: (await readSecret(kc, inPlace.to, inPlace.name, log)) !== undefined, sameAsSource: undefined });
+  }
+
   try {
     const registration = kc.makeApiClient(k8s.ApiregistrationV1Api);
     await withRetry("read the webhook's APIService", () => registration.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" }), log);
@@ -120,6 +129,7 @@ runMain("verify", async () => {
     process.stdout.write(`verify: ${report.differences.length} differences\n`);
     return EXIT_FAILED;
   }
-  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup\n`);
+  const inPlace = plan.secretsInPlace.length ? ` (and ${plan.secretsInPlace.length} issuer secrets in place)` : "";
+  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup${inPlace}\n`);
   return EXIT_OK;
 });

@@ -199,3 +199,30 @@ describe("planToJson", () => {
     ]);
   });
 });
+
+describe("where ClusterIssuer Secrets go", () => {
+  const parsed = () => parseBackup(docs(
+    cm("ClusterIssuer", "le", undefined, { acme: { server: ACME_V2, privateKeySecretRef: { name: "acct" } } }),
+    cm("Issuer", "ca", "kube-system", { ca: { secretName: "ca-pair" } }),
+  ), "p.yaml");
+
+  test("to clusterResourceNamespace when the chart values set it, else to the new namespace", () => {
+    assert.deepEqual(buildRestorePlan(parsed(), { legacyNamespace: "kube-system", namespace: "cert-manager" }).secretsToCopy.map((s) => [s.name, s.from, s.to]), [["acct", "kube-system", "cert-manager"]]);
+    const plan = buildRestorePlan(parsed(), { legacyNamespace: "kube-system", namespace: "cert-manager", clusterResourceNamespace: "cm-resources" });
+    assert.deepEqual(plan.secretsToCopy.map((s) => [s.name, s.from, s.to]), [["acct", "kube-system", "cm-resources"]]);
+    assert.deepEqual(plan.secretsInPlace, []);
+    assert.deepEqual(planToJson(plan), { ...planToJson(plan), secretsToCopy: [{ name: "acct", from: "kube-system", to: "cm-resources" }] });
+  });
+
+  test("a Secret already where 0.6 reads it is not a copy: listed apart, with who uses it", () => {
+    for (const options of [
+      { legacyNamespace: "kube-system", namespace: "cert-manager", clusterResourceNamespace: "kube-system" },
+      { legacyNamespace: "kube-system", namespace: "kube-system" },
+    ]) {
+      const plan = buildRestorePlan(parsed(), options);
+      assert.deepEqual(plan.secretsToCopy, [], JSON.stringify(options));
+      assert.deepEqual(plan.secretsInPlace.map((s) => [s.name, s.from, s.to, s.usedBy]), [["acct", "kube-system", "kube-system", ["ClusterIssuer/le spec.acme.privateKeySecretRef"]]]);
+      assert.deepEqual((planToJson(plan) as { secretsInPlace: unknown }).secretsInPlace, [{ name: "acct", namespace: "kube-system" }]);
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { parseBackup } from "../lib/backup-format";
 import { ClusterFacts } from "../lib/cluster";
 import { buildRestorePlan } from "../lib/plan";
 import { objectDigest } from "../lib/changes";
-import { PreflightError, runPreflight } from "../lib/preflight";
+import { PreflightError, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "../lib/preflight";
 import { parseSettings, Settings } from "../lib/settings";
 import { objectLabel } from "../lib/types";
 import { TEST_CLUSTER, ownBackup, seedObjects } from "./support/fixtures";
@@ -99,4 +99,33 @@ test("opt-ins: mapped API versions, v1 CRDs, expected-missing Secrets, a source 
 test("after the removal (no legacy release left) coverage is not checked again", () => {
   const { parsed, plan } = seedBackup();
   assert.doesNotThrow(() => runPreflight(settings(), parsed, plan, facts({ legacy: { found: false, record: "none", objects: [] }, liveObjects: [...SEED_LABELS, "Certificate/cert-manager/cert-manager-webhook-ca"] })));
+});
+
+test("clusterResourceNamespace: Secrets are looked for where 0.6 reads them; a missing namespace stops the preview", () => {
+  const s = settings({ values: { clusterResourceNamespace: "cm-resources" } });
+  const parsed = parseBackup(ownBackup(seedObjects()).text, "b.yaml");
+  const plan = buildRestorePlan(parsed, planOptions(s));
+  assert.deepEqual(plan.secretsToCopy.map((c) => c.to), ["cm-resources", "cm-resources", "cm-resources"]);
+  assert.deepEqual(secretsToInspect(plan, s).filter((x) => x.name === "clouddns-service-account"), [
+    { namespace: "kube-system", name: "clouddns-service-account" },
+    { namespace: "cm-resources", name: "clouddns-service-account" },
+  ]);
+  assert.deepEqual(namespacesToInspect(plan, s), ["cm-resources"]);
+  const result = runPreflight(s, parsed, plan, facts({ namespaces: { "cm-resources": true } }));
+  assert.deepEqual(result.secretCopies.map((c) => c.to), ["cm-resources", "cm-resources", "cm-resources"]);
+  assert.throws(() => runPreflight(s, parsed, plan, facts({ namespaces: { "cm-resources": false } })),
+    (e: Error) => e instanceof PreflightError && /^config check failed: namespace cm-resources \(values\.clusterResourceNamespace.*\) does not exist/.test(e.message));
+  assert.throws(() => planOptions(settings({ values: { clusterResourceNamespace: 7 } })), /values\.clusterResourceNamespace .*must be a namespace name/);
+});
+
+test("Secrets already where 0.6 reads them are not copied, but still checked", () => {
+  const s = settings({ values: { clusterResourceNamespace: "kube-system" } });
+  const parsed = parseBackup(ownBackup(seedObjects()).text, "b.yaml");
+  const plan = buildRestorePlan(parsed, planOptions(s));
+  const result = runPreflight(s, parsed, plan, facts());
+  assert.deepEqual(result.secretCopies, []);
+  assert.deepEqual(result.secretsInPlace, ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"]);
+  assert.deepEqual(namespacesToInspect(plan, s), []);
+  assert.throws(() => runPreflight(s, parsed, plan, facts({ secrets: { "kube-system/clouddns-service-account": true } })),
+    (e: Error) => e instanceof PreflightError && /^secret check failed: Secret kube-system\/cert-manager-setup-production-private-key .*NEW ACME account/.test(e.message));
 });

@@ -307,3 +307,61 @@ describe("npm run preview", () => {
     assert.match(usage.stderr, /^preview: --stack NAME is required\n$/);
   });
 });
+
+describe("the legacy Secret cleanup in the summary", () => {
+  const stack = "dev";
+  const C = "cert-manager-upgrade:index:";
+  const cleanupStep = (op: string) => step(stack, {
+    op,
+    parent: `${C}LegacySecretCleanup`,
+    type: "pulumi-nodejs:dynamic:Resource",
+    name: "legacy-secret-cleanup-delete-copied-sources",
+    inputs: {
+      namespace: "kube-system",
+      names: ["cert-manager-setup-staging-private-key", "clouddns-service-account"],
+      kept: [{ name: "cert-manager-setup-production-private-key", usedBy: ["Issuer/kube-system/legacy-acme spec.acme.privateKeySecretRef"] }],
+      restoredCount: UNKNOWN_VALUE,
+    },
+  });
+  const withCleanup = (op: string) => {
+    const doc = seedPreview(stack) as { steps: unknown[] };
+    return { ...doc, steps: [...doc.steps, step(stack, { op, type: `${C}LegacySecretCleanup`, name: "legacy-secret-cleanup", custom: false }), cleanupStep(op)] };
+  };
+
+  test("what it deletes and what it keeps, and why, among the destructive steps", () => {
+    const model = summarizePreview(withCleanup("create"));
+    assert.deepEqual(model.legacySecretCleanup, {
+      op: "create",
+      name: "legacy-secret-cleanup-delete-copied-sources",
+      namespace: "kube-system",
+      deletes: ["cert-manager-setup-staging-private-key", "clouddns-service-account"],
+      keeps: [{ name: "cert-manager-setup-production-private-key", usedBy: ["Issuer/kube-system/legacy-acme spec.acme.privateKeySecretRef"] }],
+    });
+    const text = renderText(model, stack);
+    assertInOrder(text, ["Destructive: removes the cert-manager 0.4 release (8 objects), deletes 2 copied Secrets from kube-system, changes 5 CRDs.",
+      "DESTRUCTIVE STEPS (7):", "REMOVAL of the cert-manager 0.4 release",
+      "CLEANUP of the copied Secrets in kube-system (legacy-secret-cleanup-delete-copied-sources): deletes 2, keeps 1",
+      "- deletes kube-system/cert-manager-setup-staging-private-key", "- deletes kube-system/clouddns-service-account",
+      "- keeps kube-system/cert-manager-setup-production-private-key: still used by Issuer/kube-system/legacy-acme spec.acme.privateKeySecretRef",
+      "CHANGES BY TYPE:"]);
+    const md = renderMarkdown(model, stack);
+    assertInOrder(md, ["### ⚠️ Destructive steps (7)", "**Removal of the cert-manager 0.4 release**",
+      "**Cleanup of the copied Secrets in kube-system**", "- deletes `kube-system/cert-manager-setup-staging-private-key`",
+      "- keeps `kube-system/cert-manager-setup-production-private-key`: still used by Issuer/kube-system/legacy-acme spec.acme.privateKeySecretRef",
+      "### Changes by type"]);
+    assertNoSecretData("the cleanup summary", text + md);
+  });
+
+  test("a cleanup done in an earlier run is not shown again", () => {
+    const model = summarizePreview(withCleanup("same"));
+    assert.equal(model.legacySecretCleanup, undefined);
+  });
+
+  test("a copy whose Secret is named like a read (x-source-y) is still a copy", () => {
+    const doc = seedPreview(stack) as { steps: unknown[] };
+    const copy = step(stack, { op: "create", parent: `${C}IssuerSecretCopies`, type: "kubernetes:core/v1:Secret", name: "issuer-secrets-dns-source-key",
+      inputs: { metadata: { name: "dns-source-key", namespace: "cert-manager", annotations: { "cert-manager-upgrade/copied-from": "kube-system/dns-source-key" } } } });
+    const model = summarizePreview({ ...doc, steps: [...doc.steps, copy] });
+    assert.ok(model.secretsCopied.some((s) => s.name === "dns-source-key"), JSON.stringify(model.secretsCopied));
+  });
+});

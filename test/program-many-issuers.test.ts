@@ -63,7 +63,10 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
   const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
   assert.equal(restored.length, objects.length);
   assert.deepEqual(run.outputs.restored, { ClusterIssuer: 3, Issuer: 2, Certificate: 31 });
-  assert.ok(run.dependencyNames("restored-certificate-team-a-internal").includes("restored-issuer-team-a-team-ca"));
+  // Namespaces with '-' are written namespace/name (injective names); the old name stays an alias.
+  assert.ok(run.dependencyNames("restored-certificate-team-a/internal").includes("restored-issuer-team-a/team-ca"));
+  assert.deepEqual(run.byName("restored-certificate-team-a/internal").aliases, ["restored-certificate-team-a-internal"]);
+  assert.deepEqual(run.byName("restored-issuer-team-a/team-ca").aliases, ["restored-issuer-team-a-team-ca"]);
 
   const removal = run.byName("legacy-release-delete-0.4-release");
   assert.deepEqual(removal.inputs.willDelete, []);

@@ -134,4 +134,22 @@ describe("verifyAgainstBackup", () => {
     const live = goodLive();
     assert.equal(differences(live, { ...OPTIONS, namespace: "certs" }).length, WEBHOOK_OBJECTS.length);
   });
+
+  test("Secrets already where 0.6 reads them (clusterResourceNamespace = legacy namespace): present there, not compared with themselves", () => {
+    const inPlace = buildRestorePlan(parsed, { legacyNamespace: "kube-system", namespace: "cert-manager", clusterResourceNamespace: "kube-system" });
+    const live = goodLive();
+    live.copiedSecrets = new Map(inPlace.secretsInPlace.map((s) => [s.name, { present: true, sameAsSource: undefined }]));
+    assert.deepEqual(verifyAgainstBackup(inPlace, parsed.objects, live, OPTIONS).differences, []);
+    live.copiedSecrets.set("clouddns-service-account", { present: false, sameAsSource: undefined });
+    assert.deepEqual(verifyAgainstBackup(inPlace, parsed.objects, live, OPTIONS).differences.map((d) => `${d.object}: ${d.message}`), [
+      "Secret/kube-system/clouddns-service-account: missing from kube-system, where cert-manager 0.6 reads it (ClusterIssuer/letsencrypt-prod spec.acme.dns01.providers[0].clouddns.serviceAccountSecretRef)",
+    ]);
+  });
+
+  test("copies made to clusterResourceNamespace are looked for there", () => {
+    const elsewhere = buildRestorePlan(parsed, { legacyNamespace: "kube-system", namespace: "cert-manager", clusterResourceNamespace: "cm-resources" });
+    const live = goodLive();
+    live.copiedSecrets.set("clouddns-service-account", { present: false, sameAsSource: undefined });
+    assert.deepEqual(verifyAgainstBackup(elsewhere, parsed.objects, live, OPTIONS).differences.map((d) => d.object), ["Secret/cm-resources/clouddns-service-account"]);
+  });
 });

@@ -143,7 +143,7 @@ export function seedPreview(stack = "dev"): Json {
       op: "read",
       parent: `${C}IssuerSecretCopies`,
       type: "kubernetes:core/v1:Secret",
-      name: `issuer-secrets-source-${name}`,
+      name: `issuer-secrets-source/${name}`,
       inputs: {},
       outputs: { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "kube-system" }, type: "Opaque", data: { "tls.key": PLANTED_SECRET } },
     }));

@@ -6,6 +6,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts } from "../../lib/cluster";
 
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..") + path.sep;
+
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const SOURCE_SECRET_VALUE = "c2VlZC1zZWNyZXQtdmFsdWUtZG8tbm90LXByaW50"; // base64 of a value no output may show
 
@@ -22,12 +24,16 @@ export interface Registration {
   dependencies: string[];
   retainOnDelete: boolean;
   protect: boolean;
+  /** Names of the aliases the resource declares (old names it answers to). */
+  aliases: string[];
 }
 
 export interface ProgramRun {
   registrations: Registration[];
   reads: Array<{ type: string; name: string; id: string }>;
   outputs: Record<string, any>;
+  /** What the program logged with pulumi.log.info / warn (shown by preview). */
+  logs: Array<{ severity: "info" | "warn"; message: string }>;
   byName(name: string): Registration;
   /** Names of the resources a registration depends on. */
   dependencyNames(name: string): string[];
@@ -84,6 +90,7 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
       dependencies: req.getDependenciesList(),
       retainOnDelete: req.getRetainondelete?.() ?? false,
       protect: req.getProtect?.() ?? false,
+      aliases: (req.getAliasesList?.() ?? []).map((a: any) => a.getSpec?.()?.getName?.() || a.getUrn?.() || ""),
     };
     entry.inputs = unwrap(stripSecrets(entry.rawInputs));
     registrations.push(entry);
@@ -93,7 +100,15 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
     });
   };
 
+  const logs: ProgramRun["logs"] = [];
+  const { info, warn } = pulumi.log;
+  pulumi.log.info = async (message: string) => { logs.push({ severity: "info", message }); };
+  pulumi.log.warn = async (message: string) => { logs.push({ severity: "warn", message }); };
   pulumi.runtime.setAllConfig(config);
+  // A fresh copy of the program each run, so that one test file can run it with several configs.
+  for (const file of Object.keys(require.cache)) {
+    if (file.startsWith(PROJECT_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}test${path.sep}`)) delete require.cache[file];
+  }
   const stackInputs = require("../../lib/stack-inputs");
   stackInputs.clusterReader.inspect = async () => facts;
   let exported: unknown;
@@ -103,6 +118,8 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
     // Tests of the gates look at what was declared before the failure.
     (err as { registrations?: Registration[] }).registrations = registrations;
     throw err;
+  } finally {
+    Object.assign(pulumi.log, { info, warn });
   }
   const outputs: Record<string, any> = {};
   for (const [k, v] of Object.entries(exported as Record<string, unknown>)) outputs[k] = await resolve(v);
@@ -113,6 +130,7 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
     registrations,
     reads,
     outputs,
+    logs,
     byName(name) {
       // A component and its main child share a name: the child is what tests look at.
       const r = registrations.find((x) => x.name === name && x.custom) ?? registrations.find((x) => x.name === name);

@@ -1,0 +1,173 @@
+// The program's Secret copies and cleanup under Pulumi's mocks: which Secrets the cleanup deletes
+// and which it keeps (and says so), where the copies go (clusterResourceNamespace, a legacy
+// namespace that is the new one), and resource names that stay apart for objects whose
+// namespace/name pairs read alike.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ClusterFacts } from "../lib/cluster";
+import { KubeObject } from "../lib/types";
+import { certificate, cm, ownBackup, TEST_CLUSTER } from "./support/fixtures";
+import { ProgramRun, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+
+const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
+const ACME = "https://acme-v02.api.letsencrypt.org/directory";
+
+function factsWith(secrets: string[], namespaces: Record<string, boolean> = {}): ClusterFacts {
+  return {
+    kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4", servedApiVersions: MODERN,
+    legacy: { found: false, record: "none", objects: [] },
+    liveObjects: [],
+    liveObjectDigests: {},
+    liveTlsSecrets: {},
+    secrets: Object.fromEntries(secrets.map((s) => [s, true])),
+    namespaces,
+  };
+}
+
+async function upgrade(objects: KubeObject[], facts: ClusterFacts, config: Record<string, string> = {}): Promise<ProgramRun> {
+  const dir = tempDir();
+  const backupFile = path.join(dir, "backup.yaml");
+  fs.writeFileSync(backupFile, ownBackup(objects).text);
+  return runProgram({
+    "cert-manager-upgrade:backupFile": backupFile,
+    "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
+    "cert-manager-upgrade:mapApiVersions": "true",
+    "cert-manager-upgrade:webhook": "false",
+    ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`cert-manager-upgrade:${k}`, v])),
+  }, facts, true);
+}
+
+function copies(run: ProgramRun) {
+  return run.registrations.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.custom && r.parent.includes("IssuerSecretCopies"));
+}
+
+describe("cleanupLegacySecrets keeps what the legacy namespace still uses", () => {
+  // The ACME account key of letsencrypt-prod is also an Issuer's in kube-system; the CA ClusterIssuer's
+  // key pair is the TLS Secret of a Certificate in kube-system.
+  const objects = [
+    cm("ClusterIssuer", "letsencrypt-prod", undefined, { acme: { server: ACME, email: "ops@example.com", privateKeySecretRef: { name: "acme-key" },
+      dns01: { providers: [{ name: "clouddns", clouddns: { project: "p", serviceAccountSecretRef: { name: "clouddns-sa", key: "sa.json" } } }] } } }),
+    cm("ClusterIssuer", "letsencrypt-staging", undefined, { acme: { server: ACME, email: "ops@example.com", privateKeySecretRef: { name: "staging-key" }, http01: {} } }),
+    cm("ClusterIssuer", "internal-ca", undefined, { ca: { secretName: "internal-ca" } }),
+    cm("ClusterIssuer", "selfsigned", undefined, { selfSigned: {} }),
+    cm("Issuer", "legacy-acme", "kube-system", { acme: { server: ACME, email: "ops@example.com", privateKeySecretRef: { name: "acme-key" }, http01: {} } }),
+    certificate("kube-system", "internal-ca", { kind: "ClusterIssuer", name: "selfsigned" }, "internal-ca"),
+    certificate("default", "web", { kind: "ClusterIssuer", name: "letsencrypt-prod" }),
+  ];
+  const secrets = ["acme-key", "clouddns-sa", "staging-key", "internal-ca"].map((s) => `kube-system/${s}`);
+
+  test("deletes only the copies nothing in kube-system references, and says which it keeps and why", async () => {
+    const run = await upgrade(objects, factsWith(secrets), { cleanupLegacySecrets: "true" });
+    assert.deepEqual(copies(run).map((c) => c.inputs.metadata.name).sort(), ["acme-key", "clouddns-sa", "internal-ca", "staging-key"], "every ClusterIssuer Secret is still copied");
+
+    const cleanup = run.byName("legacy-secret-cleanup-delete-copied-sources");
+    assert.equal(cleanup.inputs.namespace, "kube-system");
+    assert.deepEqual([...cleanup.inputs.names].sort(), ["clouddns-sa", "staging-key"], "only Secrets nothing in kube-system uses are deleted");
+    assert.deepEqual(cleanup.inputs.kept, [
+      { name: "acme-key", usedBy: ["Issuer/kube-system/legacy-acme spec.acme.privateKeySecretRef"] },
+      { name: "internal-ca", usedBy: ["Certificate/kube-system/internal-ca spec.secretName"] },
+    ]);
+    const warnings = run.logs.filter((l) => l.severity === "warn").map((l) => l.message);
+    assert.ok(warnings.some((w) => /kube-system\/acme-key.*kept.*Issuer\/kube-system\/legacy-acme spec\.acme\.privateKeySecretRef/.test(w)), warnings.join("\n"));
+    assert.ok(warnings.some((w) => /kube-system\/internal-ca.*kept.*Certificate\/kube-system\/internal-ca spec\.secretName/.test(w)), warnings.join("\n"));
+    const copyNames = copies(run).map((c) => c.name);
+    const deps = run.dependencyNames("legacy-secret-cleanup-delete-copied-sources");
+    for (const c of copyNames) assert.ok(deps.includes(c), `cleanup after the copy ${c}`);
+  });
+});
+
+describe("where the copies go", () => {
+  const objects = [
+    cm("ClusterIssuer", "letsencrypt-prod", undefined, { acme: { server: ACME, email: "ops@example.com", privateKeySecretRef: { name: "acme-key" }, http01: {} } }),
+    certificate("default", "web", { kind: "ClusterIssuer", name: "letsencrypt-prod" }),
+  ];
+
+  test("values.clusterResourceNamespace: the copies go there, where 0.6 reads ClusterIssuer Secrets", async () => {
+    const run = await upgrade(objects, factsWith(["kube-system/acme-key"], { "cm-resources": true }), {
+      values: JSON.stringify({ clusterResourceNamespace: "cm-resources" }),
+      cleanupLegacySecrets: "true",
+    });
+    const [copy, ...more] = copies(run);
+    assert.equal(more.length, 0);
+    assert.equal(copy.inputs.metadata.namespace, "cm-resources");
+    assert.equal(copy.inputs.metadata.annotations["cert-manager-upgrade/copied-from"], "kube-system/acme-key");
+    assert.ok(run.dependencyNames(copy.name).includes("namespace"), "still after the namespace step (and so after the removal)");
+    assert.equal(run.byName("cert-manager").inputs.values.clusterResourceNamespace, "cm-resources", "the chart is told the same namespace");
+    assert.deepEqual(run.byName("legacy-secret-cleanup-delete-copied-sources").inputs.names, ["acme-key"]);
+    assert.deepEqual(run.outputs.secretsCopied, ["acme-key"]);
+  });
+
+  test("values.clusterResourceNamespace that does not exist: preview stops with one line before anything is declared", async () => {
+    await assert.rejects(
+      upgrade(objects, factsWith(["kube-system/acme-key"], { "cm-resources": false }), { values: JSON.stringify({ clusterResourceNamespace: "cm-resources" }) }),
+      (e: Error & { registrations?: unknown[] }) => {
+        assert.match(e.message, /namespace cm-resources .*clusterResourceNamespace.* does not exist/);
+        assert.deepEqual(e.registrations, []);
+        return true;
+      },
+    );
+  });
+
+  test("values.clusterResourceNamespace equal to the legacy namespace: no copy, no cleanup of the only copy", async () => {
+    const run = await upgrade(objects, factsWith(["kube-system/acme-key"]), {
+      values: JSON.stringify({ clusterResourceNamespace: "kube-system" }),
+      cleanupLegacySecrets: "true",
+    });
+    assert.deepEqual(copies(run), [], "a Secret is not copied onto itself");
+    assert.deepEqual(run.reads, [], "nor read for a copy");
+    assert.deepEqual(run.byName("legacy-secret-cleanup-delete-copied-sources").inputs.names, [], "the cleanup deletes nothing");
+    const lines = run.logs.map((l) => l.message);
+    assert.ok(lines.some((l) => /kube-system\/acme-key .*already where cert-manager 0\.6 reads.*not copied.*never deleted/.test(l)), lines.join("\n"));
+    assert.deepEqual(run.outputs.secretsCopied, []);
+  });
+
+  test("legacyNamespace equal to the new namespace (0.4 installed in cert-manager): no copy, no cleanup", async () => {
+    const run = await upgrade(objects, factsWith(["cert-manager/acme-key"]), {
+      legacyNamespace: "cert-manager",
+      legacyReleaseName: "cert-manager-old",
+      cleanupLegacySecrets: "true",
+    });
+    assert.deepEqual(copies(run), []);
+    assert.deepEqual(run.byName("legacy-secret-cleanup-delete-copied-sources").inputs.names, []);
+    assert.ok(run.logs.some((l) => /cert-manager\/acme-key .*already where cert-manager 0\.6 reads/.test(l.message)));
+  });
+
+  test("a Secret that is not copied because it is in place is still checked: missing means preview stops", async () => {
+    await assert.rejects(
+      upgrade(objects, factsWith([]), { values: JSON.stringify({ clusterResourceNamespace: "kube-system" }) }),
+      /secret check failed: Secret kube-system\/acme-key .*does not exist/,
+    );
+  });
+});
+
+describe("resource names stay apart", () => {
+  test("team-a/web and team/a-web, a Secret x and a Secret source-x: every resource has its own name", async () => {
+    const objects = [
+      cm("ClusterIssuer", "collide", undefined, { acme: { server: ACME, email: "ops@example.com", privateKeySecretRef: { name: "source-x" },
+        dns01: { providers: [{ name: "r53", route53: { region: "eu-west-1", accessKeyID: "AK", secretAccessKeySecretRef: { name: "x", key: "secret" } } }] } } }),
+      certificate("team-a", "web", { kind: "ClusterIssuer", name: "collide" }),
+      certificate("team", "a-web", { kind: "ClusterIssuer", name: "collide" }),
+      certificate("default", "wonder-app-cert", { kind: "ClusterIssuer", name: "collide" }),
+      cm("Issuer", "ca", "team-a", { ca: { secretName: "ca" } }),
+    ];
+    const run = await upgrade(objects, factsWith(["kube-system/x", "kube-system/source-x"]));
+    const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
+    assert.equal(restored.length, objects.length, "one resource per object");
+    const urns = restored.map((r) => `${r.type}::${r.name}`);
+    assert.equal(new Set(urns).size, urns.length, `distinct names: ${urns.join(", ")}`);
+    const byObject = new Map(restored.map((r) => [`${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`, r]));
+    assert.equal(byObject.get("default/wonder-app-cert")!.name, "restored-certificate-default-wonder-app-cert", "an ordinary object keeps its name");
+    assert.equal(byObject.get("team/a-web")!.name, "restored-certificate-team-a-web");
+    assert.notEqual(byObject.get("team-a/web")!.name, "restored-certificate-team-a-web");
+    assert.deepEqual(byObject.get("team-a/web")!.aliases, [], "no alias onto a name another object now has");
+    assert.deepEqual(byObject.get("team-a/ca")!.aliases, ["restored-issuer-team-a-ca"], "a renamed object answers to its old name");
+    assert.ok(run.dependencyNames(byObject.get("team-a/web")!.name).length > 0);
+
+    const secretNames = [...copies(run).map((c) => c.name), ...run.reads.map((r) => r.name)];
+    assert.equal(secretNames.length, 4, "two copies, two reads");
+    assert.equal(new Set(secretNames).size, 4, `distinct names: ${secretNames.join(", ")}`);
+    assert.deepEqual(copies(run).map((c) => c.name).sort(), ["issuer-secrets-source-x", "issuer-secrets-x"], "copies keep their names");
+  });
+});
