@@ -12,12 +12,13 @@ import { LegacySecretCleanup } from "./components/legacy-secret-cleanup";
 import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLegacyObject } from "./lib/legacy";
-import { readStackInputs } from "./lib/stack-inputs";
+import { isSecretConfig, readStackInputs } from "./lib/stack-inputs";
+import { CONFIG_NAMESPACE } from "./lib/settings";
 
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, target } = await readStackInputs();
   const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig, context: target.context, enableServerSideApply: true });
   const opts = { providers: { kubernetes: provider } };
 
@@ -41,6 +42,7 @@ async function upgrade() {
     allowDeletion: settings.allowCrdDeletion,
   }, opts);
 
+  const secretValues = isSecretConfig(`${CONFIG_NAMESPACE}:values`);
   const release = new CertManagerRelease("cert-manager", {
     releaseName: settings.releaseName,
     namespace: namespace.name,
@@ -48,14 +50,16 @@ async function upgrade() {
     localChart: settings.chart,
     repository: settings.chartRepository,
     version: settings.chartVersion,
-    values: settings.values,
+    // Values set with `pulumi config set --secret` stay secret in the release's state.
+    values: secretValues ? pulumi.secret(settings.values) : settings.values,
+    secretValues,
     webhook: settings.webhook,
     mapApiVersions: settings.mapApiVersions,
     skipAwait: settings.skipAwait,
   }, opts);
 
   const secrets = new IssuerSecretCopies("issuer-secrets", {
-    secrets: preflight.secretCopies,
+    secrets: secretCopies,
     namespace: namespace.name,
     legacyNamespace: settings.legacyNamespace,
   }, opts);
