@@ -68,6 +68,7 @@ before(async () => {
 
 after(async () => {
   await cluster?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("secret values and the Pulumi state", { concurrency: false }, () => {
