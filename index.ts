@@ -14,12 +14,13 @@ import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLegacyObject } from "./lib/legacy";
 import { planOptions } from "./lib/preflight";
 import { decideLegacySecretCleanup, describeKeptSecret } from "./lib/secret-cleanup";
-import { readStackInputs } from "./lib/stack-inputs";
+import { isSecretConfig, readStackInputs } from "./lib/stack-inputs";
+import { CONFIG_NAMESPACE } from "./lib/settings";
 
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, target } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
@@ -46,6 +47,7 @@ async function upgrade() {
     allowDeletion: settings.allowCrdDeletion,
   }, opts);
 
+  const secretValues = isSecretConfig(`${CONFIG_NAMESPACE}:values`);
   const release = new CertManagerRelease("cert-manager", {
     releaseName: settings.releaseName,
     namespace: namespace.name,
@@ -53,7 +55,9 @@ async function upgrade() {
     localChart: settings.chart,
     repository: settings.chartRepository,
     version: settings.chartVersion,
-    values: settings.values,
+    // Values set with `pulumi config set --secret` stay secret in the release's state.
+    values: secretValues ? pulumi.secret(settings.values) : settings.values,
+    secretValues,
     webhook: settings.webhook,
     mapApiVersions: settings.mapApiVersions,
     skipAwait: settings.skipAwait,
@@ -63,7 +67,7 @@ async function upgrade() {
   // Secrets already there (that namespace is the legacy one) are not copied onto themselves.
   const secretNamespace = planOptions(settings).clusterResourceNamespace || settings.namespace;
   const secrets = new IssuerSecretCopies("issuer-secrets", {
-    secrets: preflight.secretCopies,
+    secrets: secretCopies,
     namespace: namespace.name.apply(() => secretNamespace),
     legacyNamespace: settings.legacyNamespace,
   }, opts);

@@ -1,12 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { secretCopyResourceName, secretSourceResourceName } from "../lib/resource-names";
+import { secretCopyResourceName } from "../lib/resource-names";
+import { LAST_APPLIED_ANNOTATION } from "../lib/secret-copy";
 import { withAdoption } from "./adopt";
 
 export interface SecretToCopy {
   name: string;
-  /** Where to read the data: the legacy namespace, or the copy itself once the source was cleaned up. */
+  /** Where the data was read: the legacy namespace, or the copy itself once the source was cleaned up. */
   readFrom: string;
+  /** The source's type and data, read by the program (never with `Secret.get`, which would store the source whole in the state). */
+  type: string;
+  data: pulumi.Input<Record<string, string>>;
+  /** The copy exists with kubectl's last-applied-configuration (which may hold the data): take it over and empty it. */
+  emptyLastApplied: boolean;
 }
 
 export interface IssuerSecretCopiesArgs {
@@ -23,7 +29,8 @@ export interface IssuerSecretCopiesArgs {
 /**
  * Step 5: every Secret a ClusterIssuer references, copied out of the legacy namespace before any
  * ClusterIssuer is restored (a missing ACME key would register a new ACME account). Data stays
- * secret: encrypted in state, never printed. Kept on destroy.
+ * secret: encrypted in state, never printed; nothing of the source's metadata is copied, and a copy
+ * made earlier by hand loses kubectl's annotation. Kept on destroy.
  */
 export class IssuerSecretCopies extends pulumi.ComponentResource {
   /** Names of the copies, known once they exist. */
@@ -32,16 +39,17 @@ export class IssuerSecretCopies extends pulumi.ComponentResource {
   constructor(name: string, args: IssuerSecretCopiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:IssuerSecretCopies", name, {}, opts);
     const copies = args.secrets.map((s) => {
-      const source = k8s.core.v1.Secret.get(secretSourceResourceName(name, s.name), `${s.readFrom}/${s.name}`, { parent: this });
+      const annotations: Record<string, string> = { "cert-manager-upgrade/copied-from": `${args.legacyNamespace}/${s.name}` };
+      if (s.emptyLastApplied) annotations[LAST_APPLIED_ANNOTATION] = "";
       return new k8s.core.v1.Secret(secretCopyResourceName(name, s.name), {
         metadata: {
           name: s.name,
           namespace: args.namespace,
           labels: { "app.kubernetes.io/managed-by": "cert-manager-upgrade" },
-          annotations: withAdoption({ "cert-manager-upgrade/copied-from": `${args.legacyNamespace}/${s.name}` }),
+          annotations: withAdoption(annotations),
         },
-        type: source.type,
-        data: pulumi.secret(source.data),
+        type: s.type,
+        data: pulumi.secret(s.data),
       }, { parent: this, retainOnDelete: true, additionalSecretOutputs: ["data", "stringData"] });
     });
     this.names = pulumi.all(copies.map((c) => c.metadata.name));

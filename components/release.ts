@@ -16,6 +16,8 @@ export interface CertManagerReleaseArgs {
   repository: pulumi.Input<string>;
   version: pulumi.Input<string>;
   values: pulumi.Input<Record<string, unknown>>;
+  /** The values came from a secret config key: keep them secret in the release's outputs too. */
+  secretValues?: boolean;
   webhook: boolean;
   /** Map retired API versions to served ones at install (Helm post-render). */
   mapApiVersions: boolean;
@@ -44,7 +46,7 @@ export class CertManagerRelease extends pulumi.ComponentResource {
       skipAwait: args.skipAwait,
       postrender: args.mapApiVersions ? POSTRENDER_MAP_APIS : undefined,
       timeout: 600,
-    }, { parent: this, dependsOn: after(args.crdNames, args.namespace) });
+    }, { parent: this, dependsOn: after(args.crdNames, args.namespace), additionalSecretOutputs: args.secretValues ? ["values"] : undefined });
     this.name = release.name;
     this.chartVersion = release.status.version;
     this.status = release.status.status;

@@ -43,6 +43,33 @@ export function selfSignedCertificate(commonName: string, days = 90): TlsPair {
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 
+export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/**
+ * The object `kubectl apply -f` creates from `manifest`: the manifest with the annotation
+ * kubectl.kubernetes.io/last-applied-configuration holding the manifest itself, serialized as
+ * kubectl does (Go's encoding/json: keys sorted, HTML characters escaped, `metadata.annotations`
+ * present even when empty, a trailing newline). For a Secret it holds the data (or stringData) as
+ * written, which is why such Secrets must never reach anything in the clear.
+ */
+export function kubectlApplied<T extends { metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> } }>(manifest: T): T & { metadata: { annotations: Record<string, string> } } {
+  const annotations = { ...(manifest.metadata?.annotations ?? {}) };
+  delete annotations[LAST_APPLIED];
+  const recorded = { ...manifest, metadata: { ...manifest.metadata, annotations } };
+  const json = JSON.stringify(sortedKeys(recorded))
+    .replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...annotations, [LAST_APPLIED]: `${json}\n` } } };
+}
+
 async function createOrIgnore(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
@@ -62,10 +89,19 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   const secrets: string[] = [];
 
   const namespace = (name: string) => createOrIgnore(() => core.createNamespace({ body: { metadata: { name } } }));
-  const secret = async (ns: string, name: string, data: Record<string, string>, type = "Opaque") => {
-    await createOrIgnore(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name, namespace: ns }, type, data } }));
+  // Every Secret carries the marker in a value. Some are created as `kubectl apply -f` creates them
+  // (the manifest, data or stringData, recorded in kubectl's last-applied-configuration annotation).
+  const secret = async (ns: string, name: string, data: Record<string, string>, type = "Opaque", how: "create" | "kubectl-apply" | "kubectl-apply-stringData" = "create") => {
+    const manifest: k8s.V1Secret = how === "kubectl-apply-stringData"
+      ? { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns }, type, stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")])) }
+      : { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns }, type, data };
+    const body = how === "create" ? manifest : kubectlApplied(manifest);
+    await createOrIgnore(() => core.createNamespacedSecret({ namespace: ns, body }));
     secrets.push(`${ns}/${name}`);
   };
+  // A PEM private key may be preceded by explanatory text (RFC 7468); the marker goes there, so TLS
+  // Secrets hold it too while their key stays usable.
+  const keyWithMarker = (pem: string) => `${options.secretMarker}\n${pem}`;
   const create = async (obj: KubeObject) => {
     const plural = `${obj.kind!.toLowerCase()}s`;
     const [group, version] = CERTMANAGER_API_VERSION.split("/");
@@ -87,9 +123,9 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
 
   await namespace("test");
   // The issuers' Secrets live in kube-system, as the 0.4 release read them there.
-  await secret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": b64(`acme-prod-key-${options.secretMarker}`) });
+  await secret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": b64(`acme-prod-key-${options.secretMarker}`) }, "Opaque", "kubectl-apply");
   await secret("kube-system", "cert-manager-setup-staging-private-key", { "tls.key": b64(`acme-staging-key-${options.secretMarker}`) });
-  await secret("kube-system", "clouddns-service-account", { "service-account.json": b64(`{"private_key":"${options.secretMarker}"}`) });
+  await secret("kube-system", "clouddns-service-account", { "service-account.json": b64(`{"private_key":"${options.secretMarker}"}`) }, "Opaque", "kubectl-apply-stringData");
 
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: "letsencrypt-prod", labels: { app: "cert-manager-setup" } },
     spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" },
@@ -101,7 +137,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
 
   const wonder = selfSignedCertificate("wonder-app.example.com");
   await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert");
-  await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(wonder.key) }, "kubernetes.io/tls");
+  await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(keyWithMarker(wonder.key)) }, "kubernetes.io/tls", "kubectl-apply");
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "wonder-app-cert", namespace: "default" },
     spec: { secretName: "wonder-app-cert", dnsNames: ["wonder-app.example.com"], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
       acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["wonder-app.example.com"] }] } },
@@ -110,7 +146,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   const testIngress = await ingress("test", "test-ingress", "ivan-test.example.com", "ivan-test-cert");
   const ingressUID = testIngress.metadata?.uid ?? "";
   const ivan = selfSignedCertificate("ivan-test.example.com", 1);
-  await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(ivan.key) }, "kubernetes.io/tls");
+  await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls");
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "ivan-test-cert", namespace: "test",
     ownerReferences: [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
     spec: { secretName: "ivan-test-cert", dnsNames: ["ivan-test.example.com"], commonName: "", issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
@@ -133,7 +169,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
       const name = `svc-${String(c).padStart(3, "0")}`;
       const issuerRef = c % 3 === 0 ? { kind: "ClusterIssuer", name: "letsencrypt-prod" } : { kind: "Issuer", name: c % 3 === 1 ? "team-ca" : "selfsigned" };
       pending.push((async () => {
-        await secret(ns, `${name}-tls`, { "tls.crt": b64(bulk.crt), "tls.key": b64(bulk.key) }, "kubernetes.io/tls");
+        await secret(ns, `${name}-tls`, { "tls.crt": b64(bulk.crt), "tls.key": b64(keyWithMarker(bulk.key)) }, "kubernetes.io/tls");
         await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name, namespace: ns, labels: { team: ns } },
           spec: { secretName: `${name}-tls`, dnsNames: [`${name}.${ns}.example.com`], issuerRef },
           status: ready("True", "CertIssued", "Certificate issued successfully") });

@@ -1,14 +1,16 @@
 // Everything the program reads before declaring a resource: stack config, the backup, the cluster.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as k8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { ParsedBackup, parseBackup } from "./backup-format";
 import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
 import { ClusterFacts, inspectCluster } from "./cluster";
-import { loadKubeConfig } from "./kube";
+import { RetryLog, loadKubeConfig, readSecret } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
-import { Preflight, PreflightError, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
+import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
+import { SecretObject, carriesLastApplied, copySource } from "./secret-copy";
 import { ConfigError, Settings, parseSettings } from "./settings";
 
 export interface StackInputs {
@@ -17,12 +19,56 @@ export interface StackInputs {
   plan: RestorePlan;
   cluster: ClusterFacts;
   preflight: Preflight;
+  /** Each Secret to copy with what the copy needs of its source; the data only as a Pulumi secret. */
+  secretCopies: SecretCopy[];
   /** Absolute paths and the context (the stack's, else the kubeconfig's current one), as the provider and the dynamic steps need them. */
   target: { kubeconfig?: string; context?: string; backupFile: string };
 }
 
-/** The one read of the live cluster; resource-graph tests under Pulumi's mocks replace it with recorded facts. */
-export const clusterReader = { inspect: inspectCluster };
+export interface SecretCopy extends SecretCopyDecision {
+  type: string;
+  /** The source's data, a secret: encrypted in the state, shown as [secret]. */
+  data: pulumi.Output<Record<string, string>>;
+  /** The copy exists and carries kubectl's last-applied-configuration, which the copy must empty. */
+  emptyLastApplied: boolean;
+}
+
+/**
+ * Whether the stack set `key` (e.g. "cert-manager-upgrade:values") with `pulumi config set --secret`.
+ * allConfig() hands the program every value decrypted; whatever came from a secret key must reach
+ * resources as a secret again, or the state stores it in the clear. (The SDK has this function; its
+ * typings hide it.)
+ */
+export function isSecretConfig(key: string): boolean {
+  const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (typeof isConfigSecret !== "function") throw new Error("this @pulumi/pulumi cannot tell secret config keys (runtime.isConfigSecret is gone)");
+  return isConfigSecret(key);
+}
+
+/** The reads of the live cluster; resource-graph tests under Pulumi's mocks replace them with recorded facts. */
+export const clusterReader = {
+  inspect: inspectCluster,
+  readSecret: (kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObject | undefined> => readSecret(kc, namespace, name, new RetryLog()),
+};
+
+/**
+ * Reads each source Secret here, in the program, rather than with `Secret.get`: Pulumi would store
+ * a read resource whole in the state, metadata included, and kubectl's last-applied-configuration
+ * annotation holds the data in the clear. Only type and data are kept; the data at once as a secret.
+ */
+async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecision[], facts: ClusterFacts): Promise<SecretCopy[]> {
+  const copies: SecretCopy[] = [];
+  for (const d of decisions) {
+    const source = await clusterReader.readSecret(kc, d.readFrom, d.name);
+    if (!source) {
+      throw new PreflightError(`secret check failed: Secret ${d.readFrom}/${d.name} disappeared while the program ran; run it again; nothing was changed`);
+    }
+    const existingCopy = d.readFrom === d.to ? source : facts.secrets[`${d.to}/${d.name}`] ? await clusterReader.readSecret(kc, d.to, d.name) : undefined;
+    const { type, data } = copySource(source);
+    copies.push({ ...d, type, data: pulumi.secret(data), emptyLastApplied: carriesLastApplied(existingCopy) });
+  }
+  return copies;
+}
 
 export async function readStackInputs(): Promise<StackInputs> {
   const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
@@ -49,10 +95,11 @@ export async function readStackInputs(): Promise<StackInputs> {
       namespaces: namespacesToInspect(plan, settings),
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
+    const secretCopies = await readSecretCopies(kc, preflight.secretCopies, cluster);
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

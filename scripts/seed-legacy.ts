@@ -16,13 +16,15 @@ Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-syst
 versions mapped to served ones), then creates the seed's ClusterIssuers letsencrypt-prod and
 letsencrypt-staging with their Secrets, Certificates default/wonder-app-cert (Ready) and
 test/ivan-test-cert (not Ready, owned by Ingress test/test-ingress) with TLS Secrets and Ingresses,
-and N more namespaces with two Issuers and M Certificates each. For local clusters only.
+and N more namespaces with two Issuers and M Certificates each. Every Secret holds the marker (TLS
+keys after explanatory text, as PEM allows); some are created as \`kubectl apply\` creates them, with
+kubectl's last-applied-configuration annotation holding their data. For local clusters only.
 
   --chart TGZ                 the 0.4.1 chart (default: ../shared/upstream/charts/cert-manager-v0.4.1.tgz)
   --state DIR                 Pulumi state folder for the legacy release (default: .pulumi-legacy under the cache)
   --namespaces N              extra namespaces (default: 10)
   --certificates-per-namespace M   (default: 30)
-  --secret-marker S           text written into every seeded secret value (tests look for leaks)`;
+  --secret-marker S           text written into every seeded Secret, the release record included (tests look for leaks)`;
 
 async function waitForCrds(kc: k8s.KubeConfig): Promise<void> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -71,6 +73,8 @@ runMain("seed-legacy", async () => {
         chart,
         skipAwait: true,
         postrender,
+        // The release record (a Secret: base64 of gzip of the release, values included) holds the marker too.
+        values: { extraEnv: [{ name: "SEED_SECRET", value: `helm-values-${args["secret-marker"]}` }] },
       }, { provider });
       return { status: release.status.status, version: release.status.version };
     },

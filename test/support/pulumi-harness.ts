@@ -5,11 +5,26 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts } from "../../lib/cluster";
+import { kubectlApplied } from "../../lib/legacy-seed";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..") + path.sep;
 
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const SOURCE_SECRET_VALUE = "c2VlZC1zZWNyZXQtdmFsdWUtZG8tbm90LXByaW50"; // base64 of a value no output may show
+export const SOURCE_SECRET_PLAINTEXT = Buffer.from(SOURCE_SECRET_VALUE, "base64").toString("utf8");
+
+/** A Secret as the API server returns it. */
+export interface LiveSecret {
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; uid?: string };
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** A Secret created with `kubectl apply -f`, as most are: its annotation holds its data too. */
+export function kubectlAppliedSecret(namespace: string, name: string, data: Record<string, string> = { "tls.key": SOURCE_SECRET_VALUE }, type = "Opaque"): LiveSecret {
+  const applied: LiveSecret = kubectlApplied({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace } as LiveSecret["metadata"], type, data });
+  return { ...applied, metadata: { ...applied.metadata, uid: `uid-${namespace}-${name}` } };
+}
 
 export interface Registration {
   type: string;
@@ -22,6 +37,7 @@ export interface Registration {
   /** Inputs as sent to the engine, secret markers included. */
   rawInputs: Record<string, any>;
   dependencies: string[];
+  additionalSecretOutputs: string[];
   retainOnDelete: boolean;
   protect: boolean;
   /** Names of the aliases the resource declares (old names it answers to). */
@@ -30,7 +46,10 @@ export interface Registration {
 
 export interface ProgramRun {
   registrations: Registration[];
+  /** Secrets read from the cluster, by the program or through the engine. */
   reads: Array<{ type: string; name: string; id: string }>;
+  /** Resources read through the engine (`.get`): Pulumi stores each whole object, inputs and outputs, in the state. */
+  engineReads: Array<{ type: string; name: string; id: string }>;
   outputs: Record<string, any>;
   /** What the program logged with pulumi.log.info / warn (shown by preview). */
   logs: Array<{ severity: "info" | "warn"; message: string }>;
@@ -55,16 +74,30 @@ function unwrap(value: any): any {
   return JSON.parse(JSON.stringify(value ?? {}));
 }
 
-export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false): Promise<ProgramRun> {
+/**
+ * Runs index.ts under mocks with recorded cluster facts. `liveSecrets` ("namespace/name" → object)
+ * are the Secrets the cluster returns when read; by default every Secret asked for exists,
+ * created with `kubectl apply` and holding SOURCE_SECRET_VALUE. `secretKeys`: the config keys set
+ * with `pulumi config set --secret`.
+ */
+export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false,
+  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[] } = {}): Promise<ProgramRun> {
+  const { liveSecrets, secretKeys } = options;
   const registrations: Registration[] = [];
   const reads: ProgramRun["reads"] = [];
+  const engineReads: ProgramRun["engineReads"] = [];
+  const liveSecret = (namespace: string, name: string): LiveSecret | undefined =>
+    structuredClone(liveSecrets ? liveSecrets[`${namespace}/${name}`] : kubectlAppliedSecret(namespace, name));
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
       const state: Record<string, any> = { ...args.inputs };
+      if (args.id) engineReads.push({ type: args.type, name: args.name, id: args.id });
       if (args.type === "kubernetes:core/v1:Secret" && args.id) {
         reads.push({ type: args.type, name: args.name, id: args.id });
         const [namespace, name] = args.id.split("/");
-        return { id: args.id, state: { metadata: { name, namespace }, type: "Opaque", data: { "tls.key": SOURCE_SECRET_VALUE } } };
+        const live = liveSecret(namespace, name);
+        if (!live) throw new Error(`Secret ${args.id} not found`);
+        return { id: args.id, state: live };
       }
       if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", version: "v0.6.6", revision: 1, name: args.inputs.name };
       if (args.type === "pulumi-nodejs:dynamic:Resource") Object.assign(state, { completedAt: "2026-11-28T00:00:00Z", removed: [], readyAt: "2026-11-28T00:00:00Z", deleted: [] });
@@ -88,6 +121,7 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
       inputs: {},
       rawInputs: req.getObject()?.toJavaScript() ?? {},
       dependencies: req.getDependenciesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
       retainOnDelete: req.getRetainondelete?.() ?? false,
       protect: req.getProtect?.() ?? false,
       aliases: (req.getAliasesList?.() ?? []).map((a: any) => a.getSpec?.()?.getName?.() || a.getUrn?.() || ""),
@@ -104,13 +138,17 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
   const { info, warn } = pulumi.log;
   pulumi.log.info = async (message: string) => { logs.push({ severity: "info", message }); };
   pulumi.log.warn = async (message: string) => { logs.push({ severity: "warn", message }); };
-  pulumi.runtime.setAllConfig(config);
+  pulumi.runtime.setAllConfig(config, secretKeys);
   // A fresh copy of the program each run, so that one test file can run it with several configs.
   for (const file of Object.keys(require.cache)) {
     if (file.startsWith(PROJECT_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}test${path.sep}`)) delete require.cache[file];
   }
   const stackInputs = require("../../lib/stack-inputs");
   stackInputs.clusterReader.inspect = async () => facts;
+  stackInputs.clusterReader.readSecret = async (_kc: unknown, namespace: string, name: string) => {
+    reads.push({ type: "kubernetes:core/v1:Secret", name, id: `${namespace}/${name}` });
+    return liveSecret(namespace, name);
+  };
   let exported: unknown;
   try {
     exported = await require("../../index");
@@ -129,6 +167,7 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
   const run: ProgramRun = {
     registrations,
     reads,
+    engineReads,
     outputs,
     logs,
     byName(name) {
