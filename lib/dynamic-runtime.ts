@@ -2,9 +2,9 @@
 // process (through tsx), never at preview time.
 import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
-import { findLegacyRelease, listLiveCertManagerObjects, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { findCertManagerFootprint, findLegacyRelease, listLiveCertManagerObjects, removeLegacyObjects, waitForWebhook } from "./cluster";
 import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode } from "./kube";
-import { describeLegacyObject, objectsMissingFromBackup } from "./legacy";
+import { describeLegacyObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
 import { objectLabel } from "./types";
 
@@ -16,6 +16,11 @@ export interface Target {
 export interface LegacyRemovalInputs extends Target {
   releaseName: string;
   legacyNamespace: string;
+  /** Where Tiller kept its records. */
+  tillerNamespace: string;
+  /** The new release: its Deployments are not an old controller. */
+  newReleaseName: string;
+  newNamespace: string;
   backupFile: string;
   backupSha256: string;
   timeoutSeconds: number;
@@ -42,7 +47,15 @@ export async function removeLegacyRelease(inputs: LegacyRemovalInputs): Promise<
   if (identity.kubeSystemUID !== backup.meta.cluster.kubeSystemUID) {
     throw new Error(`the backup comes from another cluster (kube-system uid ${backup.meta.cluster.kubeSystemUID}, this one ${identity.kubeSystemUID}); nothing was deleted`);
   }
-  const legacy = await findLegacyRelease(kc, inputs.releaseName, inputs.legacyNamespace, log);
+  const legacy = await findLegacyRelease(kc, { releaseName: inputs.releaseName, legacyNamespace: inputs.legacyNamespace, tillerNamespace: inputs.tillerNamespace }, log);
+  if ((legacy.unreadableRecords ?? []).length > 0) {
+    throw new Error(`release record(s) ${legacy.unreadableRecords!.join("; ")} cannot be read; run \`pulumi preview\` again; nothing was deleted`);
+  }
+  const unaccounted = unaccountedCertManagerObjects(await findCertManagerFootprint(kc, log), legacy.objects,
+    { name: inputs.newReleaseName, namespace: inputs.newNamespace });
+  if (unaccounted.length > 0) {
+    throw new Error(`the removal of release ${inputs.releaseName} in ${inputs.legacyNamespace} would leave ${unaccounted.map((u) => u.object).join(", ")} in place; run \`pulumi preview\` again; nothing was deleted`);
+  }
   if (!legacy.found) return { removed: [], completedAt: new Date().toISOString() };
   const missing = objectsMissingFromBackup(await listLiveCertManagerObjects(kc, log), new Set(backup.objects.map((o) => objectLabel(o))));
   if (missing.length > 0) {

@@ -43,6 +43,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     const cluster = await clusterReader.inspect(kc, {
       legacyReleaseName: settings.legacyReleaseName,
       legacyNamespace: settings.legacyNamespace,
+      tillerNamespace: settings.tillerNamespace,
       secrets: secretsToInspect(plan, settings),
     });
     const preflight = runPreflight(settings, backup, plan, cluster);

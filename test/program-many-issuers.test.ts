@@ -33,6 +33,7 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
     kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4", servedApiVersions: MODERN,
     legacy: { found: false, record: "none", objects: [] },
     liveObjects: [],
+    footprint: { crds: [], deployments: [] },
     secrets: Object.fromEntries(clusterSecrets.map((s) => [`kube-system/${s}`, true])),
   };
   const run = await runProgram({
