@@ -127,7 +127,9 @@ export function unaccountedCertManagerObjects(
     const details: string[] = [];
     if (crd.labels.chart) details.push(`chart ${crd.labels.chart}`);
     const release = releaseOf(crd.labels, crd.annotations);
-    details.push(release ? `release ${release.name}${release.namespace ? ` in ${release.namespace}` : ""}` : "no release label");
+    details.push(crd.labels.release ? `release ${crd.labels.release}` : "no release label");
+    const annotated = crd.annotations[HELM_RELEASE_NAME];
+    if (annotated) details.push(`Helm release ${annotated}${crd.annotations[HELM_RELEASE_NAMESPACE] ? ` in ${crd.annotations[HELM_RELEASE_NAMESPACE]}` : ""}`);
     if (!helm) details.push("not one of the 0.6 CRDs this program defines");
     found.push({
       object: `CustomResourceDefinition ${crd.name}`,

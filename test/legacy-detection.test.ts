@@ -51,6 +51,11 @@ test("0.4 CRDs without the release label are not removed with the release: named
   const found = unaccountedCertManagerObjects({ crds: stripped, deployments: [OLD_DEPLOYMENT] }, [obj("Deployment", "kube-system", "cert-manager")], NEW);
   assert.deepEqual(found.map((f) => f.object), stripped.map((c) => `CustomResourceDefinition ${c.name}`).sort());
   assert.ok(found.every((f) => f.missingReleaseLabel), "the fix is to label them");
+  // Helm 3 also annotates what it installs: the label is still missing, and the line says both.
+  const annotated = stripped.map((c) => ({ ...c, annotations: { "meta.helm.sh/release-name": "cert-manager", "meta.helm.sh/release-namespace": "kube-system" } }));
+  const again = unaccountedCertManagerObjects({ crds: annotated, deployments: [] }, [], NEW);
+  assert.ok(again.every((f) => f.missingReleaseLabel));
+  assert.equal(again[0].detail, "chart cert-manager-v0.4.1, no release label, Helm release cert-manager in kube-system");
 });
 
 test("another cert-manager controller anywhere (by label or by image) is named", () => {
