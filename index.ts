@@ -30,6 +30,9 @@ async function upgrade() {
   const legacy = new LegacyReleaseRemoval("legacy-release", {
     releaseName: settings.legacyReleaseName,
     legacyNamespace: settings.legacyNamespace,
+    tillerNamespace: settings.tillerNamespace,
+    newReleaseName: settings.releaseName,
+    newNamespace: settings.namespace,
     willDelete: cluster.legacy.objects.map(describeLegacyObject),
     objectsDeletedWithCrds: cluster.legacy.found ? cluster.liveObjects.length : 0,
     backupFile: target.backupFile,

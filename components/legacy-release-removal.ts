@@ -5,6 +5,11 @@ export interface LegacyReleaseRemovalArgs {
   /** The old release (default: cert-manager) and its namespace (default: kube-system). */
   releaseName: pulumi.Input<string>;
   legacyNamespace: pulumi.Input<string>;
+  /** Where Tiller (Helm 2) kept its release records. */
+  tillerNamespace: pulumi.Input<string>;
+  /** The new release: its Deployments are not an old controller when the removal re-checks. */
+  newReleaseName: pulumi.Input<string>;
+  newNamespace: pulumi.Input<string>;
   /** What will be deleted, as found by the preview, e.g. "CustomResourceDefinition certificates.certmanager.k8s.io". */
   willDelete: pulumi.Input<string[]>;
   /** How many Issuers, ClusterIssuers and Certificates go with the CRDs (all of them are in the backup). */
@@ -48,6 +53,9 @@ export class LegacyReleaseRemoval extends pulumi.ComponentResource {
       summary,
       releaseName: args.releaseName,
       legacyNamespace: args.legacyNamespace,
+      tillerNamespace: args.tillerNamespace,
+      newReleaseName: args.newReleaseName,
+      newNamespace: args.newNamespace,
       willDelete: args.willDelete,
       objectsDeletedWithCrds: args.objectsDeletedWithCrds,
       backupFile: args.backupFile,

@@ -1,19 +1,23 @@
 // Read-only look at the target cluster (for preview), and the two operations the program performs
 // outside ordinary resources: removing the old release, and waiting for the 0.6 webhook.
-import { gunzipSync } from "node:zlib";
 import * as k8s from "@kubernetes/client-node";
 import { ObjectDigest, objectDigest } from "./changes";
 import { RetryLog, describeKubeError, listCertManagerKind, listSecrets, statusCode, withRetry } from "./kube";
-import { LegacyObject, describeLegacyObject, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
+import { CertManagerFootprint, LegacyObject, describeLegacyObject, isCertManagerDeployment, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
+import { ReleaseRecordInput, classifyReleaseRecords, decodeReleaseRecord } from "./release-records";
 import { LiveTlsCertificate, certificateFacts } from "./tls-facts";
-import { KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
+import { CERTMANAGER_GROUP, KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
 
 export interface LegacyRelease {
   found: boolean;
-  /** How the release is recorded: "helm3" secrets, "helm2" Tiller ConfigMaps, or "none" (objects only). */
+  /** How the release is recorded: "helm3" secrets, "helm2" Tiller ConfigMaps or Secrets, or "none" (objects only). */
   record: "helm3" | "helm2" | "none";
   chartVersion?: string;
   objects: LegacyObject[];
+  /** Release records labelled with the release's name that cannot be decoded ("Secret ns/name: reason"): never deleted. */
+  unreadableRecords?: string[];
+  /** Release records of that name that are not the 0.4 chart's ("ConfigMap ns/name (chart x)"): left alone. */
+  otherRecords?: string[];
 }
 
 export interface ClusterFacts {
@@ -22,6 +26,8 @@ export interface ClusterFacts {
   serverVersion: string;
   servedApiVersions: string[];
   legacy: LegacyRelease;
+  /** Every certmanager.k8s.io CRD and every cert-manager Deployment, whatever installed them. */
+  footprint: CertManagerFootprint;
   /** Labels like "Certificate/default/x" of every cert-manager object now in the cluster. */
   liveObjects: string[];
   /** The same objects' digests (what the restore would write of them), by label. */
@@ -40,17 +46,19 @@ function labelsOf(o: { metadata?: k8s.V1ObjectMeta }): Record<string, string> {
 
 /** Helm 3 stores the release as base64(gzip(JSON)) inside the Secret's (base64) data. */
 export function decodeHelm3Release(data: string | undefined): { chartVersion?: string; chartName?: string } {
-  if (!data) return {};
-  try {
-    const inner = Buffer.from(Buffer.from(data, "base64").toString("utf8"), "base64");
-    const json = JSON.parse(gunzipSync(inner).toString("utf8"));
-    return { chartVersion: json?.chart?.metadata?.version, chartName: json?.chart?.metadata?.name };
-  } catch {
-    return {};
-  }
+  const decoded = decodeReleaseRecord({ storage: "helm3", kind: "Secret", namespace: "", name: "", data });
+  return decoded.ok ? { chartVersion: decoded.chartVersion, chartName: decoded.chartName } : {};
 }
 
-export async function findLegacyRelease(kc: k8s.KubeConfig, releaseName: string, legacyNamespace: string, log: RetryLog): Promise<LegacyRelease> {
+export interface LegacyReleaseLocation {
+  releaseName: string;
+  legacyNamespace: string;
+  /** Where Tiller (Helm 2) kept its records: ConfigMaps, or Secrets with --storage=secret. */
+  tillerNamespace: string;
+}
+
+export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyReleaseLocation, log: RetryLog): Promise<LegacyRelease> {
+  const { releaseName, legacyNamespace, tillerNamespace } = where;
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
@@ -71,30 +79,69 @@ export async function findLegacyRelease(kc: k8s.KubeConfig, releaseName: string,
   keep((await withRetry("list clusterrolebindings", () => rbac.listClusterRoleBinding({ labelSelector: selector }), log)).items, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
   keep((await withRetry("list crds", () => ext.listCustomResourceDefinition({ labelSelector: selector }), log)).items, "apiextensions.k8s.io/v1", "CustomResourceDefinition");
 
-  let record: LegacyRelease["record"] = "none";
-  let chartVersion: string | undefined;
+  // Release records are matched on what they hold (release name, chart cert-manager 0.4), never on
+  // their labels alone; one that cannot be decoded is reported and never deleted.
+  const records: ReleaseRecordInput[] = [];
   const helm3 = await withRetry("list helm release secrets", () => core.listNamespacedSecret({ namespace: legacyNamespace, labelSelector: `owner=helm,name=${releaseName}` }), log);
-  for (const s of helm3.items) {
-    const decoded = decodeHelm3Release(s.data?.release);
-    // Only a 0.4 (or older) cert-manager release is ours to remove; anything else is left alone.
-    if (decoded.chartName === "cert-manager" && isLegacyChartLabel(`cert-manager-${decoded.chartVersion}`)) {
-      record = "helm3";
-      chartVersion = decoded.chartVersion;
-      objects.push({ apiVersion: "v1", kind: "Secret", namespace: legacyNamespace, name: s.metadata?.name ?? "" });
-    }
-  }
-  const helm2 = await withRetry("list tiller configmaps", () => core.listNamespacedConfigMap({ namespace: "kube-system", labelSelector: `OWNER=TILLER,NAME=${releaseName}` }), log);
-  if (objects.length > 0 || helm2.items.length > 0) {
-    for (const c of helm2.items) {
-      record = record === "none" ? "helm2" : record;
-      objects.push({ apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: c.metadata?.name ?? "" });
-    }
-  }
-  if (!chartVersion) {
-    const crd = objects.find((o) => o.kind === "Deployment");
-    chartVersion = crd ? "0.4.x" : undefined;
-  }
-  return { found: objects.length > 0, record, chartVersion, objects: orderLegacyDeletions(objects) };
+  for (const s of helm3.items) records.push({ storage: "helm3", kind: "Secret", namespace: legacyNamespace, name: s.metadata?.name ?? "", data: s.data?.release });
+  const tillerSelector = `OWNER=TILLER,NAME=${releaseName}`;
+  const tillerMaps = await withRetry("list tiller configmaps", () => core.listNamespacedConfigMap({ namespace: tillerNamespace, labelSelector: tillerSelector }), log);
+  for (const c of tillerMaps.items) records.push({ storage: "helm2", kind: "ConfigMap", namespace: tillerNamespace, name: c.metadata?.name ?? "", data: c.data?.release });
+  const tillerSecrets = await withRetry("list tiller secrets", () => core.listNamespacedSecret({ namespace: tillerNamespace, labelSelector: tillerSelector }), log);
+  for (const s of tillerSecrets.items) records.push({ storage: "helm2", kind: "Secret", namespace: tillerNamespace, name: s.metadata?.name ?? "", data: s.data?.release });
+
+  const helm3Records = classifyReleaseRecords(records.filter((r) => r.storage === "helm3"), releaseName);
+  const helm2Records = classifyReleaseRecords(records.filter((r) => r.storage === "helm2"), releaseName);
+  objects.push(...helm3Records.remove, ...helm2Records.remove);
+  const record: LegacyRelease["record"] = helm3Records.remove.length > 0 ? "helm3" : helm2Records.remove.length > 0 ? "helm2" : "none";
+  let chartVersion = helm3Records.chartVersion ?? helm2Records.chartVersion;
+  if (!chartVersion && objects.some((o) => o.kind === "Deployment")) chartVersion = "0.4.x";
+  return {
+    found: objects.length > 0,
+    record,
+    chartVersion,
+    objects: orderLegacyDeletions(objects),
+    unreadableRecords: [...helm3Records.unreadable, ...helm2Records.unreadable],
+    // Helm 3 records of other charts are other releases' business (e.g. the new one); Tiller records of the name are worth a word.
+    otherRecords: helm2Records.leftAlone,
+  };
+}
+
+async function listAllPages<T extends { metadata?: k8s.V1ListMeta; items: unknown[] }>(what: string, page: (cont: string | undefined) => Promise<T>, log: RetryLog): Promise<T["items"]> {
+  const items: T["items"] = [];
+  let cont: string | undefined;
+  do {
+    const list = await withRetry(what, () => page(cont), log);
+    items.push(...list.items);
+    cont = list.metadata?._continue || undefined;
+  } while (cont);
+  return items;
+}
+
+/** Every certmanager.k8s.io CRD and every cert-manager Deployment in any namespace (read-only). */
+export async function findCertManagerFootprint(kc: k8s.KubeConfig, log: RetryLog): Promise<CertManagerFootprint> {
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const crds = await listAllPages("list crds", (cont) => ext.listCustomResourceDefinition({ limit: 500, _continue: cont }), log);
+  const deployments = await listAllPages("list deployments in all namespaces", (cont) => apps.listDeploymentForAllNamespaces({ limit: 500, _continue: cont }), log);
+  return {
+    crds: crds
+      .filter((c) => c.spec.group === CERTMANAGER_GROUP)
+      .map((c) => ({ name: c.metadata?.name ?? "", labels: c.metadata?.labels ?? {}, annotations: c.metadata?.annotations ?? {} })),
+    deployments: deployments
+      .map((d) => ({
+        namespace: d.metadata?.namespace ?? "",
+        name: d.metadata?.name ?? "",
+        labels: d.metadata?.labels ?? {},
+        annotations: pickHelmAnnotations(d.metadata?.annotations),
+        images: [...(d.spec?.template.spec?.initContainers ?? []), ...(d.spec?.template.spec?.containers ?? [])].map((c) => c.image ?? "").filter(Boolean),
+      }))
+      .filter(isCertManagerDeployment),
+  };
+}
+
+function pickHelmAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k.startsWith("meta.helm.sh/")));
 }
 
 export async function listLiveCertManagerObjects(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
@@ -142,6 +189,7 @@ export async function inspectCluster(
   args: {
     legacyReleaseName: string;
     legacyNamespace: string;
+    tillerNamespace: string;
     secrets: Array<{ namespace: string; name: string }>;
     /** TLS Secrets whose certificate the backup recorded ("namespace/name"), compared with the live ones. */
     tlsSecrets?: string[];
@@ -170,7 +218,7 @@ export async function inspectCluster(
     }
   }
   const servedApis = await servedApiVersions(kc, log);
-  const legacy = await findLegacyRelease(kc, args.legacyReleaseName, args.legacyNamespace, log);
+  const legacy = await findLegacyRelease(kc, { releaseName: args.legacyReleaseName, legacyNamespace: args.legacyNamespace, tillerNamespace: args.tillerNamespace }, log);
   const liveObjectDigests = await liveCertManagerDigests(kc, log);
   const namespaces: Record<string, boolean> = {};
   for (const name of args.namespaces ?? []) {
@@ -188,6 +236,7 @@ export async function inspectCluster(
     serverVersion: version.gitVersion,
     servedApiVersions: servedApis,
     legacy,
+    footprint: await findCertManagerFootprint(kc, log),
     liveObjects: Object.keys(liveObjectDigests),
     liveObjectDigests,
     // Only while the old release is there: afterwards nothing is compared with the backup any more.

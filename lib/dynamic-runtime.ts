@@ -3,9 +3,9 @@
 import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
 import { changesSinceBackup, describeChanges, recordedTlsSecrets } from "./changes";
-import { findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { findCertManagerFootprint, findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, removeLegacyObjects, waitForWebhook } from "./cluster";
 import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode, withRetry } from "./kube";
-import { describeLegacyObject, objectsMissingFromBackup } from "./legacy";
+import { describeLegacyObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
 import { KeptSecret, ReferencingObject, decideLegacySecretCleanup, describeKeptSecret } from "./secret-cleanup";
 import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, KIND_PLURALS, KubeObject, objectLabel } from "./types";
@@ -18,6 +18,11 @@ export interface Target {
 export interface LegacyRemovalInputs extends Target {
   releaseName: string;
   legacyNamespace: string;
+  /** Where Tiller kept its records. */
+  tillerNamespace: string;
+  /** The new release: its Deployments are not an old controller. */
+  newReleaseName: string;
+  newNamespace: string;
   backupFile: string;
   backupSha256: string;
   timeoutSeconds: number;
@@ -44,7 +49,15 @@ export async function removeLegacyRelease(inputs: LegacyRemovalInputs): Promise<
   if (identity.kubeSystemUID !== backup.meta.cluster.kubeSystemUID) {
     throw new Error(`the backup comes from another cluster (kube-system uid ${backup.meta.cluster.kubeSystemUID}, this one ${identity.kubeSystemUID}); nothing was deleted`);
   }
-  const legacy = await findLegacyRelease(kc, inputs.releaseName, inputs.legacyNamespace, log);
+  const legacy = await findLegacyRelease(kc, { releaseName: inputs.releaseName, legacyNamespace: inputs.legacyNamespace, tillerNamespace: inputs.tillerNamespace }, log);
+  if ((legacy.unreadableRecords ?? []).length > 0) {
+    throw new Error(`release record(s) ${legacy.unreadableRecords!.join("; ")} cannot be read; run \`pulumi preview\` again; nothing was deleted`);
+  }
+  const unaccounted = unaccountedCertManagerObjects(await findCertManagerFootprint(kc, log), legacy.objects,
+    { name: inputs.newReleaseName, namespace: inputs.newNamespace });
+  if (unaccounted.length > 0) {
+    throw new Error(`the removal of release ${inputs.releaseName} in ${inputs.legacyNamespace} would leave ${unaccounted.map((u) => u.object).join(", ")} in place; run \`pulumi preview\` again; nothing was deleted`);
+  }
   if (!legacy.found) return { removed: [], completedAt: new Date().toISOString() };
   const digests = await liveCertManagerDigests(kc, log);
   const missing = objectsMissingFromBackup(Object.keys(digests), new Set(backup.objects.map((o) => objectLabel(o))));

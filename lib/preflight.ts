@@ -4,8 +4,9 @@ import { ParsedBackup } from "./backup-format";
 import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
 import { CrdApiVersion } from "./crds";
-import { objectsMissingFromBackup } from "./legacy";
+import { UnaccountedObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import { PlanOptions, RestorePlan } from "./plan";
+import { findSecretRefs } from "./secret-refs";
 import { ConfigError, Settings } from "./settings";
 import { objectLabel } from "./types";
 
@@ -60,6 +61,72 @@ export function namespacesToInspect(plan: RestorePlan, settings: Settings): stri
   return [...new Set(plan.secretsToCopy.map((s) => s.to))].filter((ns) => ns !== settings.namespace && ns !== settings.legacyNamespace);
 }
 
+/**
+ * DNS-01 provider Secret references without `key` in the issuers to restore, as the 0.6 webhook
+ * would reject them (validation/issuer.go): one entry per reference, naming the object, the field
+ * path and the command to fix the live object. Issuers in the new namespace are exempt: it is
+ * labelled certmanager.k8s.io/disable-validation=true.
+ */
+export function webhookRejections(settings: Settings, backup: ParsedBackup, plan: RestorePlan): string[] {
+  const inventory = new Map((backup.meta?.secrets ?? []).map((s) => [`${s.namespace}/${s.name}`, s.keys]));
+  const out: string[] = [];
+  for (const item of plan.restore) {
+    if (item.kind !== "ClusterIssuer" && item.kind !== "Issuer") continue;
+    if (item.kind === "Issuer" && item.namespace === settings.namespace) continue;
+    const secretNamespace = item.kind === "ClusterIssuer" ? settings.legacyNamespace : item.namespace;
+    for (const ref of findSecretRefs(item.object.spec)) {
+      if (!ref.dnsProvider || ref.key) continue;
+      const keys = inventory.get(`${secretNamespace}/${ref.name}`);
+      const label = item.kind === "ClusterIssuer" ? `ClusterIssuer ${item.name}` : `Issuer ${item.namespace}/${item.name}`;
+      const edit = item.kind === "ClusterIssuer" ? `kubectl edit clusterissuer ${item.name}` : `kubectl edit issuer -n ${item.namespace} ${item.name}`;
+      out.push(`${label}: ${ref.path} names Secret ${ref.name} without \`key\`${keys && keys.length > 0 ? ` (its keys: ${keys.join(", ")})` : ""} — \`${edit}\`, set ${ref.path}.key`);
+    }
+  }
+  return out;
+}
+
+function listed(items: string[], max = 5): string {
+  return items.length > max ? `${items.slice(0, max).join(", ")} and ${items.length - max} more` : items.join(", ");
+}
+
+/**
+ * The old release must be recognised completely: no release record the program cannot read, and no
+ * cert-manager CRD or controller left that the removal would not remove (other than this stack's
+ * own 0.6 release). Otherwise 0.6 would be installed beside a live 0.4 controller.
+ */
+export function legacyReleaseCheck(settings: Settings, facts: ClusterFacts): void {
+  const unreadable = facts.legacy.unreadableRecords ?? [];
+  if (unreadable.length > 0) {
+    const first = /^(\w+) ([^/]+)\/([^:]+):/.exec(unreadable[0]);
+    const look = first ? ` (\`kubectl get ${first[1].toLowerCase()} -n ${first[2]} ${first[3]} -o yaml\`)` : "";
+    throw new PreflightError(
+      `release record check failed: ${listed(unreadable, 3)} cannot be read as a Helm release record (labelled as release ${settings.legacyReleaseName}); ` +
+        `it is neither removed nor trusted. Look at it${look}; if it is not cert-manager 0.4's, delete or relabel it by hand, then preview again; nothing was changed`,
+    );
+  }
+  const unaccounted = unaccountedCertManagerObjects(facts.footprint, facts.legacy.objects, { name: settings.releaseName, namespace: settings.namespace });
+  if (unaccounted.length === 0) return;
+  const releases = new Map<string, UnaccountedObject["release"]>();
+  for (const u of unaccounted) if (u.release) releases.set(`${u.release.name}/${u.release.namespace ?? ""}`, u.release);
+  // A Deployment says where its release lives; a CRD (cluster-scoped) often only its name.
+  const candidates = [...releases.values()].filter((r) => r && (r.name !== settings.legacyReleaseName || (r.namespace && r.namespace !== settings.legacyNamespace)));
+  const suggestion = candidates.find((r) => r?.namespace) ?? candidates[0];
+  const setKeys = suggestion
+    ? `they say release ${suggestion.name}${suggestion.namespace ? ` in ${suggestion.namespace}` : ""}: \`pulumi config set legacyReleaseName ${suggestion.name}\`` +
+      (suggestion.namespace ? ` and \`pulumi config set legacyNamespace ${suggestion.namespace}\`` : "")
+    : "`pulumi config set legacyReleaseName NAME` and `pulumi config set legacyNamespace NAMESPACE`";
+  const unlabelled = unaccounted.filter((u) => u.missingReleaseLabel).map((u) => u.object.replace(/^CustomResourceDefinition /, ""));
+  const label = unlabelled.length > 0
+    ? `; if the old CRDs lost their release label, restore it: \`kubectl label crd ${unlabelled.join(" ")} release=${settings.legacyReleaseName}\``
+    : "";
+  throw new PreflightError(
+    `legacy release check failed: the removal of release ${settings.legacyReleaseName} in ${settings.legacyNamespace} would leave ` +
+      `${listed(unaccounted.map((u) => `${u.object} (${u.detail})`))} in place, and 0.6 would run beside them. ` +
+      `Set the stack keys legacyReleaseName and legacyNamespace to the old release (${setKeys})${label}; ` +
+      "remove anything that is not part of it first; nothing was changed",
+  );
+}
+
 /** Throws PreflightError naming the first failed check; returns what the program should do otherwise. */
 export function runPreflight(settings: Settings, backup: ParsedBackup, plan: RestorePlan, facts: ClusterFacts): Preflight {
   const file = settings.backupFile;
@@ -78,6 +145,20 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   }
   if (settings.namespace === settings.legacyNamespace && settings.releaseName === settings.legacyReleaseName) {
     throw new PreflightError(`config check failed: the new release ${settings.releaseName} would have the legacy release's name and namespace; change namespace or releaseName`);
+  }
+
+  legacyReleaseCheck(settings, facts);
+
+  if (settings.webhook) {
+    const rejected = webhookRejections(settings, backup, plan);
+    if (rejected.length > 0) {
+      const shown = rejected.slice(0, 3).join("; ");
+      const more = rejected.length > 3 ? `; and ${rejected.length - 3} more` : "";
+      throw new PreflightError(
+        `webhook check failed: the 0.6 webhook rejects a DNS-01 provider Secret reference without \`key\`, so these could never be restored (editing the backup breaks its checksum): ${shown}${more}. ` +
+          "Fix each live object (set the reference's key to the Secret's data key), then take the backup again (`npm run backup`); nothing was changed",
+      );
+    }
   }
 
   // Anything the cluster holds that the backup lacks would be lost with the old CRDs.
@@ -157,6 +238,9 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   }
 
   const warnings = plan.warnings.map((w) => `${w.object}: ${w.message}`);
+  for (const r of facts.legacy.otherRecords ?? []) {
+    warnings.push(`Helm release record ${r} is not cert-manager 0.4's record of release ${settings.legacyReleaseName}: left alone`);
+  }
   if (unservedApis.length > 0) warnings.push(`mapping retired API versions at install: ${unservedApis.join(", ")}`);
   return { crdApiVersion, secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
 }

@@ -9,6 +9,7 @@ export interface Settings {
   context?: string;
   legacyReleaseName: string;
   legacyNamespace: string;
+  tillerNamespace: string;
   namespace: string;
   releaseName: string;
   chart?: string;
@@ -51,6 +52,7 @@ export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
   context: { type: "string", description: "Kube context of the cluster this stack upgrades (default: the kubeconfig's current context)." },
   legacyReleaseName: { type: "string", default: "cert-manager", description: "Name of the old cert-manager 0.4 Helm release." },
   legacyNamespace: { type: "string", default: "kube-system", description: "Namespace of the old release; where its ClusterIssuer Secrets live." },
+  tillerNamespace: { type: "string", default: "kube-system", description: "Where Tiller (Helm 2) kept its release records, if the old release was installed with Helm 2 (ConfigMaps or Secrets labelled OWNER=TILLER)." },
   namespace: { type: "string", default: "cert-manager", description: "Namespace for cert-manager 0.6 (labelled certmanager.k8s.io/disable-validation=true)." },
   releaseName: { type: "string", default: "cert-manager", description: "Name of the new Helm release." },
   chart: { type: "string", description: "Local chart directory or .tgz to install instead of the chart repository (e.g. for offline use)." },

@@ -166,6 +166,10 @@ const KEY_COMMENTS: Partial<Record<keyof Settings, string[]>> = {
   context: ["Which cluster: a kube context (checked against the kubeconfig when this file was written)."],
   kubeconfig: ["A kubeconfig file other than $KUBECONFIG (CI passes its own with `npm run preview -- --kubeconfig`)."],
   legacyReleaseName: ["The old release, as in the seed: `cert-manager` 0.4.1 in kube-system."],
+  tillerNamespace: [
+    "Installed with Helm 2? Where Tiller kept its release records (ConfigMaps, or Secrets with",
+    "--storage=secret); only records of the 0.4 chart are removed.",
+  ],
   namespace: ["The new release: cert-manager 0.6.2, chart v0.6.6, in its own labelled namespace."],
   chart: ["Offline, install a chart archive instead of the repository:"],
   values: ["Chart values, merged over the seed's resources."],

@@ -90,6 +90,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     const cluster = await clusterReader.inspect(kc, {
       legacyReleaseName: settings.legacyReleaseName,
       legacyNamespace: settings.legacyNamespace,
+      tillerNamespace: settings.tillerNamespace,
       secrets: secretsToInspect(plan, settings),
       tlsSecrets: recordedTlsSecrets(backup),
       namespaces: namespacesToInspect(plan, settings),

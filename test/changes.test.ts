@@ -122,7 +122,7 @@ describe("runPreflight: coverage compares what changed, not only names", () => {
     return {
       kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4", servedApiVersions: MODERN,
       legacy: found ? { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] } : { found: false, record: "none", objects: [] },
-      liveObjects: Object.keys(live.objects), liveObjectDigests: live.objects, liveTlsSecrets: live.tlsSecrets,
+      liveObjects: Object.keys(live.objects), liveObjectDigests: live.objects, liveTlsSecrets: live.tlsSecrets, footprint: { crds: [], deployments: [] },
       secrets: { "kube-system/cert-manager-setup-production-private-key": true, "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true },
     };
   }
@@ -191,7 +191,7 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
   test("inspectCluster reports each object's digest and the recorded TLS Secrets' certificates", async () => {
     const { api, kubeconfig, backupFile } = await legacyCluster();
     const backup = parseBackup(fs.readFileSync(backupFile), backupFile);
-    const inspect = () => inspectCluster(loadKubeConfig({ kubeconfig }), { legacyReleaseName: "cert-manager", legacyNamespace: "kube-system", secrets: [], tlsSecrets: recordedTlsSecrets(backup) });
+    const inspect = () => inspectCluster(loadKubeConfig({ kubeconfig }), { legacyReleaseName: "cert-manager", legacyNamespace: "kube-system", tillerNamespace: "kube-system", secrets: [], tlsSecrets: recordedTlsSecrets(backup) });
     const before = await inspect();
     assert.equal(before.legacy.found, true);
     assert.deepEqual(changesSinceBackup(backup, { objects: before.liveObjectDigests, tlsSecrets: before.liveTlsSecrets }), []);
@@ -213,7 +213,7 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
     const sha = parseBackup(fs.readFileSync(backupFile)).meta!.sha256;
     api.addObject(certificate("default", "wonder-app-cert", { kind: "ClusterIssuer", name: "letsencrypt-prod" }, "wonder-app-cert", { metadata: { name: "wonder-app-cert", namespace: "default", labels: { edited: "yes" } } }));
     await assert.rejects(
-      removeLegacyRelease({ kubeconfig, releaseName: "cert-manager", legacyNamespace: "kube-system", backupFile, backupSha256: sha, timeoutSeconds: 5 }),
+      removeLegacyRelease({ kubeconfig, releaseName: "cert-manager", legacyNamespace: "kube-system", tillerNamespace: "kube-system", newReleaseName: "cert-manager", newNamespace: "cert-manager", backupFile, backupSha256: sha, timeoutSeconds: 5 }),
       /^Error: 1 object\(s\) changed in the cluster since .*backup\.yaml was taken \(Certificate\/default\/wonder-app-cert \(spec; labels, annotations or ownerReferences\)\); .*take the backup again; nothing was deleted$/,
     );
     assertNothingDeleted(api);
@@ -224,7 +224,7 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
     const sha = parseBackup(fs.readFileSync(backupFile)).meta!.sha256;
     api.addSecret("default", "wonder-app-cert", { "tls.crt": crt.b, "tls.key": "k" }, "kubernetes.io/tls");
     await assert.rejects(
-      removeLegacyRelease({ kubeconfig, releaseName: "cert-manager", legacyNamespace: "kube-system", backupFile, backupSha256: sha, timeoutSeconds: 5 }),
+      removeLegacyRelease({ kubeconfig, releaseName: "cert-manager", legacyNamespace: "kube-system", tillerNamespace: "kube-system", newReleaseName: "cert-manager", newNamespace: "cert-manager", backupFile, backupSha256: sha, timeoutSeconds: 5 }),
       /Secret\/default\/wonder-app-cert \(another certificate: .*re-issued\).*nothing was deleted$/,
     );
     assertNothingDeleted(api);

@@ -31,6 +31,7 @@ function facts(over: Partial<ClusterFacts> = {}): ClusterFacts {
     // The seed's objects as backed up: nothing changed since.
     liveObjectDigests: Object.fromEntries(seedObjects().map((o) => [objectLabel({ kind: o.kind!, namespace: o.kind === "ClusterIssuer" ? "" : o.metadata!.namespace!, name: o.metadata!.name! }), objectDigest(o.kind!, o)])),
     liveTlsSecrets: {},
+    footprint: { crds: [], deployments: [] },
     secrets: {
       "kube-system/cert-manager-setup-production-private-key": true,
       "kube-system/cert-manager-setup-staging-private-key": true,
@@ -128,4 +129,124 @@ test("Secrets already where 0.6 reads them are not copied, but still checked", (
   assert.deepEqual(namespacesToInspect(plan, s), []);
   assert.throws(() => runPreflight(s, parsed, plan, facts({ secrets: { "kube-system/clouddns-service-account": true } })),
     (e: Error) => e instanceof PreflightError && /^secret check failed: Secret kube-system\/cert-manager-setup-production-private-key .*NEW ACME account/.test(e.message));
+});
+
+// Issue 10, item 6: a DNS-01 provider Secret reference without `key` is rejected by the 0.6 webhook,
+// so its issuer could never be restored; the backup cannot be edited (checksum). With the webhook on,
+// that is an error before anything is deleted; without it, a warning.
+function backupWithKeylessDnsRef() {
+  const objects = seedObjects();
+  const extra = [
+    { apiVersion: "certmanager.k8s.io/v1alpha1", kind: "ClusterIssuer", metadata: { name: "le-cloudflare" },
+      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cf-acme-key" },
+        dns01: { providers: [{ name: "cf", cloudflare: { email: "ops@example.com", apiKeySecretRef: { name: "cloudflare-api-key" } } }] } } } },
+    { apiVersion: "certmanager.k8s.io/v1alpha1", kind: "Issuer", metadata: { name: "team-dns", namespace: "team-a" },
+      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "team-acme-key" },
+        dns01: { providers: [{ name: "akamai", akamai: { serviceConsumerDomain: "x", clientTokenSecretRef: { name: "akamai", key: "token" }, clientSecretSecretRef: { name: "akamai" }, accessTokenSecretRef: { name: "akamai", key: "access" } } }] } } } },
+  ];
+  const parsed = parseBackup(ownBackup([...objects, ...extra], { secrets: [{ namespace: "kube-system", name: "cloudflare-api-key", exists: true, keys: ["api-key"] }] }).text, "b.yaml");
+  return { parsed, plan: buildRestorePlan(parsed) };
+}
+
+const KEYLESS_SECRETS = {
+  "kube-system/cert-manager-setup-production-private-key": true,
+  "kube-system/cert-manager-setup-staging-private-key": true,
+  "kube-system/clouddns-service-account": true,
+  "kube-system/cf-acme-key": true,
+  "kube-system/cloudflare-api-key": true,
+};
+
+test("webhook on: a DNS-01 Secret reference without key stops the preflight, naming the object, the field and the fix", () => {
+  const { parsed, plan } = backupWithKeylessDnsRef();
+  const live = [...SEED_LABELS, "ClusterIssuer/le-cloudflare", "Issuer/team-a/team-dns"];
+  assert.throws(() => runPreflight(settings({ webhook: true }), parsed, plan, facts({ liveObjects: live, secrets: KEYLESS_SECRETS })), (e: Error) => {
+    assert.ok(e instanceof PreflightError, String(e));
+    assert.doesNotMatch(e.message, /\n/, "one line");
+    assert.match(e.message, /^webhook check failed: /);
+    assert.match(e.message, /ClusterIssuer le-cloudflare: spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef names Secret cloudflare-api-key without `key`/);
+    assert.match(e.message, /its keys: api-key/, "the inventory's key names help the fix");
+    assert.match(e.message, /kubectl edit clusterissuer le-cloudflare/);
+    assert.match(e.message, /take the backup again/);
+    assert.match(e.message, /editing the backup breaks its checksum/);
+    assert.match(e.message, /Issuer team-a\/team-dns: spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecretSecretRef/, "every rejected reference is named");
+    assert.match(e.message, /nothing was changed/);
+    return true;
+  });
+});
+
+test("webhook off: the same reference stays a warning, and the preflight passes", () => {
+  const { parsed, plan } = backupWithKeylessDnsRef();
+  const live = [...SEED_LABELS, "ClusterIssuer/le-cloudflare", "Issuer/team-a/team-dns"];
+  const result = runPreflight(settings({ webhook: false }), parsed, plan, facts({ liveObjects: live, secrets: KEYLESS_SECRETS }));
+  assert.ok(result.warnings.some((w) => /ClusterIssuer\/le-cloudflare: .*cloudflare\.apiKeySecretRef names Secret cloudflare-api-key without a key/.test(w)), result.warnings.join("\n"));
+});
+
+test("webhook on: an Issuer in the new namespace (labelled disable-validation) is not checked by the webhook", () => {
+  const objects = [...seedObjects(), { apiVersion: "certmanager.k8s.io/v1alpha1", kind: "Issuer", metadata: { name: "own", namespace: "cert-manager" },
+    spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "o@example.com", privateKeySecretRef: { name: "k" },
+      dns01: { providers: [{ name: "cf", cloudflare: { email: "o@example.com", apiKeySecretRef: { name: "cf" } } }] } } } }];
+  const parsed = parseBackup(ownBackup(objects).text, "b.yaml");
+  assert.doesNotThrow(() => runPreflight(settings({ webhook: true }), parsed, buildRestorePlan(parsed), facts({ liveObjects: [...SEED_LABELS, "Issuer/cert-manager/own"] })));
+});
+
+// Issue 10, item 4: an old release the removal does not recognise stops the preflight.
+const OLD_CRDS = ["certificates", "issuers", "clusterissuers"].map((p) => ({
+  name: `${p}.certmanager.k8s.io`, labels: { app: "cert-manager", chart: "cert-manager-v0.4.1", release: "cm-old", heritage: "Tiller" }, annotations: {},
+}));
+const OLD_CONTROLLER = { namespace: "certs", name: "cm-old-cert-manager", labels: { app: "cert-manager", chart: "cert-manager-v0.4.1", release: "cm-old" }, annotations: {},
+  images: ["quay.io/jetstack/cert-manager-controller:v0.4.1"] };
+
+test("an old release under another name or namespace: one line naming its objects and the stack keys to set", () => {
+  const { parsed, plan } = seedBackup();
+  const unrecognised = facts({ legacy: { found: false, record: "none", objects: [] }, footprint: { crds: OLD_CRDS, deployments: [OLD_CONTROLLER] } });
+  assert.throws(() => runPreflight(settings(), parsed, plan, unrecognised), (e: Error) => {
+    assert.ok(e instanceof PreflightError, String(e));
+    assert.doesNotMatch(e.message, /\n/, "one line");
+    assert.match(e.message, /^legacy release check failed: /);
+    assert.match(e.message, /release cert-manager in kube-system/, "what the stack looked for");
+    for (const o of ["CustomResourceDefinition certificates.certmanager.k8s.io", "CustomResourceDefinition issuers.certmanager.k8s.io", "CustomResourceDefinition clusterissuers.certmanager.k8s.io", "Deployment certs/cm-old-cert-manager"]) {
+      assert.ok(e.message.includes(o), `names ${o}: ${e.message}`);
+    }
+    assert.match(e.message, /legacyReleaseName/);
+    assert.match(e.message, /legacyNamespace/);
+    assert.match(e.message, /pulumi config set legacyReleaseName cm-old/, "suggests what the objects say");
+    assert.match(e.message, /pulumi config set legacyNamespace certs/);
+    assert.match(e.message, /nothing was changed/);
+    return true;
+  });
+});
+
+test("old CRDs without the release label: the line says how to label them", () => {
+  const { parsed, plan } = seedBackup();
+  const stripped = OLD_CRDS.map((c) => ({ ...c, labels: { app: "cert-manager", chart: "cert-manager-v0.4.1" } }));
+  const legacy = { found: true, record: "helm3" as const, objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] };
+  const controller = { ...OLD_CONTROLLER, namespace: "kube-system", name: "cert-manager", labels: { ...OLD_CONTROLLER.labels, release: "cert-manager" } };
+  assert.throws(() => runPreflight(settings(), parsed, plan, facts({ legacy, footprint: { crds: stripped, deployments: [controller] } })), (e: Error) => {
+    assert.match(e.message, /^legacy release check failed: .*CustomResourceDefinition certificates\.certmanager\.k8s\.io \(chart cert-manager-v0\.4\.1, no release label\)/);
+    assert.doesNotMatch(e.message, /Deployment kube-system\/cert-manager/, "the controller is removed with the release");
+    assert.match(e.message, /kubectl label crd certificates\.certmanager\.k8s\.io clusterissuers\.certmanager\.k8s\.io issuers\.certmanager\.k8s\.io release=cert-manager/);
+    return true;
+  });
+});
+
+test("a re-run after a finished upgrade passes the legacy check: only the 0.6 CRDs and this stack's release are left", () => {
+  const { parsed, plan } = seedBackup();
+  const crds = ["certificates", "issuers", "clusterissuers", "orders", "challenges"].map((p) => ({ name: `${p}.certmanager.k8s.io`, labels: { app: "cert-manager" }, annotations: { "pulumi.com/patchForce": "true" } }));
+  const deployments = [{ namespace: "cert-manager", name: "cert-manager", labels: { app: "cert-manager", chart: "cert-manager-v0.6.6", release: "cert-manager" },
+    annotations: { "meta.helm.sh/release-name": "cert-manager", "meta.helm.sh/release-namespace": "cert-manager" }, images: ["quay.io/jetstack/cert-manager-controller:v0.6.2"] }];
+  assert.doesNotThrow(() => runPreflight(settings(), parsed, plan, facts({ legacy: { found: false, record: "none", objects: [] }, liveObjects: [...SEED_LABELS], footprint: { crds, deployments } })));
+});
+
+// Issue 10, item 5: an unreadable Helm release record stops the preflight; a record of another chart is left alone, with a warning.
+test("an unreadable release record stops the preflight; another chart's record is named in a warning", () => {
+  const { parsed, plan } = seedBackup();
+  const legacy = { ...facts().legacy, unreadableRecords: ["Secret tiller/cert-manager.v3: gzip data cannot be inflated (unexpected end of file)"] };
+  assert.throws(() => runPreflight(settings({ tillerNamespace: "tiller" }), parsed, plan, facts({ legacy })), (e: Error) => {
+    assert.ok(e instanceof PreflightError);
+    assert.doesNotMatch(e.message, /\n/);
+    assert.match(e.message, /^release record check failed: Secret tiller\/cert-manager\.v3: gzip data cannot be inflated .*neither removed nor trusted.*kubectl get secret -n tiller cert-manager\.v3 -o yaml.*nothing was changed/);
+    return true;
+  });
+  const result = runPreflight(settings(), parsed, plan, facts({ legacy: { ...facts().legacy, otherRecords: ["ConfigMap kube-system/cert-manager.v4 (chart cert-manager-v0.6.6)"] } }));
+  assert.ok(result.warnings.some((w) => /ConfigMap kube-system\/cert-manager\.v4 \(chart cert-manager-v0\.6\.6\).*left alone/.test(w)), result.warnings.join("\n"));
 });

@@ -36,7 +36,7 @@ test("a KUBECONFIG list: the context set by its second file reaches the provider
     kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4",
     servedApiVersions: ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"],
     legacy: { found: false, record: "none", objects: [] },
-    liveObjects: [], liveObjectDigests: {}, liveTlsSecrets: {},
+    liveObjects: [], liveObjectDigests: {}, liveTlsSecrets: {}, footprint: { crds: [], deployments: [] },
     secrets: Object.fromEntries(["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"].map((s) => [`kube-system/${s}`, true])),
   };
   const run = await runProgram({

@@ -35,6 +35,7 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
     liveObjects: [],
     liveObjectDigests: {},
     liveTlsSecrets: {},
+    footprint: { crds: [], deployments: [] },
     secrets: Object.fromEntries(clusterSecrets.map((s) => [`kube-system/${s}`, true])),
   };
   const run = await runProgram({

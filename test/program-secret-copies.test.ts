@@ -20,7 +20,7 @@ function factsWith(secrets: string[], namespaces: Record<string, boolean> = {}):
     legacy: { found: false, record: "none", objects: [] },
     liveObjects: [],
     liveObjectDigests: {},
-    liveTlsSecrets: {},
+    liveTlsSecrets: {}, footprint: { crds: [], deployments: [] },
     secrets: Object.fromEntries(secrets.map((s) => [s, true])),
     namespaces,
   };

@@ -20,7 +20,7 @@ test("a source Secret gone between the inspection and the read stops the program
     legacy: { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
     liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
     liveObjectDigests: {},
-    liveTlsSecrets: {},
+    liveTlsSecrets: {}, footprint: { crds: [], deployments: [] },
     secrets: Object.fromEntries(names.map((n) => [`kube-system/${n}`, true])),
   };
   const marker = "gone-secret-value-never-shown";

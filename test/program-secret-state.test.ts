@@ -26,7 +26,7 @@ const facts: ClusterFacts = {
   legacy: { found: true, record: "helm3", chartVersion: "v0.4.1", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
   liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
   liveObjectDigests: {},
-  liveTlsSecrets: {},
+  liveTlsSecrets: {}, footprint: { crds: [], deployments: [] },
   secrets: {
     ...Object.fromEntries(SOURCES.map((s) => [`kube-system/${s}`, true])),
     [`cert-manager/${HAND_COPY}`]: true,

@@ -25,6 +25,10 @@ const facts: ClusterFacts = {
   liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
   liveObjectDigests: {},
   liveTlsSecrets: {},
+  footprint: {
+    crds: [{ name: "certificates.certmanager.k8s.io", labels: { app: "cert-manager", chart: "cert-manager-v0.4.1", release: "cert-manager", heritage: "Tiller" }, annotations: {} }],
+    deployments: [{ namespace: "kube-system", name: "cert-manager", labels: { app: "cert-manager", chart: "cert-manager-v0.4.1", release: "cert-manager" }, annotations: {}, images: ["quay.io/jetstack/cert-manager-controller:v0.4.1"] }],
+  },
   secrets: {
     "kube-system/cert-manager-setup-production-private-key": true,
     "kube-system/cert-manager-setup-staging-private-key": true,

@@ -73,3 +73,10 @@ test("Pulumi.dev.yaml is a complete example that passes the schema", () => {
     assert.ok(keys.includes(key), `Pulumi.dev.yaml shows ${key}`);
   }
 });
+
+test("tillerNamespace: where Tiller kept the old release's records, kube-system unless set", () => {
+  const base = { "cert-manager-upgrade:backupFile": "b.yaml" };
+  assert.equal(parseSettings(base).tillerNamespace, "kube-system");
+  assert.equal(parseSettings({ ...base, "cert-manager-upgrade:tillerNamespace": "tiller" }).tillerNamespace, "tiller");
+  assert.throws(() => parseSettings({ ...base, "cert-manager-upgrade:tillerNamespace": "" }), /tillerNamespace .* is empty/);
+});

@@ -177,6 +177,15 @@ describe("validateStackFile names the file and the key", () => {
     assert.equal(empty[0].key, "cert-manager-upgrade:chartRepository");
   });
 
+  test("tillerNamespace (issue 10, item 5): a stack may set it; an empty one is named", () => {
+    assert.deepEqual(validateStackFile(stackFile("tiller", VALID + "  cert-manager-upgrade:tillerNamespace: tiller\n")), []);
+    const empty = validateStackFile(stackFile("tiller-empty", VALID + "  cert-manager-upgrade:tillerNamespace: \"\"\n"));
+    assert.equal(empty.length, 1, JSON.stringify(empty));
+    assert.equal(empty[0].key, "cert-manager-upgrade:tillerNamespace");
+    assert.match(empty[0].message, /tillerNamespace .* is empty/);
+    assert.match(renderStackFile({ stack: "prod", context: "prod" }), /^  cert-manager-upgrade:tillerNamespace: kube-system$/m);
+  });
+
   test("a file that does not exist", () => {
     const problems = validateStackFile(path.join(tmp, "Pulumi.absent.yaml"));
     assert.equal(problems.length, 1);

@@ -14,6 +14,7 @@ import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-
 import { BACKUP_FORMAT, BackupMeta, KubeObject } from "../../lib/types";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
+import { tillerReleaseData } from "../support/tiller-record";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
 const MARKER = `e2e-secret-${process.pid}-do-not-print`;
@@ -155,9 +156,11 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
   test("backup, then preview shows the plan in the procedure's order", async () => {
     // A cluster upgraded from Helm 2 may still hold Tiller's records of the release: the removal
     // must find and delete them too, with no Helm client.
+    // The record is what Tiller writes (base64 of gzipped protobuf, chart cert-manager v0.4.1): it is
+    // matched on its content, not its labels.
     await kc.makeApiClient(k8s.CoreV1Api).createNamespacedConfigMap({ namespace: "kube-system", body: {
       metadata: { name: "cert-manager.v1", labels: { OWNER: "TILLER", NAME: "cert-manager", STATUS: "SUPERSEDED", VERSION: "1" } },
-      data: { release: "H4sIAAAAAAAC/wEAAP//AAAAAAAAAAA=" },
+      data: { release: tillerReleaseData({ name: "cert-manager", chartName: "cert-manager", chartVersion: "v0.4.1", namespace: "kube-system", revision: 1 }) },
     } });
     backupFile = path.join(work, "backups", "main", "cert-manager-backup.yaml");
     const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
