@@ -2,7 +2,9 @@
 // outside ordinary resources: removing the old release, and waiting for the 0.6 webhook.
 import * as k8s from "@kubernetes/client-node";
 import { ObjectDigest, objectDigest } from "./changes";
-import { RetryLog, describeKubeError, listCertManagerKind, listSecrets, statusCode, withRetry } from "./kube";
+import { CrdApi, crdVersionFor, crdVersionOf } from "./crd-api";
+import { KubeRequestError, RetryLog, ask, describeKubeError, discoverApiVersions, isObjectNotFound, listCertManagerKind, listSecrets, requestFailed, statusCode, withRetry } from "./kube";
+import { apiRegistrationVersionFor } from "./served-apis";
 import { CertManagerFootprint, LegacyObject, describeLegacyObject, isCertManagerDeployment, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
 import { ReleaseRecordInput, classifyReleaseRecords, decodeReleaseRecord } from "./release-records";
 import { LiveTlsCertificate, certificateFacts } from "./tls-facts";
@@ -57,12 +59,16 @@ export interface LegacyReleaseLocation {
   tillerNamespace: string;
 }
 
-export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyReleaseLocation, log: RetryLog): Promise<LegacyRelease> {
+/**
+ * The old release's objects. CRDs are listed (and recorded for deletion) in the apiextensions
+ * version the cluster serves: pass it when known, else discovery decides.
+ */
+export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyReleaseLocation, log: RetryLog, crdApi?: CrdApi): Promise<LegacyRelease> {
   const { releaseName, legacyNamespace, tillerNamespace } = where;
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const crds = crdApi ?? await CrdApi.discover(kc, log);
   const selector = `release=${releaseName}`;
   const objects: LegacyObject[] = [];
   const keep = (items: Array<{ metadata?: k8s.V1ObjectMeta }>, apiVersion: string, kind: string): void => {
@@ -73,21 +79,23 @@ export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyRelease
     }
   };
 
-  keep((await withRetry("list deployments", () => apps.listNamespacedDeployment({ namespace: legacyNamespace, labelSelector: selector }), log)).items, "apps/v1", "Deployment");
-  keep((await withRetry("list serviceaccounts", () => core.listNamespacedServiceAccount({ namespace: legacyNamespace, labelSelector: selector }), log)).items, "v1", "ServiceAccount");
-  keep((await withRetry("list clusterroles", () => rbac.listClusterRole({ labelSelector: selector }), log)).items, "rbac.authorization.k8s.io/v1", "ClusterRole");
-  keep((await withRetry("list clusterrolebindings", () => rbac.listClusterRoleBinding({ labelSelector: selector }), log)).items, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
-  keep((await withRetry("list crds", () => ext.listCustomResourceDefinition({ labelSelector: selector }), log)).items, "apiextensions.k8s.io/v1", "CustomResourceDefinition");
+  // apps/v1 (Kubernetes 1.9 on), rbac v1 (1.8 on) and core v1 read what the chart made with their v1beta1.
+  keep((await ask(`listing Deployments (apps/v1) in ${legacyNamespace} labelled ${selector}`, () => apps.listNamespacedDeployment({ namespace: legacyNamespace, labelSelector: selector }), kc, log, "apps/v1")).items, "apps/v1", "Deployment");
+  keep((await ask(`listing ServiceAccounts in ${legacyNamespace} labelled ${selector}`, () => core.listNamespacedServiceAccount({ namespace: legacyNamespace, labelSelector: selector }), kc, log)).items, "v1", "ServiceAccount");
+  keep((await ask(`listing ClusterRoles (rbac.authorization.k8s.io/v1) labelled ${selector}`, () => rbac.listClusterRole({ labelSelector: selector }), kc, log, "rbac.authorization.k8s.io/v1")).items, "rbac.authorization.k8s.io/v1", "ClusterRole");
+  keep((await ask(`listing ClusterRoleBindings (rbac.authorization.k8s.io/v1) labelled ${selector}`, () => rbac.listClusterRoleBinding({ labelSelector: selector }), kc, log, "rbac.authorization.k8s.io/v1")).items, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
+  const legacyCrds = await ask(`listing CustomResourceDefinitions (${crds.apiVersion}) labelled ${selector}`, () => crds.list(selector), kc, log, crds.apiVersion);
+  keep(legacyCrds.map((c) => ({ metadata: { name: c.name, labels: c.labels } })), crds.apiVersion, "CustomResourceDefinition");
 
   // Release records are matched on what they hold (release name, chart cert-manager 0.4), never on
   // their labels alone; one that cannot be decoded is reported and never deleted.
   const records: ReleaseRecordInput[] = [];
-  const helm3 = await withRetry("list helm release secrets", () => core.listNamespacedSecret({ namespace: legacyNamespace, labelSelector: `owner=helm,name=${releaseName}` }), log);
+  const helm3 = await ask(`listing Helm release records (Secrets) in ${legacyNamespace}`, () => core.listNamespacedSecret({ namespace: legacyNamespace, labelSelector: `owner=helm,name=${releaseName}` }), kc, log);
   for (const s of helm3.items) records.push({ storage: "helm3", kind: "Secret", namespace: legacyNamespace, name: s.metadata?.name ?? "", data: s.data?.release });
   const tillerSelector = `OWNER=TILLER,NAME=${releaseName}`;
-  const tillerMaps = await withRetry("list tiller configmaps", () => core.listNamespacedConfigMap({ namespace: tillerNamespace, labelSelector: tillerSelector }), log);
+  const tillerMaps = await ask(`listing Tiller release records (ConfigMaps) in ${tillerNamespace}`, () => core.listNamespacedConfigMap({ namespace: tillerNamespace, labelSelector: tillerSelector }), kc, log);
   for (const c of tillerMaps.items) records.push({ storage: "helm2", kind: "ConfigMap", namespace: tillerNamespace, name: c.metadata?.name ?? "", data: c.data?.release });
-  const tillerSecrets = await withRetry("list tiller secrets", () => core.listNamespacedSecret({ namespace: tillerNamespace, labelSelector: tillerSelector }), log);
+  const tillerSecrets = await ask(`listing Tiller release records (Secrets) in ${tillerNamespace}`, () => core.listNamespacedSecret({ namespace: tillerNamespace, labelSelector: tillerSelector }), kc, log);
   for (const s of tillerSecrets.items) records.push({ storage: "helm2", kind: "Secret", namespace: tillerNamespace, name: s.metadata?.name ?? "", data: s.data?.release });
 
   const helm3Records = classifyReleaseRecords(records.filter((r) => r.storage === "helm3"), releaseName);
@@ -107,27 +115,30 @@ export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyRelease
   };
 }
 
-async function listAllPages<T extends { metadata?: k8s.V1ListMeta; items: unknown[] }>(what: string, page: (cont: string | undefined) => Promise<T>, log: RetryLog): Promise<T["items"]> {
-  const items: T["items"] = [];
+async function listAllPages<T>(what: string, page: (cont: string | undefined) => Promise<{ items: T[]; continueToken?: string }>, kc: k8s.KubeConfig, log: RetryLog, apiVersion?: string): Promise<T[]> {
+  const items: T[] = [];
   let cont: string | undefined;
   do {
-    const list = await withRetry(what, () => page(cont), log);
+    const list = await ask(what, () => page(cont), kc, log, apiVersion);
     items.push(...list.items);
-    cont = list.metadata?._continue || undefined;
+    cont = list.continueToken;
   } while (cont);
   return items;
 }
 
 /** Every certmanager.k8s.io CRD and every cert-manager Deployment in any namespace (read-only). */
-export async function findCertManagerFootprint(kc: k8s.KubeConfig, log: RetryLog): Promise<CertManagerFootprint> {
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+export async function findCertManagerFootprint(kc: k8s.KubeConfig, log: RetryLog, crdApi?: CrdApi): Promise<CertManagerFootprint> {
+  const crdsApi = crdApi ?? await CrdApi.discover(kc, log);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const crds = await listAllPages("list crds", (cont) => ext.listCustomResourceDefinition({ limit: 500, _continue: cont }), log);
-  const deployments = await listAllPages("list deployments in all namespaces", (cont) => apps.listDeploymentForAllNamespaces({ limit: 500, _continue: cont }), log);
+  const crds = await listAllPages(`listing CustomResourceDefinitions (${crdsApi.apiVersion})`, (cont) => crdsApi.listPage({ limit: 500, continueToken: cont }), kc, log, crdsApi.apiVersion);
+  const deployments = await listAllPages("listing Deployments (apps/v1) in all namespaces", async (cont) => {
+    const list = await apps.listDeploymentForAllNamespaces({ limit: 500, _continue: cont });
+    return { items: list.items, continueToken: list.metadata?._continue || undefined };
+  }, kc, log, "apps/v1");
   return {
     crds: crds
-      .filter((c) => c.spec.group === CERTMANAGER_GROUP)
-      .map((c) => ({ name: c.metadata?.name ?? "", labels: c.metadata?.labels ?? {}, annotations: c.metadata?.annotations ?? {} })),
+      .filter((c) => c.group === CERTMANAGER_GROUP)
+      .map((c) => ({ name: c.name, labels: c.labels, annotations: c.annotations })),
     deployments: deployments
       .map((d) => ({
         namespace: d.metadata?.namespace ?? "",
@@ -178,10 +189,7 @@ export async function liveTlsCertificates(kc: k8s.KubeConfig, wanted: string[], 
 }
 
 export async function servedApiVersions(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
-  const apis = await withRetry("discover api groups", () => kc.makeApiClient(k8s.ApisApi).getAPIVersions(), log);
-  const served = ["v1"];
-  for (const g of apis.groups) for (const v of g.versions) served.push(v.groupVersion);
-  return served.sort();
+  return discoverApiVersions(kc, log);
 }
 
 export async function inspectCluster(
@@ -213,12 +221,19 @@ export async function inspectCluster(
       await withRetry(`read secret ${s.namespace}/${s.name}`, () => core.readNamespacedSecret({ namespace: s.namespace, name: s.name }), log);
       secrets[`${s.namespace}/${s.name}`] = true;
     } catch (err) {
-      if (statusCode(err) !== 404) throw new Error(`reading Secret ${s.namespace}/${s.name} failed: ${describeKubeError(err)}`);
+      if (statusCode(err) !== 404) throw requestFailed(`reading Secret ${s.namespace}/${s.name}`, err, kc);
       secrets[`${s.namespace}/${s.name}`] = false;
     }
   }
+  // Discovery decides which API versions the rest is read with (apiextensions v1beta1 up to 1.15).
   const servedApis = await servedApiVersions(kc, log);
-  const legacy = await findLegacyRelease(kc, { releaseName: args.legacyReleaseName, legacyNamespace: args.legacyNamespace, tillerNamespace: args.tillerNamespace }, log);
+  let crdApi: CrdApi;
+  try {
+    crdApi = new CrdApi(kc, crdVersionFor(servedApis));
+  } catch (err) {
+    throw new KubeRequestError(`discovering the API groups (/apis): ${(err as Error).message}; check that context ${kc.getCurrentContext()} is a Kubernetes cluster`);
+  }
+  const legacy = await findLegacyRelease(kc, { releaseName: args.legacyReleaseName, legacyNamespace: args.legacyNamespace, tillerNamespace: args.tillerNamespace }, log, crdApi);
   const liveObjectDigests = await liveCertManagerDigests(kc, log);
   const namespaces: Record<string, boolean> = {};
   for (const name of args.namespaces ?? []) {
@@ -226,7 +241,7 @@ export async function inspectCluster(
       await withRetry(`read namespace ${name}`, () => core.readNamespace({ name }), log);
       namespaces[name] = true;
     } catch (err) {
-      if (statusCode(err) !== 404) throw new Error(`reading Namespace ${name} failed: ${describeKubeError(err)}`);
+      if (statusCode(err) !== 404) throw requestFailed(`reading Namespace ${name}`, err, kc);
       namespaces[name] = false;
     }
   }
@@ -236,7 +251,7 @@ export async function inspectCluster(
     serverVersion: version.gitVersion,
     servedApiVersions: servedApis,
     legacy,
-    footprint: await findCertManagerFootprint(kc, log),
+    footprint: await findCertManagerFootprint(kc, log, crdApi),
     liveObjects: Object.keys(liveObjectDigests),
     liveObjectDigests,
     // Only while the old release is there: afterwards nothing is compared with the backup any more.
@@ -250,29 +265,48 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Deletes the old release's objects in order and waits until its CRDs are gone. Resumable: absent objects are skipped. */
+/**
+ * Deletes the old release's objects in order and waits until its CRDs are gone. Resumable: absent
+ * objects are skipped. Each object is deleted in the API version it was found in (CRDs: the
+ * apiextensions version the cluster serves); only a 404 that names the object counts as "already
+ * gone", never one for an API the cluster does not serve.
+ */
 export async function removeLegacyObjects(kc: k8s.KubeConfig, objects: LegacyObject[], timeoutSeconds: number, report: (line: string) => void): Promise<string[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const log = new RetryLog();
   const removed: string[] = [];
-  for (const o of objects) {
-    const spec = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } };
+  const crdApiOf = (o: LegacyObject): CrdApi => {
     try {
-      await client.delete(spec, undefined, undefined, undefined, undefined, "Background");
+      return new CrdApi(kc, crdVersionOf(o.apiVersion));
+    } catch (err) {
+      throw new KubeRequestError(`deleting ${describeLegacyObject(o)} failed: ${(err as Error).message}; nothing else was deleted`);
+    }
+  };
+  for (const o of objects) {
+    const what = `deleting ${describeLegacyObject(o)} (${o.apiVersion})`;
+    try {
+      if (o.kind === "CustomResourceDefinition") {
+        const crds = crdApiOf(o);
+        await withRetry(what, () => crds.delete(o.name), log);
+      } else {
+        const spec = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } };
+        await withRetry(what, () => client.delete(spec, undefined, undefined, undefined, undefined, "Background"), log);
+      }
       removed.push(describeLegacyObject(o));
       report(`deleted ${describeLegacyObject(o)}`);
     } catch (err) {
-      if (statusCode(err) !== 404) throw new Error(`deleting ${describeLegacyObject(o)} failed: ${describeKubeError(err)}`);
+      if (!isObjectNotFound(err)) throw requestFailed(what, err, kc, o.apiVersion);
     }
   }
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (const crd of objects.filter((o) => o.kind === "CustomResourceDefinition")) {
+    const crds = crdApiOf(crd);
     for (;;) {
       try {
-        await ext.readCustomResourceDefinition({ name: crd.name });
+        await withRetry(`reading CustomResourceDefinition ${crd.name}`, () => crds.read(crd.name), log);
       } catch (err) {
-        if (statusCode(err) === 404) break;
-        throw new Error(`waiting for CRD ${crd.name} to go failed: ${describeKubeError(err)}`);
+        if (isObjectNotFound(err)) break;
+        throw requestFailed(`waiting for CustomResourceDefinition ${crd.name} (${crd.apiVersion}) to go`, err, kc, crd.apiVersion);
       }
       if (Date.now() > deadline) {
         throw new Error(`CRD ${crd.name} is still terminating after ${timeoutSeconds}s (its objects are being deleted); run \`pulumi up\` again to resume`);
@@ -288,13 +322,14 @@ export const WEBHOOK_PROBE_NAME = "cert-manager-upgrade-webhook-probe";
 
 /** Waits until the 0.6 webhook accepts objects: its APIService Available, then a probe ClusterIssuer accepted. */
 export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number, report: (line: string) => void): Promise<string> {
-  const reg = kc.makeApiClient(k8s.ApiregistrationV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  // apiregistration.k8s.io v1 from Kubernetes 1.10 on, v1beta1 before: discovery decides.
+  const registration = apiRegistrationVersionFor(await discoverApiVersions(kc, new RetryLog()));
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = "not checked yet";
   while (Date.now() < deadline) {
     try {
-      const svc = await reg.readAPIService({ name: WEBHOOK_APISERVICE });
+      const svc = (await custom.getClusterCustomObject({ group: "apiregistration.k8s.io", version: registration, plural: "apiservices", name: WEBHOOK_APISERVICE })) as k8s.V1APIService;
       const available = svc.status?.conditions?.find((c) => c.type === "Available");
       if (available?.status !== "True") {
         last = `APIService ${WEBHOOK_APISERVICE} not Available (${available?.reason ?? "no status"}: ${available?.message ?? ""})`;
@@ -309,7 +344,7 @@ export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number,
         return `webhook accepted a probe ClusterIssuer`;
       }
     } catch (err) {
-      last = statusCode(err) === 404 ? `APIService ${WEBHOOK_APISERVICE} does not exist yet` : describeKubeError(err);
+      last = isObjectNotFound(err) ? `APIService ${WEBHOOK_APISERVICE} does not exist yet` : describeKubeError(err);
     }
     report(`waiting for the webhook: ${last}`);
     await sleep(2000);

@@ -129,6 +129,71 @@ export function describeKubeError(err: unknown): string {
   return inner && !msg.includes(inner) ? `${inner}: ${msg}` : msg;
 }
 
+function statusBody(err: unknown): { message?: string; reason?: string; details?: { name?: string } } | undefined {
+  if (!(err instanceof k8s.ApiException)) return undefined;
+  try {
+    const body = typeof err.body === "string" ? JSON.parse(err.body) : err.body;
+    return body && typeof body === "object" ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A 404 that says the object does not exist (its Status names it), as opposed to a 404 for an API
+ * the server does not serve (no name in the Status, or no Status at all): only the former means
+ * "already gone". Taking the latter for it would report a CRD deleted that is still there.
+ */
+export function isObjectNotFound(err: unknown): boolean {
+  if (statusCode(err) !== 404) return false;
+  const body = statusBody(err);
+  return body?.reason === "NotFound" && typeof body.details?.name === "string" && body.details.name !== "";
+}
+
+/** A failed request, as one line: what was asked, the status code (or network error), what to do. */
+export class KubeRequestError extends CliError {}
+
+/**
+ * What to do about a failed request. `apiVersion` names the API asked, for a 404 that is not an
+ * object's (the server does not serve that version).
+ */
+export function adviceFor(err: unknown, context: string, apiVersion?: string): string {
+  const code = statusCode(err);
+  if (code === 401) return `the credentials of context ${context} were refused: renew them (kubectl with the same context must work) and run again`;
+  if (code === 403) return `the credentials of context ${context} lack the right to do this (the upgrade needs cluster-admin in practice): use a context that has it`;
+  if (code === 404 && !isObjectNotFound(err)) {
+    return apiVersion
+      ? `the cluster does not serve ${apiVersion}: is context ${context} the cluster you mean, and a Kubernetes this project supports (see README)?`
+      : `the cluster does not serve this API: is context ${context} the cluster you mean, and a Kubernetes this project supports (see README)?`;
+  }
+  if (code === 409) return "the object changed meanwhile: run again";
+  if (isTransient(err)) return `the API server of context ${context} did not answer properly (retried): check that it is up and run again`;
+  return `check the cluster of context ${context} and run again`;
+}
+
+/** The one-line error for a request that failed (after withRetry's retries). */
+export function requestFailed(what: string, err: unknown, kc: k8s.KubeConfig, apiVersion?: string): KubeRequestError {
+  if (err instanceof KubeRequestError) return err;
+  return new KubeRequestError(`${what} failed: ${describeKubeError(err)}; ${adviceFor(err, kc.getCurrentContext(), apiVersion)}`);
+}
+
+/** withRetry, and a one-line KubeRequestError when the request fails for good. */
+export async function ask<T>(what: string, fn: () => Promise<T>, kc: k8s.KubeConfig, log: RetryLog, apiVersion?: string): Promise<T> {
+  try {
+    return await withRetry(what, fn, log);
+  } catch (err) {
+    throw requestFailed(what, err, kc, apiVersion);
+  }
+}
+
+/** Every group version the cluster serves ("v1" for the core group, "apps/v1", ...), from discovery. */
+export async function discoverApiVersions(kc: k8s.KubeConfig, log: RetryLog): Promise<string[]> {
+  const apis = await ask("discovering the API groups (/apis)", () => kc.makeApiClient(k8s.ApisApi).getAPIVersions(), kc, log);
+  const served = ["v1"];
+  for (const g of apis.groups) for (const v of g.versions) served.push(v.groupVersion);
+  return served.sort();
+}
+
 export function isTransient(err: unknown): boolean {
   const code = statusCode(err);
   if (code === 429 || (code !== undefined && code >= 500 && code !== 501)) return true;

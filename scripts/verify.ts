@@ -4,7 +4,8 @@ import * as k8s from "@kubernetes/client-node";
 import { readBackupFile } from "../lib/backup-file";
 import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
-import { RetryLog, clusterIdentity, describeKubeError, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, statusCode, withRetry } from "../lib/kube";
+import { RetryLog, clusterIdentity, discoverApiVersions, isObjectNotFound, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, requestFailed, withRetry } from "../lib/kube";
+import { apiRegistrationVersionFor } from "../lib/served-apis";
 import { buildRestorePlan } from "../lib/plan";
 import { certificateFacts } from "../lib/tls-facts";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
@@ -98,12 +99,14 @@ runMain("verify", async () => {
     live.copiedSecrets.set(inPlace.name, { present: (await readSecret(kc, inPlace.to, inPlace.name, log)) !== undefined, sameAsSource: undefined });
   }
 
+  // apiregistration.k8s.io v1 from Kubernetes 1.10 on, v1beta1 before: discovery decides.
+  const registration = apiRegistrationVersionFor(await discoverApiVersions(kc, log));
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   try {
-    const registration = kc.makeApiClient(k8s.ApiregistrationV1Api);
-    await withRetry("read the webhook's APIService", () => registration.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" }), log);
+    await withRetry("read the webhook's APIService", () => custom.getClusterCustomObject({ group: "apiregistration.k8s.io", version: registration, plural: "apiservices", name: "v1beta1.admission.certmanager.k8s.io" }), log);
     live.webhookEnabled = true;
   } catch (err) {
-    if (statusCode(err) !== 404) throw new CliError(`reading the webhook's APIService failed: ${describeKubeError(err)}`);
+    if (!isObjectNotFound(err)) throw requestFailed(`reading the webhook's APIService (apiregistration.k8s.io/${registration})`, err, kc, `apiregistration.k8s.io/${registration}`);
   }
 
   const unknown = expectMissing.filter((n) => !plan.secretsToCopy.some((s) => s.name === n));

@@ -55,6 +55,13 @@ export const PLURALS_0_6 = [...PLURALS_0_4, "orders", "challenges"];
 
 export const WEBHOOK_APISERVICE = "v1beta1.admission.certmanager.k8s.io";
 
+/** Group versions (discovery, /apis) of a cluster newer than the charts (Kubernetes 1.22 and later). */
+export const GROUP_VERSIONS_MODERN = ["apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1", "networking.k8s.io/v1"];
+/** What a real kube-apiserver 1.15.12 serves of those groups: apiextensions and admissionregistration only as v1beta1. */
+export const GROUP_VERSIONS_1_15 = ["apps/v1", "apps/v1beta2", "apps/v1beta1", "extensions/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1",
+  "batch/v1", "batch/v1beta1", "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1",
+  "networking.k8s.io/v1", "networking.k8s.io/v1beta1"];
+
 function status(code: number, reason: string, message: string, details?: Json): Json {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details ? { details } : {}), code };
 }
@@ -90,6 +97,13 @@ export class FakeKubeApi {
    * their List kind and items, served as they are (label selectors are not applied).
    */
   readonly lists = new Map<string, { apiVersion: string; kind: string; items: FakeObject[] }>();
+  /**
+   * What discovery (/apis) announces, as "group/version". The CustomResourceDefinitions added with
+   * addCrd are served (listed, read, deleted) only under the apiextensions.k8s.io versions listed here;
+   * any other version answers 404 like a server that does not serve it.
+   */
+  groupVersions: string[] = [...GROUP_VERSIONS_MODERN];
+  private readonly crds = new Map<string, FakeObject>();
 
   private readonly objects = new Map<string, Map<string, FakeObject>>(); // plural -> key -> object
   private readonly secrets = new Map<string, FakeObject>(); // "ns/name" -> Secret
@@ -135,6 +149,15 @@ export class FakeKubeApi {
 
   removeObject(kind: string, namespace: string, name: string): boolean {
     return this.bucket(PLURAL_OF_KIND[kind]).delete(this.key(namespace || undefined, name));
+  }
+
+  /** Adds a CustomResourceDefinition (served under every apiextensions.k8s.io version in groupVersions). */
+  addCrd(name: string, labels: Record<string, string> = {}, group = CM_GROUP): void {
+    this.crds.set(name, { metadata: { name, labels, uid: randomUUID(), resourceVersion: String(++this.resourceVersion) }, spec: { group } });
+  }
+
+  hasCrd(name: string): boolean {
+    return this.crds.has(name);
   }
 
   /** Drops every cert-manager object. */
@@ -260,6 +283,22 @@ export class FakeKubeApi {
       this.send(res, 401, status(401, "Unauthorized", "Unauthorized"));
       return;
     }
+    const crdPath = /^\/apis\/apiextensions\.k8s\.io\/([^/]+)\/customresourcedefinitions\/([^/]+)$/.exec(pathname);
+    if (req.method === "DELETE" && crdPath && this.groupVersions.includes(`apiextensions.k8s.io/${crdPath[1]}`)) {
+      const crd = this.crds.get(crdPath[2]);
+      if (!crd) {
+        this.send(res, 404, status(404, "NotFound", `customresourcedefinitions.apiextensions.k8s.io "${crdPath[2]}" not found`, { name: crdPath[2], group: "apiextensions.k8s.io", kind: "customresourcedefinitions" }));
+        return;
+      }
+      this.crds.delete(crdPath[2]);
+      this.send(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: crdPath[2], group: "apiextensions.k8s.io", kind: "customresourcedefinitions" } });
+      return;
+    }
+    if (req.method === "DELETE" && crdPath) {
+      // A version the server does not serve: 404 with no object named, as kube-apiserver answers.
+      this.send(res, 404, status(404, "NotFound", "the server could not find the requested resource", {}));
+      return;
+    }
     if (req.method !== "GET") {
       this.send(res, 405, status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`));
       return;
@@ -280,7 +319,24 @@ export class FakeKubeApi {
 
     const extra = this.lists.get(pathname);
     if (extra) return this.list(extra.apiVersion, extra.kind, extra.items.map((o, i) => [String(i).padStart(6, "0"), o]), query);
-    if (pathname === "/apis" || pathname === "/apis/") return [200, { kind: "APIGroupList", apiVersion: "v1", groups: [] }];
+    if (pathname === "/apis" || pathname === "/apis/") return [200, this.discovery()];
+
+    // /apis/apiextensions.k8s.io/{version}/customresourcedefinitions[/{name}], under the versions discovery announces
+    if (parts[0] === "apis" && parts[1] === "apiextensions.k8s.io" && parts[3] === "customresourcedefinitions" && this.groupVersions.includes(`apiextensions.k8s.io/${parts[2]}`)) {
+      const apiVersion = `apiextensions.k8s.io/${parts[2]}`;
+      const withKind = (o: FakeObject): FakeObject => ({ apiVersion, kind: "CustomResourceDefinition", ...structuredClone(o) });
+      if (parts.length === 4) {
+        const selector = query.get("labelSelector");
+        const wanted = selector ? Object.fromEntries(selector.split(",").map((kv) => kv.split("="))) : {};
+        const entries = [...this.crds.entries()].filter(([, o]) => Object.entries(wanted).every(([k, v]) => (o.metadata?.labels as Record<string, string> | undefined)?.[k] === v));
+        return this.list(apiVersion, "CustomResourceDefinitionList", entries.map(([k, o]) => [k, withKind(o)]), query);
+      }
+      if (parts.length === 5) {
+        const crd = this.crds.get(parts[4]);
+        if (!crd) return [404, status(404, "NotFound", `customresourcedefinitions.apiextensions.k8s.io "${parts[4]}" not found`, { name: parts[4], group: "apiextensions.k8s.io", kind: "customresourcedefinitions" })];
+        return [200, withKind(crd)];
+      }
+    }
 
     if (pathname === "/version") {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? ["", "1", "12"];
@@ -336,6 +392,23 @@ export class FakeKubeApi {
       }];
     }
     return notFound();
+  }
+
+  /** /apis as the real server answers it: each group with its versions, the first one preferred. */
+  private discovery(): Json {
+    const groups = new Map<string, string[]>();
+    for (const gv of this.groupVersions) {
+      const [group, version] = gv.split("/");
+      groups.set(group, [...(groups.get(group) ?? []), version]);
+    }
+    return {
+      kind: "APIGroupList", apiVersion: "v1",
+      groups: [...groups.entries()].map(([name, versions]) => ({
+        name,
+        versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+        preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+      })),
+    };
   }
 
   /** A list in etcd key order, paged by `limit` with an opaque `continue` token like the real server. */
