@@ -20,11 +20,14 @@ import { CONFIG_NAMESPACE } from "./lib/settings";
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
-  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: true });
+  // Server-side apply only where the cluster serves it (Kubernetes 1.16 on): the provider does not
+  // check, and on 1.15 every apply would fail with 415 Unsupported Media Type.
+  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: preflight.applyMode.serverSideApply });
+  if (!preflight.applyMode.serverSideApply) pulumi.log.info(`${preflight.applyMode.reason}; objects that exist already are taken over with \`import\`, Secrets excepted`);
   const opts = { providers: { kubernetes: provider } };
 
   const legacy = new LegacyReleaseRemoval("legacy-release", {
@@ -42,12 +45,17 @@ async function upgrade() {
     timeoutSeconds: settings.legacyRemovalTimeoutSeconds,
   }, opts);
 
-  const namespace = new CertManagerNamespace("namespace", { name: settings.namespace, legacyRemovedAt: legacy.completedAt }, opts);
+  const namespace = new CertManagerNamespace("namespace", {
+    name: settings.namespace,
+    legacyRemovedAt: legacy.completedAt,
+    importId: preflight.adopt.namespace ? settings.namespace : undefined,
+  }, opts);
 
   const crds = new CertManagerCrds("crds", {
     apiVersion: preflight.crdApiVersion,
     legacyRemovedAt: legacy.completedAt,
     allowDeletion: settings.allowCrdDeletion,
+    importExisting: preflight.adopt.crds,
   }, opts);
 
   const secretValues = isSecretConfig(`${CONFIG_NAMESPACE}:values`);
@@ -94,12 +102,18 @@ async function upgrade() {
     copiedSecrets: secrets.names,
     webhookReadyAt: webhook?.readyAt,
     releaseStatus: release.status,
+    importExisting: preflight.adopt.restored,
   }, opts);
+
+  for (const copy of copiesLeftAsTheyAre) {
+    pulumi.log.warn(`Secret ${copy} exists already (not made by this program) and holds what cert-manager 0.6 needs: left as it is and not managed by this stack; ` +
+      `this cluster has no server-side apply, and taking it over would read its data into the state. Its source in ${settings.legacyNamespace} is kept, even with cleanupLegacySecrets`);
+  }
 
   if (settings.cleanupLegacySecrets) {
     // Only copies whose source is still in the legacy namespace, and only those nothing left there uses.
     const cleanup = decideLegacySecretCleanup(
-      preflight.secretCopies.filter((s) => s.readFrom === settings.legacyNamespace && s.to !== settings.legacyNamespace).map((s) => s.name),
+      secretCopies.filter((s) => s.readFrom === settings.legacyNamespace && s.to !== settings.legacyNamespace).map((s) => s.name),
       plan.restore,
       settings.legacyNamespace,
     );

@@ -11,6 +11,8 @@ export interface CertManagerCrdsArgs {
   legacyRemovedAt: pulumi.Input<string>;
   /** Deleting these CRDs deletes every certificate object: only when the stack opts in. */
   allowDeletion: boolean;
+  /** 0.6 CRDs that exist on a cluster without server-side apply: taken over with `import` (lib/preflight.ts Adoption). */
+  importExisting?: string[];
 }
 
 /** Step 3: the five cert-manager 0.6 CRDs, defined in code (lib/crds.ts) so preview needs no network. */
@@ -24,13 +26,16 @@ export class CertManagerCrds extends pulumi.ComponentResource {
       dependsOn: after(args.legacyRemovedAt),
       retainOnDelete: !args.allowDeletion,
     };
+    const existing = new Set(args.importExisting ?? []);
     const crds = CRD_FACTS.map((facts) => {
       const manifest = crdManifest(facts, args.apiVersion);
       manifest.metadata.annotations = withAdoption(manifest.metadata.annotations);
       const resourceName = `${name}-${facts.plural}`;
+      // A CRD's id is its name (cluster-scoped); one already in the state is not imported again.
+      const opts = { ...childOpts, import: existing.has(manifest.metadata.name) ? manifest.metadata.name : undefined };
       return args.apiVersion === "apiextensions.k8s.io/v1beta1"
-        ? new k8s.apiextensions.v1beta1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1beta1.CustomResourceDefinitionArgs, childOpts)
-        : new k8s.apiextensions.v1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, childOpts);
+        ? new k8s.apiextensions.v1beta1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1beta1.CustomResourceDefinitionArgs, opts)
+        : new k8s.apiextensions.v1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, opts);
     });
     this.names = pulumi.all(crds.map((c) => c.metadata.name));
     this.registerOutputs({ names: this.names });

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { secretCopyResourceName } from "../lib/resource-names";
-import { LAST_APPLIED_ANNOTATION } from "../lib/secret-copy";
+import { COPIED_FROM_ANNOTATION, LAST_APPLIED_ANNOTATION } from "../lib/secret-copy";
 import { withAdoption } from "./adopt";
 
 export interface SecretToCopy {
@@ -39,7 +39,7 @@ export class IssuerSecretCopies extends pulumi.ComponentResource {
   constructor(name: string, args: IssuerSecretCopiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:IssuerSecretCopies", name, {}, opts);
     const copies = args.secrets.map((s) => {
-      const annotations: Record<string, string> = { "cert-manager-upgrade/copied-from": `${args.legacyNamespace}/${s.name}` };
+      const annotations: Record<string, string> = { [COPIED_FROM_ANNOTATION]: `${args.legacyNamespace}/${s.name}` };
       if (s.emptyLastApplied) annotations[LAST_APPLIED_ANNOTATION] = "";
       return new k8s.core.v1.Secret(secretCopyResourceName(name, s.name), {
         metadata: {

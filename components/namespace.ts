@@ -9,6 +9,8 @@ export interface CertManagerNamespaceArgs {
   name: pulumi.Input<string>;
   /** Nothing new is created until the old release is gone: a failed removal leaves the cluster as it was. */
   legacyRemovedAt: pulumi.Input<string>;
+  /** The namespace exists and the cluster has no server-side apply: its name, to take it over with `import` (lib/preflight.ts Adoption). */
+  importId?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export class CertManagerNamespace extends pulumi.ComponentResource {
     super("cert-manager-upgrade:index:CertManagerNamespace", name, {}, opts);
     const ns = new k8s.core.v1.Namespace(name, {
       metadata: { name: args.name, labels: { [DISABLE_VALIDATION_LABEL]: "true" } },
-    }, { parent: this, retainOnDelete: true, dependsOn: after(args.legacyRemovedAt) });
+    }, { parent: this, retainOnDelete: true, dependsOn: after(args.legacyRemovedAt), import: args.importId });
     this.name = ns.metadata.name;
     this.registerOutputs({ name: this.name });
   }

@@ -17,11 +17,17 @@ export interface RestoredResourcesArgs {
   webhookReadyAt?: pulumi.Input<string>;
   /** The release (step 4), so that its controller finds the objects' Secrets and issuers in place. */
   releaseStatus: pulumi.Input<string>;
+  /**
+   * Labels ("Kind/namespace/name") of objects that exist on a cluster without server-side apply:
+   * taken over with `import` (lib/preflight.ts Adoption).
+   */
+  importExisting?: string[];
 }
 
 /**
  * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, each its own resource so the
- * preview lists them. An object that already exists is adopted (server-side apply), not duplicated.
+ * preview lists them. An object that already exists is adopted, not duplicated: by server-side apply,
+ * or, on a cluster without it, imported (`importExisting`) and then updated to the backup's values.
  * Kept on destroy: removing this program never deletes certificate objects.
  */
 export class RestoredResources extends pulumi.ComponentResource {
@@ -37,6 +43,7 @@ export class RestoredResources extends pulumi.ComponentResource {
     this.counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
     // One name per object, the same every run; objects renamed since the first scheme answer to their old name.
     const names = restoredResourceNames(args.items);
+    const existing = new Set(args.importExisting ?? []);
 
     for (const item of args.items) {
       this.counts[item.kind]++;
@@ -58,7 +65,11 @@ export class RestoredResources extends pulumi.ComponentResource {
         kind: kind as string,
         metadata: { ...(metadata as k8s.types.input.meta.v1.ObjectMeta), annotations: withAdoption(metadata?.annotations) },
         ...rest,
-      }, { parent: this, dependsOn, retainOnDelete: true, aliases: resourceName.aliases.map((old) => ({ name: `${name}-${old}` })) });
+      }, {
+        parent: this, dependsOn, retainOnDelete: true, aliases: resourceName.aliases.map((old) => ({ name: `${name}-${old}` })),
+        // The provider's id: "namespace/name", or the name of a cluster-scoped object.
+        import: existing.has(objectLabel(item)) ? (item.namespace ? `${item.namespace}/${item.name}` : item.name) : undefined,
+      });
       all.push(resource);
       if (item.kind !== "Certificate") issuers.set(`${item.kind}/${item.namespace}/${item.name}`, resource);
     }

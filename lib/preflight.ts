@@ -4,9 +4,10 @@ import { ParsedBackup } from "./backup-format";
 import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
 import { CrdApiVersion } from "./crds";
-import { UnaccountedObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
+import { OUR_CRD_NAMES, UnaccountedObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import { PlanOptions, RestorePlan } from "./plan";
 import { findSecretRefs } from "./secret-refs";
+import { ApplyMode, serverSideApplyFor } from "./served-apis";
 import { ConfigError, Settings } from "./settings";
 import { objectLabel } from "./types";
 
@@ -17,8 +18,44 @@ export interface SecretCopyDecision {
   to: string;
 }
 
+/**
+ * Objects that exist already and that a run on a cluster without server-side apply takes over with
+ * Pulumi's `import` (read, then updated to the program's values): with server-side apply the
+ * provider's apply takes them over itself (pulumi.com/patchForce). Only objects that will still be
+ * there when their step runs: the namespace, and the 0.6 CRDs and restored objects once the old
+ * release is gone (before that, the CRDs of the same names are the old ones and go with it).
+ * Secrets are never imported: an import reads the object whole into the state before the program's
+ * values replace it, and a Secret's data (and kubectl's last-applied annotation) would be stored in
+ * the clear meanwhile.
+ */
+export interface Adoption {
+  namespace: boolean;
+  /** Names of the 0.6 CRDs that exist. */
+  crds: string[];
+  /** Labels ("Kind/namespace/name") of the restored objects that exist. */
+  restored: string[];
+}
+
+export const NO_ADOPTION: Adoption = { namespace: false, crds: [], restored: [] };
+
+/** What a client-side-apply run takes over with `import` (see Adoption); nothing with server-side apply. */
+export function adoptionFor(settings: Settings, facts: ClusterFacts, plan: RestorePlan, mode: ApplyMode): Adoption {
+  if (mode.serverSideApply) return NO_ADOPTION;
+  const namespace = facts.namespaces?.[settings.namespace] === true;
+  if (facts.legacy.found) return { namespace, crds: [], restored: [] };
+  const live = new Set(facts.liveObjects);
+  return {
+    namespace,
+    crds: facts.footprint.crds.map((c) => c.name).filter((n) => OUR_CRD_NAMES.has(n)).sort(),
+    restored: plan.restore.map((r) => objectLabel(r)).filter((l) => live.has(l)),
+  };
+}
+
 export interface Preflight {
   crdApiVersion: CrdApiVersion;
+  /** Server-side apply where the cluster serves it (Kubernetes 1.16 on), else client-side apply. */
+  applyMode: ApplyMode;
+  adopt: Adoption;
   secretCopies: SecretCopyDecision[];
   /** Expected-missing Secrets that are skipped. */
   skippedSecrets: string[];
@@ -242,5 +279,6 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     warnings.push(`Helm release record ${r} is not cert-manager 0.4's record of release ${settings.legacyReleaseName}: left alone`);
   }
   if (unservedApis.length > 0) warnings.push(`mapping retired API versions at install: ${unservedApis.join(", ")}`);
-  return { crdApiVersion, secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
+  const applyMode = serverSideApplyFor(facts.serverVersion);
+  return { crdApiVersion, applyMode, adopt: adoptionFor(settings, facts, plan, applyMode), secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
 }

@@ -10,7 +10,7 @@ import { ClusterFacts, inspectCluster } from "./cluster";
 import { RetryLog, loadKubeConfig, readSecret } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
-import { SecretObject, carriesLastApplied, copySource } from "./secret-copy";
+import { SecretObject, carriesLastApplied, clientSideCopyDecision, copySource } from "./secret-copy";
 import { ConfigError, Settings, parseSettings } from "./settings";
 
 export interface StackInputs {
@@ -21,6 +21,11 @@ export interface StackInputs {
   preflight: Preflight;
   /** Each Secret to copy with what the copy needs of its source; the data only as a Pulumi secret. */
   secretCopies: SecretCopy[];
+  /**
+   * Without server-side apply: copies made by someone else that already hold what 0.6 needs, left as
+   * they are ("namespace/name"); see clientSideCopyDecision.
+   */
+  copiesLeftAsTheyAre: string[];
   /** Absolute paths and the context (the stack's, else the kubeconfig's current one), as the provider and the dynamic steps need them. */
   target: { kubeconfig?: string; context?: string; backupFile: string };
 }
@@ -56,18 +61,33 @@ export const clusterReader = {
  * a read resource whole in the state, metadata included, and kubectl's last-applied-configuration
  * annotation holds the data in the clear. Only type and data are kept; the data at once as a secret.
  */
-async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecision[], facts: ClusterFacts): Promise<SecretCopy[]> {
+async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecision[], facts: ClusterFacts, serverSideApply: boolean): Promise<{ copies: SecretCopy[]; leftAsTheyAre: string[] }> {
   const copies: SecretCopy[] = [];
+  const leftAsTheyAre: string[] = [];
   for (const d of decisions) {
     const source = await clusterReader.readSecret(kc, d.readFrom, d.name);
     if (!source) {
       throw new PreflightError(`secret check failed: Secret ${d.readFrom}/${d.name} disappeared while the program ran; run it again; nothing was changed`);
     }
     const existingCopy = d.readFrom === d.to ? source : facts.secrets[`${d.to}/${d.name}`] ? await clusterReader.readSecret(kc, d.to, d.name) : undefined;
+    if (!serverSideApply) {
+      const decision = clientSideCopyDecision(source, existingCopy, d.readFrom === d.to);
+      if (decision === "leave") {
+        leftAsTheyAre.push(`${d.to}/${d.name}`);
+        continue;
+      }
+      if (decision === "differs") {
+        throw new PreflightError(
+          `secret check failed: Secret ${d.to}/${d.name} exists already, was not made by this program, and holds other data than ${d.readFrom}/${d.name}; ` +
+            `this cluster (${facts.serverVersion}) has no server-side apply, and the program will not overwrite it. Compare the two; if ${d.readFrom}/${d.name} is the one cert-manager 0.4 used, ` +
+            `delete the copy (\`kubectl delete secret -n ${d.to} ${d.name}\`) and run again; nothing was changed`,
+        );
+      }
+    }
     const { type, data } = copySource(source);
     copies.push({ ...d, type, data: pulumi.secret(data), emptyLastApplied: carriesLastApplied(existingCopy) });
   }
-  return copies;
+  return { copies, leftAsTheyAre };
 }
 
 export async function readStackInputs(): Promise<StackInputs> {
@@ -93,14 +113,15 @@ export async function readStackInputs(): Promise<StackInputs> {
       tillerNamespace: settings.tillerNamespace,
       secrets: secretsToInspect(plan, settings),
       tlsSecrets: recordedTlsSecrets(backup),
-      namespaces: namespacesToInspect(plan, settings),
+      // The new namespace too: without server-side apply an existing one is taken over with `import`.
+      namespaces: [...namespacesToInspect(plan, settings), settings.namespace],
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
-    const secretCopies = await readSecretCopies(kc, preflight.secretCopies, cluster);
+    const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LAST_APPLIED, kubectlApplied } from "../lib/legacy-seed";
-import { LAST_APPLIED_ANNOTATION, carriesLastApplied, copySource } from "../lib/secret-copy";
+import { COPIED_FROM_ANNOTATION, LAST_APPLIED_ANNOTATION, carriesLastApplied, clientSideCopyDecision, copySource } from "../lib/secret-copy";
 import { findMarker } from "./support/secret-scan";
 
 const MARKER = "copy-marker-never-in-metadata";
@@ -33,4 +33,18 @@ test("an existing copy carrying kubectl's annotation is recognised, an empty one
   assert.equal(carriesLastApplied({ metadata: { annotations: { other: "x" } } }), false);
   assert.equal(carriesLastApplied({ metadata: { annotations: { [LAST_APPLIED]: '{"data":{}}\n' } } }), true);
   assert.equal(carriesLastApplied({ metadata: { annotations: { [LAST_APPLIED]: "" } } }), true);
+});
+
+test("without server-side apply: a copy someone else made is left when it holds the source's data (or is the only one), refused when it differs", () => {
+  const source = { type: "Opaque", data: { "tls.key": b64("k") } };
+  const ours = { type: "Opaque", data: { "tls.key": b64("old") }, metadata: { annotations: { [COPIED_FROM_ANNOTATION]: "kube-system/x" } } };
+  assert.equal(clientSideCopyDecision(source, undefined, false), "copy", "none yet");
+  assert.equal(clientSideCopyDecision(source, ours, false), "copy", "this program's own: declared, its data updated as usual");
+  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("k") } }, false), "leave");
+  assert.equal(clientSideCopyDecision(source, { data: { "tls.key": b64("k") } }, false), "leave", "no type is Opaque");
+  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("other") } }, false), "differs");
+  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("k"), extra: b64("e") } }, false), "differs", "a key more");
+  assert.equal(clientSideCopyDecision(source, { type: "kubernetes.io/tls", data: { "tls.key": b64("k") } }, false), "differs", "another type");
+  const only = { type: "Opaque", data: { "tls.key": b64("only") } };
+  assert.equal(clientSideCopyDecision(only, only, true), "leave", "the source was cleaned up: the copy is the only one");
 });

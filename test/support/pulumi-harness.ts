@@ -42,6 +42,8 @@ export interface Registration {
   protect: boolean;
   /** Names of the aliases the resource declares (old names it answers to). */
   aliases: string[];
+  /** The `import` option: the id of an existing object to take over ("" when none). */
+  importId: string;
 }
 
 export interface ProgramRun {
@@ -125,6 +127,7 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
       retainOnDelete: req.getRetainondelete?.() ?? false,
       protect: req.getProtect?.() ?? false,
       aliases: (req.getAliasesList?.() ?? []).map((a: any) => a.getSpec?.()?.getName?.() || a.getUrn?.() || ""),
+      importId: req.getImportid?.() ?? "",
     };
     entry.inputs = unwrap(stripSecrets(entry.rawInputs));
     registrations.push(entry);
