@@ -43,11 +43,23 @@ export const API_VERSION_MAP: Record<string, Record<string, string>> = {
   "apiextensions.k8s.io/v1beta1": { CustomResourceDefinition: "apiextensions.k8s.io/v1" },
 };
 
-/** The chart's API versions that the cluster does not serve, as "apiVersion Kind". */
+/** What the v0.4.1 chart renders (the seed's release; its CRDs are part of the chart). */
+export const CHART_V041_API_USE: ChartApiUse[] = [
+  { apiVersion: "apps/v1beta1", kind: "Deployment", webhookOnly: false },
+  { apiVersion: "rbac.authorization.k8s.io/v1beta1", kind: "ClusterRole", webhookOnly: false },
+  { apiVersion: "rbac.authorization.k8s.io/v1beta1", kind: "ClusterRoleBinding", webhookOnly: false },
+  { apiVersion: "v1", kind: "ServiceAccount", webhookOnly: false },
+  { apiVersion: "apiextensions.k8s.io/v1beta1", kind: "CustomResourceDefinition", webhookOnly: false },
+];
+
+/** Of what a chart renders, the API versions the cluster does not serve, as "apiVersion Kind". */
+export function unservedApis(use: ChartApiUse[], served: Set<string>, webhookEnabled = true): string[] {
+  return use.filter((u) => (webhookEnabled || !u.webhookOnly) && !served.has(u.apiVersion)).map((u) => `${u.apiVersion} ${u.kind}`);
+}
+
+/** The v0.6.6 chart's API versions that the cluster does not serve, as "apiVersion Kind". */
 export function unservedChartApis(served: Set<string>, webhookEnabled: boolean): string[] {
-  return CHART_V066_API_USE.filter((u) => (webhookEnabled || !u.webhookOnly) && !served.has(u.apiVersion)).map(
-    (u) => `${u.apiVersion} ${u.kind}`,
-  );
+  return unservedApis(CHART_V066_API_USE, served, webhookEnabled);
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

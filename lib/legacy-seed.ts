@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { statusCode } from "./kube";
+import { ingressApiVersionFor } from "./served-apis";
 import { CERTMANAGER_API_VERSION, KubeObject } from "./types";
 
 export interface SeedOptions {
@@ -22,6 +23,37 @@ export interface SeedSummary {
   certificates: number;
   secrets: string[];
   ingressUID: string;
+  /** What the Ingresses were created as (and the ownerReference says): extensions/v1beta1 where served, as on the seed's cluster. */
+  ingressApiVersion: string;
+}
+
+const INGRESS_CANDIDATES = ["extensions/v1beta1", "networking.k8s.io/v1", "networking.k8s.io/v1beta1"];
+
+/** Which of the Ingress API versions the cluster serves (resource discovery: a group version may serve other kinds only). */
+export async function servedIngressVersions(kc: k8s.KubeConfig): Promise<Record<string, string[]>> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const served: Record<string, string[]> = {};
+  for (const gv of INGRESS_CANDIDATES) {
+    const [group, version] = gv.split("/");
+    try {
+      served[gv] = (await custom.getAPIResources({ group, version })).resources.map((r) => r.kind);
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err; // 404: the group version is not served at all
+    }
+  }
+  return served;
+}
+
+/** The seed's Ingress in the given API version: extensions/v1beta1 and networking v1beta1 name the backend service differently from v1. */
+export function ingressManifest(apiVersion: string, ns: string, name: string, host: string, secretName: string): k8s.KubernetesObject & Record<string, unknown> {
+  const backend = apiVersion === "networking.k8s.io/v1"
+    ? { path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 80 } } } }
+    : { path: "/", backend: { serviceName: name, servicePort: 80 } };
+  return {
+    apiVersion, kind: "Ingress",
+    metadata: { name, namespace: ns, annotations: { "kubernetes.io/tls-acme": "true", "certmanager.k8s.io/cluster-issuer": "letsencrypt-prod" } },
+    spec: { tls: [{ hosts: [host], secretName }], rules: [{ host, http: { paths: [backend] } }] },
+  };
 }
 
 export interface TlsPair {
@@ -84,8 +116,9 @@ function ready(status: "True" | "False", reason: string, message: string): Recor
 
 export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions): Promise<SeedSummary> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const net = kc.makeApiClient(k8s.NetworkingV1Api);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const ingressApiVersion = ingressApiVersionFor(await servedIngressVersions(kc));
   const secrets: string[] = [];
 
   const namespace = (name: string) => createOrIgnore(() => core.createNamespace({ body: { metadata: { name } } }));
@@ -109,15 +142,13 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
       ? custom.createNamespacedCustomObject({ group, version, namespace: obj.metadata.namespace, plural, body: obj })
       : custom.createClusterCustomObject({ group, version, plural, body: obj }));
   };
-  const ingress = async (ns: string, name: string, host: string, secretName: string) => {
+  const ingress = async (ns: string, name: string, host: string, secretName: string): Promise<k8s.KubernetesObject> => {
+    const body = ingressManifest(ingressApiVersion, ns, name, host, secretName);
     try {
-      return await net.createNamespacedIngress({ namespace: ns, body: {
-        metadata: { name, namespace: ns, annotations: { "kubernetes.io/tls-acme": "true", "certmanager.k8s.io/cluster-issuer": "letsencrypt-prod" } },
-        spec: { tls: [{ hosts: [host], secretName }], rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 80 } } } }] } }] },
-      } });
+      return await objects.create(body);
     } catch (err) {
       if (statusCode(err) !== 409) throw err;
-      return net.readNamespacedIngress({ namespace: ns, name });
+      return objects.read({ apiVersion: ingressApiVersion, kind: "Ingress", metadata: { name, namespace: ns } });
     }
   };
 
@@ -148,7 +179,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   const ivan = selfSignedCertificate("ivan-test.example.com", 1);
   await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls");
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "ivan-test-cert", namespace: "test",
-    ownerReferences: [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
+    ownerReferences: [{ apiVersion: ingressApiVersion, kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
     spec: { secretName: "ivan-test-cert", dnsNames: ["ivan-test.example.com"], commonName: "", issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
       acme: { config: [{ dns01: { provider: "clouddns" }, domains: ["ivan-test.example.com"] }] } },
     status: ready("False", "InvalidConfig", 'ACME server does not allow selected challenge type or no provider is configured for domain "ivan-test.example.com"') });
@@ -179,5 +210,5 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
     await Promise.all(pending);
     certificates += options.certificatesPerNamespace;
   }
-  return { clusterIssuers: 2, issuers, certificates, secrets, ingressUID };
+  return { clusterIssuers: 2, issuers, certificates, secrets, ingressUID, ingressApiVersion };
 }

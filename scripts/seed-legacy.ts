@@ -4,18 +4,23 @@
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { CHART_V041_API_USE, unservedApis } from "../lib/api-versions";
 import { offlinePulumiEnv } from "../lib/automation";
 import { CliError, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
-import { loadKubeConfig, statusCode } from "../lib/kube";
+import { RetryLog, clusterIdentity, discoverApiVersions, loadKubeConfig, statusCode } from "../lib/kube";
 import { seedLegacyObjects } from "../lib/legacy-seed";
+import { serverSideApplyFor } from "../lib/served-apis";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S]
 
-Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system (its retired API
-versions mapped to served ones), then creates the seed's ClusterIssuers letsencrypt-prod and
+Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system: as shipped where
+the cluster serves its API (Kubernetes up to 1.15: apps/v1beta1, rbac v1beta1, apiextensions v1beta1
+CRDs), with those API versions mapped to served ones (post-render) where it does not (discovery
+decides). Then it creates the seed's ClusterIssuers letsencrypt-prod and
 letsencrypt-staging with their Secrets, Certificates default/wonder-app-cert (Ready) and
-test/ivan-test-cert (not Ready, owned by Ingress test/test-ingress) with TLS Secrets and Ingresses,
+test/ivan-test-cert (not Ready, owned by Ingress test/test-ingress) with TLS Secrets and Ingresses
+(extensions/v1beta1 as the seed's where served, else networking.k8s.io/v1),
 and N more namespaces with two Issuers and M Certificates each. Every Secret holds the marker (TLS
 keys after explanatory text, as PEM allows); some are created as \`kubectl apply\` creates them, with
 kubectl's last-applied-configuration annotation holding their data. For local clusters only.
@@ -60,13 +65,19 @@ runMain("seed-legacy", async () => {
   const progress = new Progress("seed-legacy");
 
   const chart = path.resolve(args.chart!);
-  const postrender = path.join(ROOT, "scripts", "postrender-map-apis");
+  // The chart as shipped where the cluster serves what it renders; the post-render mapping only where not.
+  const log = new RetryLog();
+  const served = new Set(await discoverApiVersions(kc, log));
+  const unserved = unservedApis(CHART_V041_API_USE, served);
+  const postrender = unserved.length > 0 ? path.join(ROOT, "scripts", "postrender-map-apis") : undefined;
+  const { serverVersion } = await clusterIdentity(kc, log);
+  const enableServerSideApply = serverSideApplyFor(serverVersion).serverSideApply;
   const stack = await LocalWorkspace.createOrSelectStack({
     projectName: "cert-manager-legacy",
     stackName: "legacy",
     program: async () => {
       const kube = await import("@pulumi/kubernetes");
-      const provider = new kube.Provider("local", { kubeconfig, context: args.context });
+      const provider = new kube.Provider("local", { kubeconfig, context: args.context, enableServerSideApply });
       const release = new kube.helm.v3.Release("cert-manager", {
         name: "cert-manager",
         namespace: "kube-system",
@@ -85,11 +96,12 @@ runMain("seed-legacy", async () => {
     const reason = lines.find((l) => l.startsWith("* ")) ?? lines.find((l) => l.startsWith("error:")) ?? lines[0];
     throw new CliError(`installing the 0.4.1 release failed: ${reason}`);
   });
-  process.stdout.write(`seed-legacy: release cert-manager ${String(up.outputs.version?.value)} ${String(up.outputs.status?.value)} in kube-system\n`);
+  process.stdout.write(`seed-legacy: release cert-manager ${String(up.outputs.version?.value)} ${String(up.outputs.status?.value)} in kube-system on Kubernetes ${serverVersion}, ` +
+    `${postrender ? `mapped at install (${unserved.join(", ")} not served)` : "the chart as shipped (no API mapping)"}\n`);
 
   await waitForCrds(kc);
   const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]! });
   progress.done("seeded");
-  process.stdout.write(`seed-legacy: ${summary.clusterIssuers} clusterissuers, ${summary.issuers} issuers, ${summary.certificates} certificates, ${summary.secrets.length} secrets\n`);
+  process.stdout.write(`seed-legacy: ${summary.clusterIssuers} clusterissuers, ${summary.issuers} issuers, ${summary.certificates} certificates, ${summary.secrets.length} secrets, ingresses ${summary.ingressApiVersion}\n`);
   return EXIT_OK;
 });

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as yaml from "js-yaml";
-import { mapManifest, unservedChartApis } from "../lib/api-versions";
+import { CHART_V041_API_USE, mapManifest, unservedApis, unservedChartApis } from "../lib/api-versions";
+import { GROUP_VERSIONS_1_15, GROUP_VERSIONS_MODERN } from "./support/fake-kube-api";
 
 const RENDERED = `
 apiVersion: apps/v1beta1
@@ -82,4 +83,13 @@ test("unserved chart APIs are named, webhook ones only with the webhook", () => 
   assert.ok(!without.some((u) => u.includes("CronJob") || u.includes("APIService") || u.includes("Webhook")));
   const old = new Set([...modern, "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1"]);
   assert.deepEqual(unservedChartApis(old, true), []);
+});
+
+test("the seed's chart v0.4.1 as shipped: everything served by Kubernetes 1.15 (no mapping), four kinds to map on a newer cluster", () => {
+  assert.deepEqual(unservedApis(CHART_V041_API_USE, new Set(["v1", ...GROUP_VERSIONS_1_15])), []);
+  assert.deepEqual(unservedApis(CHART_V041_API_USE, new Set(["v1", ...GROUP_VERSIONS_MODERN])), [
+    "apps/v1beta1 Deployment", "rbac.authorization.k8s.io/v1beta1 ClusterRole", "rbac.authorization.k8s.io/v1beta1 ClusterRoleBinding", "apiextensions.k8s.io/v1beta1 CustomResourceDefinition",
+  ]);
+  // The v0.6.6 chart as shipped is served by 1.15 too, webhook included.
+  assert.deepEqual(unservedChartApis(new Set(["v1", ...GROUP_VERSIONS_1_15]), true), []);
 });

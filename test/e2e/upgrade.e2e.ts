@@ -1,5 +1,7 @@
-// The upgrade on a real kube-apiserver with the real Pulumi engine and Kubernetes provider:
+// The upgrade on a real kube-apiserver 1.15 (what clusters still running cert-manager 0.4 run) with
+// the real Pulumi engine and Kubernetes provider, the charts installed as shipped (no API mapping):
 // preview's plan, gates, a webhook that is not ready, a killed `pulumi up`, verify, destroy.
+// test/e2e/faults.e2e.ts runs the whole upgrade on 1.34 (mapped) too.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -7,7 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { gunzipSync } from "node:zlib";
 import { backupDocument, backupHeader, metaLine, parseBackup, sha256Hex } from "../../lib/backup-format";
+import { kubectlApplied } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
@@ -34,11 +38,14 @@ function script(name: string, args: string[]): Promise<RunResult> {
 }
 
 async function newCluster(name: string, namespaces: number, perNamespace: number): Promise<{ cluster: LocalCluster; kc: k8s.KubeConfig }> {
-  const cluster = await startCluster(path.join(work, name), env);
+  const cluster = await startCluster(path.join(work, name), env, { kubernetesVersion: "1.15" });
   clusters.push(cluster);
   const seeded = await script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(work, `${name}-legacy-state`),
     "--namespaces", String(namespaces), "--certificates-per-namespace", String(perNamespace), "--secret-marker", MARKER]);
   assert.equal(seeded.code, 0, seeded.stderr);
+  // The seed's cluster natively: chart v0.4.1 as a real Helm release with no API mapping, Ingresses as the seed's.
+  assert.match(seeded.stdout, /release cert-manager v0\.4\.1 deployed in kube-system on Kubernetes v1\.15\.12, the chart as shipped \(no API mapping\)/);
+  assert.match(seeded.stdout, /ingresses extensions\/v1beta1/);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   return { cluster, kc };
@@ -48,7 +55,8 @@ function stackFor(cluster: LocalCluster, name: string, backupFile: string, extra
   const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
   return cli.init({
     backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
-    mapApiVersions: "true", skipAwait: "true", webhook: "false", ...extra,
+    // Kubernetes 1.15 serves every API version the chart v0.6.6 uses: nothing to map.
+    mapApiVersions: "false", skipAwait: "true", webhook: "false", ...extra,
   }).then(() => cli);
 }
 
@@ -60,6 +68,17 @@ async function exists(fn: () => Promise<unknown>): Promise<boolean> {
     if ((err as { code?: number }).code === 404) return false;
     throw err;
   }
+}
+
+/** A CustomResourceDefinition as Kubernetes 1.15 serves it: apiextensions.k8s.io/v1beta1 only. */
+async function readCrd(kc: k8s.KubeConfig, name: string): Promise<KubeObject> {
+  return await kc.makeApiClient(k8s.CustomObjectsApi).getClusterCustomObject({ group: "apiextensions.k8s.io", version: "v1beta1", plural: "customresourcedefinitions", name }) as KubeObject;
+}
+
+/** The manifest Helm installed, from a Helm 3 release record (base64 of gzip of the release's JSON). */
+function releaseManifest(secret: k8s.V1Secret): string {
+  const release = JSON.parse(gunzipSync(Buffer.from(Buffer.from(secret.data!.release!, "base64").toString("utf8"), "base64")).toString("utf8"));
+  return release.manifest as string;
 }
 
 async function listAll(kc: k8s.KubeConfig, plural: string): Promise<KubeObject[]> {
@@ -86,10 +105,9 @@ async function legacySnapshot(kc: k8s.KubeConfig): Promise<LegacySnapshot> {
 /** Nothing of the old release was deleted: its Deployment, its 0.4 CRDs, its release record and every object. */
 async function legacyStillThere(kc: k8s.KubeConfig, before: LegacySnapshot): Promise<void> {
   const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   assert.ok(await exists(() => apps.readNamespacedDeployment({ namespace: "kube-system", name: "cert-manager" })), "the old Deployment is still there");
   for (const plural of ["certificates", "issuers", "clusterissuers"]) {
-    const crd = await ext.readCustomResourceDefinition({ name: `${plural}.certmanager.k8s.io` });
+    const crd = await readCrd(kc, `${plural}.certmanager.k8s.io`);
     assert.equal(crd.metadata?.labels?.chart, "cert-manager-v0.4.1", `the 0.4 CRD ${plural} is still there`);
   }
   const now = await legacySnapshot(kc);
@@ -125,6 +143,16 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
   before(async () => {
     ({ cluster, kc } = await newCluster("main", 4, 15));
     seeded = await legacySnapshot(kc);
+    // A cluster of the kind that still runs cert-manager 0.4: Kubernetes 1.15, CRDs in apiextensions.k8s.io/v1beta1 only.
+    assert.equal((await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion, "v1.15.12");
+    const groups = (await kc.makeApiClient(k8s.ApisApi).getAPIVersions()).groups.flatMap((g) => g.versions.map((v) => v.groupVersion));
+    assert.ok(groups.includes("apiextensions.k8s.io/v1beta1") && !groups.includes("apiextensions.k8s.io/v1"), groups.join(" "));
+    // The seed's release as Helm recorded it: the chart's own API versions, nothing mapped.
+    const record = (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: "kube-system", labelSelector: "owner=helm,name=cert-manager" })).items[0];
+    assert.match(releaseManifest(record), /apiVersion: apps\/v1beta1\nkind: Deployment/);
+    assert.match(releaseManifest(record), /apiVersion: apiextensions\.k8s\.io\/v1beta1\nkind: CustomResourceDefinition/);
+    const ivan = (await listAll(kc, "certificates")).find((c) => c.metadata?.name === "ivan-test-cert")!;
+    assert.equal(ivan.metadata?.ownerReferences?.[0].apiVersion, "extensions/v1beta1", "owned by the seed's extensions/v1beta1 Ingress");
   });
 
   test("`pulumi up` fails before anything is deleted: no backup, an empty one, another cluster's", async () => {
@@ -138,7 +166,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const uid = (await core.readNamespace({ name: "kube-system" })).metadata!.uid!;
     const server = kc.getCurrentCluster()!.server;
     const emptyFile = path.join(work, "empty-backup.yaml");
-    writeOwnBackup(emptyFile, [], { context: "local", server, kubeSystemUID: uid, serverVersion: "v1.34.4" });
+    writeOwnBackup(emptyFile, [], { context: "local", server, kubeSystemUID: uid, serverVersion: "v1.15.12" });
     const r2 = await (await stackFor(cluster, "gate-empty", emptyFile)).run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stdout + r2.stderr, /backup check failed: .*holds no Issuer, ClusterIssuer or Certificate/);
@@ -146,7 +174,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
 
     const otherFile = path.join(work, "other-cluster-backup.yaml");
     const objects = [...await listAll(kc, "clusterissuers"), ...await listAll(kc, "certificates")];
-    writeOwnBackup(otherFile, objects, { context: "other", server: "https://10.9.9.9:6443", kubeSystemUID: "0000-other", serverVersion: "v1.34.4" });
+    writeOwnBackup(otherFile, objects, { context: "other", server: "https://10.9.9.9:6443", kubeSystemUID: "0000-other", serverVersion: "v1.15.12" });
     const r3 = await (await stackFor(cluster, "gate-other", otherFile)).run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(r3.code, 0);
     assert.match(r3.stdout + r3.stderr, /cluster identity check failed/);
@@ -176,7 +204,9 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const name = (s: (typeof steps)[number]) => s.urn.split("::").pop()!;
     const removal = first((s) => name(s) === "legacy-release-delete-0.4-release");
     const ns = first((s) => s.newState?.type === "kubernetes:core/v1:Namespace");
-    const crd = first((s) => s.newState?.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
+    // The CRDs in the version 1.15 serves, as the 0.6 manifest ships them.
+    const crd = first((s) => s.newState?.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition");
+    assert.equal(first((s) => s.newState?.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"), -1, "no apiextensions.k8s.io/v1 CRD on 1.15");
     const release = first((s) => s.newState?.type === "kubernetes:helm.sh/v3:Release");
     const copy = first((s) => s.newState?.type === "kubernetes:core/v1:Secret" && name(s).startsWith("issuer-secrets-") && !name(s).includes("-source-") && s.op === "create");
     const restore = first((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
@@ -185,6 +215,11 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.ok(ns < release && crd < release, "namespace and CRDs before the release");
     assert.ok(ns < copy, "the namespace before the copies");
     assert.ok(release < restore && copy < restore, "restores last");
+    // Nothing mapped: the release has no post-render, the provider applies client-side (no server-side apply on 1.15).
+    assert.ok(!steps[release].newState!.inputs.postrender, `no post-render: ${steps[release].newState!.inputs.postrender}`);
+    const provider = steps.find((s) => s.newState?.type === "pulumi:providers:kubernetes")!;
+    assert.equal(String(provider.newState!.inputs.enableServerSideApply), "false");
+    assert.doesNotMatch(preview.stdout, /mapping retired API versions/);
     const willDelete: string[] = steps[removal].newState!.inputs.willDelete;
     assert.ok(willDelete.includes("CustomResourceDefinition certificates.certmanager.k8s.io"));
     assert.ok(willDelete.includes("Deployment kube-system/cert-manager"));
@@ -220,9 +255,16 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.match(up.stdout + up.stderr, /did not accept objects within 15s.*failed calling admission webhook.*run `pulumi up` again/s);
     assert.equal(sha256Hex(fs.readFileSync(backupFile)), sha, "the backup is untouched");
     assert.equal((await listAll(kc, "certificates")).filter((c) => c.metadata?.namespace !== "cert-manager").length, 0, "nothing restored before the webhook is ready");
-    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-    const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" });
+    const crd = await readCrd(kc, "certificates.certmanager.k8s.io");
     assert.equal(crd.metadata?.labels?.chart, undefined, "the 0.6 CRDs are in place");
+    // The chart v0.6.6 as shipped: Helm's record of the new release holds the chart's own API versions.
+    const record = (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: "cert-manager", labelSelector: "owner=helm,name=cert-manager" })).items[0];
+    const manifest = releaseManifest(record);
+    for (const used of ["apps/v1beta1\nkind: Deployment", "rbac.authorization.k8s.io/v1beta1\nkind: ClusterRole", "apiregistration.k8s.io/v1beta1\nkind: APIService",
+      "admissionregistration.k8s.io/v1beta1\nkind: ValidatingWebhookConfiguration", "batch/v1beta1\nkind: CronJob"]) {
+      assert.ok(manifest.includes(`apiVersion: ${used}`), `installed as shipped: ${used.replace("\n", " ")}`);
+    }
+    assert.doesNotMatch(manifest, /apiVersion: apps\/v1\nkind: Deployment/, "no Deployment mapped to apps/v1");
   });
 
   test("once the webhook answers, a re-run completes the upgrade; verify finds everything", async () => {
@@ -231,7 +273,8 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const reg = kc.makeApiClient(k8s.ApiregistrationV1Api);
     const svc = await reg.readAPIService({ name: "v1beta1.admission.certmanager.k8s.io" });
     await reg.replaceAPIService({ name: svc.metadata!.name!, body: { ...svc, spec: { ...svc.spec!, service: undefined, caBundle: undefined, insecureSkipTLSVerify: undefined } } });
-    await kc.makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: "cert-manager-webhook" });
+    // On 1.15 the chart's ValidatingWebhookConfiguration is admissionregistration.k8s.io/v1beta1 (no v1 there).
+    await kc.makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({ group: "admissionregistration.k8s.io", version: "v1beta1", plural: "validatingwebhookconfigurations", name: "cert-manager-webhook" });
 
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     logs.push(up.stdout, up.stderr);
@@ -258,8 +301,9 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
       assert.deepEqual(o.metadata?.ownerReferences ?? [], item.object.metadata?.ownerReferences ?? []);
     }
     const ivan = live.get("Certificate/test/ivan-test-cert")!;
-    const ingress = await kc.makeApiClient(k8s.NetworkingV1Api).readNamespacedIngress({ namespace: "test", name: "test-ingress" });
+    const ingress = await k8s.KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: "extensions/v1beta1", kind: "Ingress", metadata: { namespace: "test", name: "test-ingress" } });
     assert.equal(ivan.metadata?.ownerReferences?.[0].uid, ingress.metadata?.uid, "still owned by its Ingress");
+    assert.equal(ivan.metadata?.ownerReferences?.[0].apiVersion, "extensions/v1beta1");
 
     // TLS Secrets untouched; copied Secrets equal their sources.
     const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -292,9 +336,8 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const releaseRecords = await core.listNamespacedSecret({ namespace: "cert-manager", labelSelector: "owner=helm,name=cert-manager" });
     assert.deepEqual(releaseRecords.items.map((r) => r.metadata?.name), [], "the Helm release is gone");
     assert.ok(!(await exists(() => kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ namespace: "cert-manager", name: "cert-manager" }))), "the release's Deployment is gone");
-    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
     for (const plural of ["certificates", "issuers", "clusterissuers", "orders", "challenges"]) {
-      assert.ok(await exists(() => ext.readCustomResourceDefinition({ name: `${plural}.certmanager.k8s.io` })), `${plural} CRD kept`);
+      assert.ok(await exists(() => readCrd(kc, `${plural}.certmanager.k8s.io`)), `${plural} CRD kept`);
     }
     const ns = await core.readNamespace({ name: "cert-manager" });
     assert.equal(ns.metadata?.labels?.["certmanager.k8s.io/disable-validation"], "true", "the labelled namespace kept");
@@ -319,18 +362,24 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
 });
 
 describe("pulumi up killed between the legacy removal and the restore", { concurrency: false }, () => {
-  test("a re-run finishes the upgrade with nothing lost", async () => {
+  test("a re-run finishes the upgrade with nothing lost; what was made by hand before is taken over or left, never read into the state", async () => {
     const { cluster, kc } = await newCluster("killed", 2, 10);
     const backupFile = path.join(work, "backups", "killed", "cert-manager-backup.yaml");
     assert.equal((await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile])).code, 0);
+    // The seed's steps 2 and 3 begun by hand, as a user may have: the namespace created, one ACME
+    // key copied with `kubectl apply` (its annotation holds the key). 1.15 has no server-side apply:
+    // the namespace is imported, the copy (same data as its source) left as it is.
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: "cert-manager" } } });
+    const source = await core.readNamespacedSecret({ namespace: "kube-system", name: "cert-manager-setup-staging-private-key" });
+    const handCopy = await core.createNamespacedSecret({ namespace: "cert-manager", body: kubectlApplied({ apiVersion: "v1", kind: "Secret", metadata: { name: "cert-manager-setup-staging-private-key", namespace: "cert-manager" }, type: source.type, data: source.data }) });
     const cli = await stackFor(cluster, "killed", backupFile);
 
     const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "killed", "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: "ignore", detached: true });
-    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
     let killed = false;
     for (let i = 0; i < 600 && !killed; i++) {
-      const crd = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+      const crd = await readCrd(kc, "certificates.certmanager.k8s.io").catch(() => undefined);
       // The old CRD gone (or replaced by the new one) and no certificate restored yet: kill now.
       if (!crd || crd.metadata?.labels?.chart === undefined) {
         process.kill(-child.pid!, "SIGKILL");
@@ -344,7 +393,7 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     // What a killed CLI leaves behind (its plugins) is stopped, as an operator would.
     stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
     const certificatesAfterKill = (await listAll(kc, "certificates").catch(() => [])).length;
-    const crdAfterKill = await ext.readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+    const crdAfterKill = await readCrd(kc, "certificates.certmanager.k8s.io").catch(() => undefined);
     assert.notEqual(crdAfterKill?.metadata?.labels?.chart, "cert-manager-v0.4.1", "killed after the old CRDs were deleted");
     const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.filter((r) => r.kind === "Certificate").length;
     assert.ok(certificatesAfterKill < planned, `killed before the restore finished (${certificatesAfterKill} of ${planned} certificates back)`);
@@ -356,6 +405,13 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.equal(rerun.code, 0, `re-run after a kill (${certificatesAfterKill} certificates at the kill): ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
     const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(rerun.stdout + rerun.stderr, /Secret cert-manager\/cert-manager-setup-staging-private-key exists already \(not made by this program\) and holds what cert-manager 0\.6 needs: left as it is/);
+    const copyNow = await core.readNamespacedSecret({ namespace: "cert-manager", name: "cert-manager-setup-staging-private-key" });
+    assert.equal(copyNow.metadata?.uid, handCopy.metadata?.uid, "the hand-made copy is the same object");
+    assert.deepEqual(copyNow.data, source.data);
+    assert.equal(copyNow.metadata?.annotations?.["kubectl.kubernetes.io/last-applied-configuration"], handCopy.metadata?.annotations?.["kubectl.kubernetes.io/last-applied-configuration"], "left as it is");
+    assert.equal((await core.readNamespace({ name: "cert-manager" })).metadata?.labels?.["certmanager.k8s.io/disable-validation"], "true", "the hand-made namespace taken over and labelled");
+    assert.deepEqual(markerLeaks(filesUnder(path.join(work, "killed-pulumi", "backend")), MARKER), [], "nothing of the hand-made copy (nor any Secret) in the state");
     // A normal run stops every plugin it started (give them a moment to exit).
     const left = () => [...pluginProcesses(cli.env.PULUMI_BACKEND_URL!)].filter((p) => !pluginsBefore.has(p));
     for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
