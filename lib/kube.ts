@@ -198,7 +198,8 @@ export function isTransient(err: unknown): boolean {
   const code = statusCode(err);
   if (code === 429 || (code !== undefined && code >= 500 && code !== 501)) return true;
   const text = describeKubeError(err);
-  return /ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|ECONNREFUSED/.test(text);
+  // UND_ERR_SOCKET ("other side closed"): undici's word for a connection the server dropped mid-request.
+  return /ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|ECONNREFUSED|UND_ERR_SOCKET|other side closed/.test(text);
 }
 
 export interface RetryPolicy {

@@ -130,4 +130,16 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     const waits = gaps(api, CERTIFICATES);
     [200, 400, 800, 1600].forEach((backoff, i) => assert.ok(waits[i] >= 300 + backoff - 50, `try ${i + 2} came ${waits[i].toFixed(0)} ms after try ${i + 1}`));
   });
+
+  test("a connection the server drops mid-request (kube-apiserver killed while answering) is retried like a reset one", async () => {
+    // Seen in test/e2e/faults.e2e.ts: undici reports it as UND_ERR_SOCKET "other side closed", which
+    // was not taken for transient, so the backup failed at once with that instead of retrying.
+    const api = await fakeApi();
+    api.failNext(CERTIFICATES, "close");
+    const result = await runScript("backup", ["--kubeconfig", kubeconfigFor(api, "dropped"), "--out", path.join(tmp, "dropped", "backup.yaml")], { timeoutMs: 30_000 });
+    assert.equal(result.code, 1, result.output);
+    const lines = nonProgressLines(result.stderr);
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0], /^backup: listing certificates\.certmanager\.k8s\.io failed: .*ECONNREFUSED/, "retried until the server was found gone");
+  });
 });
