@@ -88,7 +88,7 @@ async function backupAndStack(s: Seeded, stack: string, config: Record<string, s
   const cli = new PulumiCli(env, stack, path.join(work, `${stack}-pulumi`), path.join(work, `Pulumi.${stack}.yaml`));
   await cli.init({
     backupFile, kubeconfig: s.cluster.kubeconfig, context: s.cluster.context, chart: CHART_066,
-    mapApiVersions: "true", skipAwait: "true", webhook: "false", ...config,
+    mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", skipAwait: "true", webhook: "false", ...config,
   });
   for (const [key, value] of Object.entries(pathConfig)) {
     // Object keys such as values.clusterResourceNamespace, as a user sets them.

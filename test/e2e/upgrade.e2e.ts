@@ -48,7 +48,7 @@ function stackFor(cluster: LocalCluster, name: string, backupFile: string, extra
   const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
   return cli.init({
     backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
-    mapApiVersions: "true", skipAwait: "true", webhook: "false", ...extra,
+    mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", skipAwait: "true", webhook: "false", ...extra,
   }).then(() => cli);
 }
 
