@@ -23,6 +23,20 @@ export const CHART_V066_API_USE: ChartApiUse[] = [
   { apiVersion: "admissionregistration.k8s.io/v1beta1", kind: "ValidatingWebhookConfiguration", webhookOnly: true },
 ];
 
+/**
+ * What the cert-manager 0.6.2 binaries themselves call (not the chart): a post-render can make the
+ * chart install, but nothing makes these work where the cluster no longer serves them (1.22+).
+ */
+export const CERT_MANAGER_062_RUNTIME_APIS: Array<{ apiVersion: string; use: string; webhookOnly: boolean }> = [
+  { apiVersion: "extensions/v1beta1", use: "Ingress (ingress-shim, HTTP-01 solver)", webhookOnly: false },
+  { apiVersion: "authorization.k8s.io/v1beta1", use: "SubjectAccessReview (the webhook)", webhookOnly: true },
+];
+
+/** The 0.6.2 binaries' APIs the cluster lacks, as "apiVersion use". */
+export function missingRuntimeApis(served: Set<string>, webhookEnabled: boolean): string[] {
+  return CERT_MANAGER_062_RUNTIME_APIS.filter((a) => (webhookEnabled || !a.webhookOnly) && !served.has(a.apiVersion)).map((a) => `${a.apiVersion} ${a.use}`);
+}
+
 /** Where each retired version maps to. */
 export const API_VERSION_MAP: Record<string, Record<string, string>> = {
   "apps/v1beta1": { Deployment: "apps/v1", StatefulSet: "apps/v1", DaemonSet: "apps/v1", ReplicaSet: "apps/v1" },

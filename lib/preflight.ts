@@ -1,5 +1,5 @@
 // Gates checked before anything is deleted (pure: backup, plan, settings and cluster facts in; decisions out).
-import { unservedChartApis } from "./api-versions";
+import { missingRuntimeApis, unservedChartApis } from "./api-versions";
 import { ParsedBackup } from "./backup-format";
 import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
@@ -214,6 +214,13 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   }
 
   const served = new Set(facts.servedApiVersions);
+  const missingRuntime = missingRuntimeApis(served, settings.webhook);
+  if (missingRuntime.length > 0 && !settings.acknowledgeUnsupportedKubernetes) {
+    throw new PreflightError(
+      `Kubernetes version check failed: cert-manager 0.6.2 cannot work on this cluster (${facts.serverVersion}): it does not serve ${missingRuntime.join(", ")}, which the 0.6.2 binaries use (gone since Kubernetes 1.22); ` +
+        "upgrade cert-manager on a cluster that still serves them (1.21 or older), or, for a test cluster only, `pulumi config set acknowledgeUnsupportedKubernetes true`; nothing was changed",
+    );
+  }
   const unservedApis = unservedChartApis(served, settings.webhook);
   if (unservedApis.length > 0 && !settings.mapApiVersions) {
     throw new PreflightError(
@@ -279,6 +286,7 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     warnings.push(`Helm release record ${r} is not cert-manager 0.4's record of release ${settings.legacyReleaseName}: left alone`);
   }
   if (unservedApis.length > 0) warnings.push(`mapping retired API versions at install: ${unservedApis.join(", ")}`);
+  if (missingRuntime.length > 0) warnings.push(`acknowledgeUnsupportedKubernetes: cert-manager 0.6.2 is installed on ${facts.serverVersion}, which lacks ${missingRuntime.join(", ")}: it cannot issue or validate certificates here (test clusters only)`);
   const applyMode = serverSideApplyFor(facts.serverVersion);
   return { crdApiVersion, applyMode, adopt: adoptionFor(settings, facts, plan, applyMode), secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
 }

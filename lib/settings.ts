@@ -19,6 +19,7 @@ export interface Settings {
   webhook: boolean;
   webhookTimeoutSeconds: number;
   mapApiVersions: boolean;
+  acknowledgeUnsupportedKubernetes: boolean;
   skipAwait: boolean;
   expectedMissingSecrets: string[];
   cleanupLegacySecrets: boolean;
@@ -62,6 +63,7 @@ export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
   webhook: { type: "boolean", default: true, description: "Install the 0.6 validating webhook and wait for it before restoring." },
   webhookTimeoutSeconds: { type: "integer", default: 300, description: "How long to wait for the webhook to accept objects." },
   mapApiVersions: { type: "boolean", default: false, description: "Map the chart's retired API versions (apps/v1beta1, rbac v1beta1, ...) to served ones." },
+  acknowledgeUnsupportedKubernetes: { type: "boolean", default: false, description: "For test clusters only: install cert-manager 0.6.2 on a Kubernetes that no longer serves the APIs its binaries use (extensions/v1beta1 Ingress, authorization.k8s.io/v1beta1; gone in 1.22), where it cannot issue or validate anything." },
   skipAwait: { type: "boolean", default: false, description: "Do not wait for the release's Deployments to become ready." },
   expectedMissingSecrets: { type: "array", default: [], description: "ClusterIssuer Secrets known to be absent from the legacy namespace (not copied)." },
   cleanupLegacySecrets: { type: "boolean", default: false, description: "After the restore, delete the copied Secrets from the legacy namespace (the seed's last step)." },

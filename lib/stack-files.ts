@@ -178,6 +178,10 @@ const KEY_COMMENTS: Partial<Record<keyof Settings, string[]>> = {
     "Kubernetes 1.16+ no longer serves the chart's apps/v1beta1 etc.; preview names what is missing.",
     "Set true to map them to served versions at install.",
   ],
+  acknowledgeUnsupportedKubernetes: [
+    "For test clusters only: cert-manager 0.6.2 cannot work on Kubernetes 1.22+ (its Ingress and",
+    "SubjectAccessReview APIs are gone); preview stops there unless this is true.",
+  ],
   expectedMissingSecrets: ["ClusterIssuer Secrets you know are absent (not copied; otherwise preview stops on them)."],
   cleanupLegacySecrets: ["The seed's last step: delete the copied Secrets from kube-system once everything is restored."],
   allowCrdDeletion: ["Never let `pulumi destroy` delete the CRDs (that would delete every certificate object)."],

@@ -36,16 +36,15 @@ export function isoSeconds(date: string | Date): string {
 }
 
 /**
- * The block type of the first PEM header in a base64-encoded Secret value. Only the first 64
- * base64 characters are decoded (48 bytes: the longest header, "-----BEGIN ENCRYPTED PRIVATE
- * KEY-----", is 37), and only up to the end of the first line is looked at: the key material is
- * never decoded.
+ * The block type of the first PEM header in a base64-encoded Secret value, found where Go's
+ * pem.Decode (what cert-manager 0.6.2 reads keys with) finds it: at the start or at the start of any
+ * line, after explanatory text (RFC 7468). Only the header line is looked at; nothing of the key
+ * material is kept or returned.
  */
 export function pemBlockType(base64Value: string | undefined): string | undefined {
   if (!base64Value) return undefined;
-  const head = Buffer.from(base64Value.replace(/\s+/g, "").slice(0, 64), "base64").toString("latin1");
-  const firstLine = head.split(/\r?\n/, 1)[0];
-  return /^-----BEGIN ([A-Z0-9 ]{1,40})-----$/.exec(firstLine)?.[1];
+  const text = Buffer.from(base64Value.replace(/\s+/g, ""), "base64").toString("latin1");
+  return /^-----BEGIN ([A-Z0-9 ]{1,40})-----\r?$/m.exec(text)?.[1];
 }
 
 function commonNameOf(subject: string): string | undefined {

@@ -184,7 +184,7 @@ runMain("bench", async () => {
         const runRestore = async (parallel: number | undefined, label: string, extraEnv: Record<string, string> = {}): Promise<Measure> => {
           await deleteCertManagerObjects(kubectl);
           const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
-          await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", webhook: "false", skipAwait: "true" });
+          await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
           const upArgs = ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
           const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv });
           // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next

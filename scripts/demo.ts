@@ -2,10 +2,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliError, EXIT_OK, parseCommandLine, runMain } from "../lib/cli";
+import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
+import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainEnv } from "../lib/local-run";
 
-const USAGE = `Usage: npm run demo -- [--namespaces N] [--certificates-per-namespace M] [--keep]
+const USAGE = `Usage: npm run demo -- [--kubernetes 1.15|1.34] [--namespaces N] [--certificates-per-namespace M] [--keep]
 
 Builds or finds the toolchain (scripts/toolchain.sh: Pulumi CLI, Kubernetes provider,
 kube-apiserver, etcd, all from Go modules; cached under ~/.cache/cert-manager-upgrade), starts a
@@ -14,6 +15,10 @@ kube-system, its issuers, certificates and Secrets), then runs the upgrade as a 
   npm run backup  ->  npm run plan  ->  pulumi preview  ->  pulumi up  ->  npm run verify
 and stops the cluster. Uses ../shared/upstream/charts for the charts (no network).
 
+  --kubernetes V                   1.15 (default): the clusters that still run cert-manager 0.4, where
+                                   both charts install as shipped; 1.34: a cluster newer than the
+                                   chart (its retired API versions mapped at install, and
+                                   acknowledgeUnsupportedKubernetes: 0.6.2 cannot run there)
   --namespaces N                   extra team namespaces to seed (default: 10)
   --certificates-per-namespace M   certificates in each (default: 30)
   --keep                           keep the cluster running after the upgrade, until Ctrl-C
@@ -36,7 +41,11 @@ runMain("demo", async () => {
     namespaces: { type: "string", default: "10" },
     "certificates-per-namespace": { type: "string", default: "30" },
     keep: { type: "boolean", default: false },
+    kubernetes: { type: "string", default: "1.15" },
   }, USAGE);
+  if (!KUBERNETES_VERSIONS.includes(args.kubernetes as KubernetesVersion)) throw new UsageError(`--kubernetes ${args.kubernetes}: expected one of ${KUBERNETES_VERSIONS.join(", ")}`);
+  const kubernetesVersion = args.kubernetes as KubernetesVersion;
+  const newerThanChart = kubernetesVersion !== "1.15";
   const started = Date.now();
   const charts = path.resolve(ROOT, "..", "shared", "upstream", "charts");
   if (!fs.existsSync(path.join(charts, "cert-manager-v0.6.6.tgz"))) {
@@ -48,8 +57,8 @@ runMain("demo", async () => {
   done();
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-demo-"));
-  done = step(`local control plane on 127.0.0.1 (state in ${work})`);
-  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env, { kubernetesVersion: "1.34", log: (line) => process.stdout.write(`    ${line}\n`) }).catch((err: Error) => {
+  done = step(`local control plane: Kubernetes ${kubernetesVersion} on 127.0.0.1 (state in ${work})`);
+  let cluster: LocalCluster | undefined = await startCluster(path.join(work, "cluster"), env, { kubernetesVersion, log: (line) => process.stdout.write(`    ${line}\n`) }).catch((err: Error) => {
     throw new CliError(`the local control plane did not start: ${err.message}`);
   });
   done();
@@ -80,8 +89,10 @@ runMain("demo", async () => {
       kubeconfig: cluster.kubeconfig,
       context: cluster.context,
       chart: path.join(charts, "cert-manager-v0.6.6.tgz"),
-      // A current API server no longer serves the chart's apps/v1beta1 etc.; no pods run here.
-      mapApiVersions: "true",
+      // A current API server no longer serves the chart's apps/v1beta1 etc., nor what the 0.6.2
+      // binaries use (they could not run there); 1.15 serves both charts as shipped.
+      mapApiVersions: String(newerThanChart),
+      acknowledgeUnsupportedKubernetes: String(newerThanChart),
       webhook: "false",
       skipAwait: "true",
     });

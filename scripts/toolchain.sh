@@ -30,6 +30,15 @@ PULUMI_HOME_DIR="$CACHE/pulumi-home"
 # shellcheck source=toolchain-kubernetes-1.15.sh
 . "$(dirname "${BASH_SOURCE[0]}")/toolchain-kubernetes-1.15.sh" \
   || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-kubernetes-1.15.sh" >&2; exit 1; }
+# the optional steps cert-manager (v0.6.2 controller and webhook, built from the module with the
+# go.mod and patches in scripts/toolchain/cert-manager-v0.6.2/) and pebble (a test ACME server):
+# built only when named in --only, never required by --print-env
+# shellcheck source=toolchain-cert-manager.sh
+. "$(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager.sh" \
+  || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager.sh" >&2; exit 1; }
+# shellcheck source=toolchain-pebble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/toolchain-pebble.sh" \
+  || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-pebble.sh" >&2; exit 1; }
 
 usage() {
   cat <<EOF
@@ -46,11 +55,15 @@ Binaries:
   kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION}  (on PATH)
   kube-apiserver, kube-controller-manager ${KUBE115_VERSION}  (not on PATH: in \$CMU_KUBE_1_15_BIN)
   etcd  (found on PATH if >= ${ETCD_MIN_VERSION}, else built: go.etcd.io/etcd/server/v3 ${ETCD_VERSION})
+Optional (built only when named in --only; --print-env exports their folder once built):
+  cert-manager-controller, cert-manager-webhook ${CM062_VERSION}  (\$CMU_CERT_MANAGER_BIN)
+  pebble, pebble-challtestsrv ${PEBBLE_VERSION} + its test CA and HTTPS certificate  (\$CMU_PEBBLE_BIN)
 
 Options:
   --print-env      only print the export lines (nothing is built; exit 1 if something is missing)
   --only LIST      comma-separated subset of:
-                   pulumi,nodejs-host,k8s-provider,kubernetes,kubernetes-1.15,etcd,test-nodejs
+                   pulumi,nodejs-host,k8s-provider,kubernetes,kubernetes-1.15,etcd,test-nodejs,
+                   cert-manager,pebble (these two: only when named here)
   --no-test        skip the language-host self test (a throwaway Pulumi TypeScript project in /tmp)
   --serial         build one group after the other instead of two in parallel
   -h, --help       this help
@@ -75,12 +88,13 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$ONLY" ]; then
   for s in ${ONLY//,/ }; do
-    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|kubernetes-1.15|etcd|test-nodejs) ;;
+    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|kubernetes-1.15|etcd|test-nodejs|cert-manager|pebble) ;;
       *) echo "unknown step in --only: $s" >&2; exit 2 ;; esac
   done
 fi
 
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+named() { [[ ",$ONLY," == *",$1,"* ]]; }   # optional steps: only when named in --only
 log() { echo "[toolchain] $*" >&2; }
 
 JOBS="${CMU_BUILD_JOBS:-2}"
@@ -409,6 +423,9 @@ print_env() {
   # Kubernetes 1.15 stays off PATH (PATH keeps the 1.34 binaries); a harness picks it explicitly.
   if k115_present; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
   else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION"; fi
+  # Optional (not on PATH, never "missing"): exported once built with --only cert-manager,pebble.
+  if cm062_present; then echo "export CMU_CERT_MANAGER_BIN='$CM062_DIR'"; fi
+  if pebble_present; then echo "export CMU_PEBBLE_BIN='$PEBBLE_DIR'"; fi
   if [ -n "$p" ]; then echo "export PATH='$p':\"\$PATH\""; else echo 'export PATH="$PATH"'; fi
   return $missing
 }
@@ -425,12 +442,14 @@ group_pulumi() {
   if want nodejs-host; then build_nodejs_host || return 1; fi
   if want k8s-provider; then build_k8s_provider || return 1; fi
   if want test-nodejs && [ $NO_TEST -eq 0 ]; then test_nodejs_host || return 1; fi
+  if named pebble; then build_pebble || return 1; fi
   return 0
 }
 group_kube() {
   if want kubernetes; then build_kubernetes || return 1; fi
   if want etcd; then build_etcd || return 1; fi
   if want kubernetes-1.15; then build_kubernetes_115 || return 1; fi
+  if named cert-manager; then build_cert_manager || return 1; fi
   return 0
 }
 

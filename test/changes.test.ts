@@ -130,7 +130,7 @@ describe("runPreflight: coverage compares what changed, not only names", () => {
   test("an edited spec stops the preview with the object named and what to do", () => {
     const backup = seedBackup();
     const live = edit("Certificate/default/wonder-app-cert", (o) => (o.spec!.dnsNames = ["other.example.com"]));
-    assert.throws(() => runPreflight({ ...settings, mapApiVersions: true }, backup, buildRestorePlan(backup), facts(live)), (e: Error) => {
+    assert.throws(() => runPreflight({ ...settings, mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }, backup, buildRestorePlan(backup), facts(live)), (e: Error) => {
       assert.ok(e instanceof PreflightError);
       assert.equal(e.message.split("\n").length, 1);
       assert.equal(e.message, "backup coverage check failed: 1 object(s) changed in the cluster since backups/test/b.yaml was taken (Certificate/default/wonder-app-cert (spec)); the restore would bring back the backed-up version and verify could not tell a re-issue: take the backup again");
@@ -141,14 +141,14 @@ describe("runPreflight: coverage compares what changed, not only names", () => {
   test("a re-issued certificate stops the preview", () => {
     const backup = seedBackup();
     const live = { ...liveAsBackedUp(), tlsSecrets: { "default/wonder-app-cert": certificateFacts(b64(crt.b)), "test/ivan-test-cert": null } };
-    assert.throws(() => runPreflight({ ...settings, mapApiVersions: true }, backup, buildRestorePlan(backup), facts(live)), /^Error: backup coverage check failed: 1 object\(s\) changed .*Secret\/default\/wonder-app-cert \(another certificate: .*re-issued\).*take the backup again$/);
+    assert.throws(() => runPreflight({ ...settings, mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }, backup, buildRestorePlan(backup), facts(live)), /^Error: backup coverage check failed: 1 object\(s\) changed .*Secret\/default\/wonder-app-cert \(another certificate: .*re-issued\).*take the backup again$/);
   });
 
   test("unchanged passes; after the removal (no old release) nothing is compared", () => {
     const backup = seedBackup();
-    assert.doesNotThrow(() => runPreflight({ ...settings, mapApiVersions: true }, backup, buildRestorePlan(backup), facts(liveAsBackedUp())));
+    assert.doesNotThrow(() => runPreflight({ ...settings, mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }, backup, buildRestorePlan(backup), facts(liveAsBackedUp())));
     const live = edit("Certificate/default/wonder-app-cert", (o) => (o.spec!.dnsNames = ["other.example.com"]));
-    assert.doesNotThrow(() => runPreflight({ ...settings, mapApiVersions: true }, backup, buildRestorePlan(backup), facts(live, false)));
+    assert.doesNotThrow(() => runPreflight({ ...settings, mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }, backup, buildRestorePlan(backup), facts(live, false)));
   });
 });
 

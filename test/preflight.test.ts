@@ -10,7 +10,7 @@ import { objectLabel } from "../lib/types";
 import { TEST_CLUSTER, ownBackup, seedObjects } from "./support/fixtures";
 
 const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
-const OLD = [...MODERN, "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1"];
+const OLD = [...MODERN, "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1", "extensions/v1beta1", "authorization.k8s.io/v1beta1"];
 
 function settings(extra: Record<string, unknown> = {}): Settings {
   const raw: Record<string, string> = { "cert-manager-upgrade:backupFile": "backups/test/b.yaml" };
@@ -64,7 +64,8 @@ test("each gate fails with its own name", () => {
 
   fails(() => runPreflight(settings(), parsed, plan, facts({ kubeSystemUID: "someone-else" })), /^cluster identity check failed/);
   fails(() => runPreflight(settings(), parsed, plan, facts({ liveObjects: [...SEED_LABELS, "Certificate/new/made-after-backup"] })), /^backup coverage check failed: 1 object.*Certificate\/new\/made-after-backup/);
-  fails(() => runPreflight(settings(), parsed, plan, facts({ servedApiVersions: MODERN })), /^API version check failed: .*apps\/v1beta1 Deployment.*mapApiVersions/);
+  fails(() => runPreflight(settings(), parsed, plan, facts({ servedApiVersions: MODERN })), /^Kubernetes version check failed: cert-manager 0\.6\.2 cannot work on this cluster .*extensions\/v1beta1 Ingress.*authorization\.k8s\.io\/v1beta1 SubjectAccessReview.*acknowledgeUnsupportedKubernetes true/);
+  fails(() => runPreflight(settings({ acknowledgeUnsupportedKubernetes: true }), parsed, plan, facts({ servedApiVersions: MODERN })), /^API version check failed: .*apps\/v1beta1 Deployment.*mapApiVersions/);
   fails(
     () => runPreflight(settings(), parsed, plan, facts({ secrets: { "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true } })),
     /^secret check failed: Secret kube-system\/cert-manager-setup-production-private-key .*NEW ACME account/,
@@ -78,7 +79,7 @@ test("each gate fails with its own name", () => {
 test("opt-ins: mapped API versions, v1 CRDs, expected-missing Secrets, a source cleaned up earlier", () => {
   const { parsed, plan } = seedBackup();
   const result = runPreflight(
-    settings({ mapApiVersions: true, expectedMissingSecrets: ["cert-manager-setup-staging-private-key"] }),
+    settings({ mapApiVersions: true, acknowledgeUnsupportedKubernetes: true, expectedMissingSecrets: ["cert-manager-setup-staging-private-key"] }),
     parsed,
     plan,
     facts({
@@ -249,4 +250,16 @@ test("an unreadable release record stops the preflight; another chart's record i
   });
   const result = runPreflight(settings(), parsed, plan, facts({ legacy: { ...facts().legacy, otherRecords: ["ConfigMap kube-system/cert-manager.v4 (chart cert-manager-v0.6.6)"] } }));
   assert.ok(result.warnings.some((w) => /ConfigMap kube-system\/cert-manager\.v4 \(chart cert-manager-v0\.6\.6\).*left alone/.test(w)), result.warnings.join("\n"));
+});
+
+test("a cluster newer than cert-manager 0.6.2 (1.22+): acknowledged only for test clusters, and then said in a warning", () => {
+  const { parsed, plan } = seedBackup();
+  const webhookOff = settings({ webhook: false, mapApiVersions: true });
+  // Without the webhook only the Ingress API matters.
+  assert.throws(() => runPreflight(webhookOff, parsed, plan, facts({ servedApiVersions: [...MODERN, "authorization.k8s.io/v1beta1"] })),
+    /Kubernetes version check failed: .*does not serve extensions\/v1beta1 Ingress \(ingress-shim, HTTP-01 solver\), which/);
+  assert.doesNotThrow(() => runPreflight(webhookOff, parsed, plan, facts({ servedApiVersions: [...MODERN, "extensions/v1beta1"] })));
+  const result = runPreflight(settings({ mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }), parsed, plan, facts({ servedApiVersions: MODERN, serverVersion: "v1.34.4" }));
+  assert.ok(result.warnings.some((w) => /^acknowledgeUnsupportedKubernetes: cert-manager 0\.6\.2 is installed on v1\.34\.4, .*cannot issue or validate certificates here \(test clusters only\)/.test(w)), result.warnings.join("\n"));
+  assert.ok(!runPreflight(settings(), parsed, plan, facts()).warnings.some((w) => w.startsWith("acknowledgeUnsupportedKubernetes")), "no warning where the APIs are served");
 });

@@ -44,7 +44,9 @@ async function preview(f: ClusterFacts, options: { liveSecrets?: Record<string, 
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
     "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
     "cert-manager-upgrade:webhook": "false",
+    // 1.34 lacks what cert-manager 0.6.2 runs on (a test cluster): mapped, and acknowledged; 1.15 needs neither.
     "cert-manager-upgrade:mapApiVersions": f.serverVersion === "v1.34.4" ? "true" : "false",
+    ...(f.serverVersion === "v1.34.4" ? { "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true" } : {}),
     ...Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`cert-manager-upgrade:${k}`, v])),
   }, f, true, { liveSecrets: options.liveSecrets });
 }

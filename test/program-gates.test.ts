@@ -12,7 +12,7 @@ test("a backup from another cluster stops the program before any resource is dec
   fs.writeFileSync(backupFile, ownBackup(seedObjects()).text);
   const facts: ClusterFacts = {
     kubeSystemUID: "another-cluster-uid", server: "https://other:6443", serverVersion: "v1.12.10",
-    servedApiVersions: ["v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1"],
+    servedApiVersions: ["v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1", "extensions/v1beta1", "authorization.k8s.io/v1beta1"],
     legacy: { found: true, record: "helm2", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
     liveObjects: [], liveObjectDigests: {}, liveTlsSecrets: {}, footprint: { crds: [], deployments: [] }, secrets: {},
   };

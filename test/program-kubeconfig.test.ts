@@ -43,6 +43,7 @@ test("a KUBECONFIG list: the context set by its second file reaches the provider
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
     "cert-manager-upgrade:mapApiVersions": "true",
+    "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
   }, facts, true);
 
   const provider = run.registrations.find((r) => r.type === "pulumi:providers:kubernetes")!;

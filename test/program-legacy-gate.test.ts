@@ -3,30 +3,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ClusterFacts } from "../lib/cluster";
-import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
+import { ownBackup, seedClusterFacts, seedObjects } from "./support/fixtures";
 import { runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
-
-function seedFacts(over: Partial<ClusterFacts>): ClusterFacts {
-  return {
-    kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.12.10",
-    servedApiVersions: ["v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1"],
-    legacy: { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
-    liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
-    footprint: { crds: [], deployments: [] },
-    liveObjectDigests: {},
-    liveTlsSecrets: {},
-    secrets: { "kube-system/cert-manager-setup-production-private-key": true, "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true },
-    ...over,
-  };
-}
 
 // Issue 10, item 4.
 test("an old release the stack does not recognise stops the program before any resource is declared", async () => {
   const dir = tempDir();
   const backupFile = path.join(dir, "backup.yaml");
   fs.writeFileSync(backupFile, ownBackup(seedObjects()).text);
-  const facts = seedFacts({
+  const facts = seedClusterFacts({
     legacy: { found: false, record: "none", objects: [] },
     footprint: {
       crds: [{ name: "certificates.certmanager.k8s.io", labels: { chart: "cert-manager-v0.4.1", release: "certs" }, annotations: {} }],

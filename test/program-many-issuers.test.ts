@@ -42,6 +42,7 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
     "cert-manager-upgrade:mapApiVersions": "true",
+    "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
     "cert-manager-upgrade:webhook": "false",
     "cert-manager-upgrade:cleanupLegacySecrets": "true",
   }, facts, true);

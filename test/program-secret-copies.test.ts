@@ -34,6 +34,7 @@ async function upgrade(objects: KubeObject[], facts: ClusterFacts, config: Recor
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
     "cert-manager-upgrade:mapApiVersions": "true",
+    "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
     "cert-manager-upgrade:webhook": "false",
     ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`cert-manager-upgrade:${k}`, v])),
   }, facts, true);

@@ -28,7 +28,7 @@ test("a source Secret gone between the inspection and the read stops the program
   await assert.rejects(
     runProgram({
       "cert-manager-upgrade:backupFile": backupFile, "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
-      "cert-manager-upgrade:webhook": "false", "cert-manager-upgrade:mapApiVersions": "true",
+      "cert-manager-upgrade:webhook": "false", "cert-manager-upgrade:mapApiVersions": "true", "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
     }, facts, true, { liveSecrets }),
     (e: Error & { registrations?: unknown[] }) => {
       assert.match(e.message, /^secret check failed: Secret kube-system\/cert-manager-setup-staging-private-key disappeared while the program ran; run it again; nothing was changed$/);

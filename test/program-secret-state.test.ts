@@ -63,6 +63,7 @@ test("no Secret's data or kubectl annotation reaches the state in the clear; cop
     "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
     "cert-manager-upgrade:webhook": "false",
     "cert-manager-upgrade:mapApiVersions": "true",
+    "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
     "cert-manager-upgrade:values": JSON.stringify({ http_proxy: `http://ops:${VALUES_MARKER}@proxy.example.com:8080` }),
   }, facts, true, { liveSecrets: liveSecrets(), secretKeys: ["cert-manager-upgrade:values"] });
 

@@ -8,7 +8,7 @@ import { SOURCE_SECRET_VALUE, SECRET_SIG, runProgram, tempDir, writeKubeconfig }
 
 const OLD_APIS = ["v1", "apps/v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "batch/v1", "batch/v1beta1",
   "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1",
-  "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"];
+  "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1", "extensions/v1beta1", "authorization.k8s.io/v1beta1"];
 
 const facts: ClusterFacts = {
   kubeSystemUID: TEST_CLUSTER.kubeSystemUID,

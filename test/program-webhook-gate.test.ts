@@ -3,23 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ClusterFacts } from "../lib/cluster";
-import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
+import { ownBackup, seedClusterFacts, seedObjects } from "./support/fixtures";
 import { runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
-
-function seedFacts(over: Partial<ClusterFacts>): ClusterFacts {
-  return {
-    kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.12.10",
-    servedApiVersions: ["v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1"],
-    legacy: { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
-    liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
-    footprint: { crds: [], deployments: [] },
-    liveObjectDigests: {},
-    liveTlsSecrets: {},
-    secrets: { "kube-system/cert-manager-setup-production-private-key": true, "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true },
-    ...over,
-  };
-}
 
 // Issue 10, item 6.
 test("webhook on and a DNS-01 Secret reference without key: the program stops before any resource is declared", async () => {
@@ -30,7 +15,7 @@ test("webhook on and a DNS-01 Secret reference without key: the program stops be
   delete (prod.spec as any).acme.dns01.providers[0].clouddns.serviceAccountSecretRef.key;
   fs.writeFileSync(backupFile, ownBackup(objects).text);
   await assert.rejects(
-    runProgram({ "cert-manager-upgrade:backupFile": backupFile, "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir), "cert-manager-upgrade:webhook": "true" }, seedFacts({}), true),
+    runProgram({ "cert-manager-upgrade:backupFile": backupFile, "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir), "cert-manager-upgrade:webhook": "true" }, seedClusterFacts({}), true),
     (e: Error & { registrations?: unknown[] }) => {
       assert.match(e.message, /webhook check failed: .*ClusterIssuer letsencrypt-prod: spec\.acme\.dns01\.providers\[0\]\.clouddns\.serviceAccountSecretRef names Secret clouddns-service-account without `key`.*take the backup again/);
       assert.deepEqual(e.registrations, [], "nothing declared, so nothing can be deleted");

@@ -114,7 +114,7 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.match(result.stdout, /^backup: retried 1 requests: list certificates: no answer within 0\.7s \(ETIMEDOUT\); retry 1 in 200ms$/m);
     const waits = gaps(api, CERTIFICATES);
     assert.equal(waits.length, 1);
-    assert.ok(waits[0] >= 700 + 200 - 50 && waits[0] < 700 + 200 + 1500, `the retry came ${waits[0].toFixed(0)} ms after the hung request`);
+    assert.ok(waits[0] >= 200 + 350 && waits[0] < 700 + 200 + 5000, `the retry came ${waits[0].toFixed(0)} ms after the hung request`);
     assert.ok(took < 20_000, `the command took ${took.toFixed(0)} ms: a hung connection kept it alive`);
   });
 
@@ -128,7 +128,9 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.match(lines[0], /^backup: listing certificates\.certmanager\.k8s\.io failed: .*no answer within 0\.3s/);
     assert.equal(api.requestsTo(CERTIFICATES).length, 5);
     const waits = gaps(api, CERTIFICATES);
-    [200, 400, 800, 1600].forEach((backoff, i) => assert.ok(waits[i] >= 300 + backoff - 50, `try ${i + 2} came ${waits[i].toFixed(0)} ms after try ${i + 1}`));
+    // Arrival times at the server: a busy machine may delay one request's arrival, shrinking the gap
+    // after it by that much, so half the 300 ms timeout is allowed for; the doubling backoff shows.
+    [200, 400, 800, 1600].forEach((backoff, i) => assert.ok(waits[i] >= backoff + 150, `try ${i + 2} came ${waits[i].toFixed(0)} ms after try ${i + 1}`));
   });
 
   test("a connection the server drops mid-request (kube-apiserver killed while answering) is retried like a reset one", async () => {

@@ -60,7 +60,7 @@ before(async () => {
   const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
   assert.equal(b.code, 0, b.stderr);
   cli = new PulumiCli(env, "faults", path.join(work, "pulumi"), path.join(work, "Pulumi.faults.yaml"));
-  await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", webhook: "false", skipAwait: "true" });
+  await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
 });
 
 after(async () => {

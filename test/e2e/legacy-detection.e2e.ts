@@ -94,7 +94,7 @@ describe("an old release the stack does not recognise", { concurrency: false }, 
     const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
     await cli.init({
       backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
-      mapApiVersions: "true", skipAwait: "true", webhook: "false", ...extra,
+      mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", skipAwait: "true", webhook: "false", ...extra,
     });
     return cli;
   };

@@ -100,7 +100,7 @@ describe("a certificate re-issued after the upgrade", { concurrency: false }, ()
 
   test("an object edited after the backup stops the preview, naming it; undone, the preview passes", async () => {
     cli = new PulumiCli({ ...env, KUBECONFIG: kubeconfigList }, "reissue", path.join(work, "reissue-pulumi"), path.join(work, "Pulumi.reissue.yaml"));
-    await cli.init({ backupFile, chart: CHART_066, mapApiVersions: "true", skipAwait: "true", webhook: "false" });
+    await cli.init({ backupFile, chart: CHART_066, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", skipAwait: "true", webhook: "false" });
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const target = { group: "certmanager.k8s.io", version: "v1alpha1", namespace: "team-00", plural: "certificates", name: "svc-001" };
     const patch = (labels: Record<string, string | null>) => custom.patchNamespacedCustomObject({ ...target, body: { metadata: { labels } } },

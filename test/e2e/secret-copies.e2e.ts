@@ -88,7 +88,7 @@ async function backupAndStack(s: Seeded, stack: string, config: Record<string, s
   const cli = new PulumiCli(env, stack, path.join(work, `${stack}-pulumi`), path.join(work, `Pulumi.${stack}.yaml`));
   await cli.init({
     backupFile, kubeconfig: s.cluster.kubeconfig, context: s.cluster.context, chart: CHART_066,
-    mapApiVersions: "true", skipAwait: "true", webhook: "false", ...config,
+    mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", skipAwait: "true", webhook: "false", ...config,
   });
   for (const [key, value] of Object.entries(pathConfig)) {
     // Object keys such as values.clusterResourceNamespace, as a user sets them.
@@ -250,8 +250,8 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     assert.equal(names.get("restored-certificate-team-a-web"), "create");
     assert.equal(names.get("issuer-secrets-x"), "create");
     assert.equal(names.get("issuer-secrets-source-x"), "create", "the copy of source-x");
-    assert.equal(names.get("issuer-secrets-source/x"), "read", "the read of x");
-    assert.equal(names.get("issuer-secrets-source/source-x"), "read", "the read of source-x");
+    // The sources are read by the program, not through the engine: no read step can collide with a copy.
+    assert.deepEqual(steps.filter((st) => st.op === "read").map((st) => st.urn), [], "no Secret is read through the engine");
 
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);

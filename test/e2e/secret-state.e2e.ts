@@ -114,7 +114,7 @@ describe("secret values and the Pulumi state", { concurrency: false }, () => {
 
   test("after `pulumi up`: no marker in the state or any output; copies equal their sources; no copy keeps an annotation with data", async () => {
     cli = new PulumiCli(env, "secrets", path.join(work, "pulumi"), path.join(work, "Pulumi.secrets.yaml"));
-    await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", webhook: "false", skipAwait: "true" });
+    await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
     const preview = await pulumi(["preview", "--diff"]);
     assert.equal(preview.code, 0, preview.stdout.slice(-3000) + preview.stderr);
     const up = await pulumi(["up", "--yes", "--skip-preview", "--diff"]);

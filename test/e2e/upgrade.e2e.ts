@@ -55,7 +55,8 @@ function stackFor(cluster: LocalCluster, name: string, backupFile: string, extra
   const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
   return cli.init({
     backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
-    // Kubernetes 1.15 serves every API version the chart v0.6.6 uses: nothing to map.
+    // Kubernetes 1.15 serves every API version the chart v0.6.6 uses (nothing to map) and what
+    // cert-manager 0.6.2 needs to run (no acknowledgeUnsupportedKubernetes).
     mapApiVersions: "false", skipAwait: "true", webhook: "false", ...extra,
   }).then(() => cli);
 }

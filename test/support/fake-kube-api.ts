@@ -60,7 +60,7 @@ export const GROUP_VERSIONS_MODERN = ["apps/v1", "rbac.authorization.k8s.io/v1",
 /** What a real kube-apiserver 1.15.12 serves of those groups: apiextensions and admissionregistration only as v1beta1. */
 export const GROUP_VERSIONS_1_15 = ["apps/v1", "apps/v1beta2", "apps/v1beta1", "extensions/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1",
   "batch/v1", "batch/v1beta1", "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1",
-  "networking.k8s.io/v1", "networking.k8s.io/v1beta1"];
+  "networking.k8s.io/v1", "networking.k8s.io/v1beta1", "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1"];
 
 function status(code: number, reason: string, message: string, details?: Json): Json {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details ? { details } : {}), code };

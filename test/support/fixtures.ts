@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { backupDocument, backupHeader, metaLine, sha256Hex } from "../../lib/backup-format";
+import type { ClusterFacts } from "../../lib/cluster";
 import { BACKUP_FORMAT, BackupMeta, CERTMANAGER_API_VERSION, CertManagerKind, KubeObject } from "../../lib/types";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -74,4 +75,19 @@ export function ownBackup(objects: KubeObject[], meta: Partial<Omit<BackupMeta, 
 /** Multi-document YAML: one `---` document per object. */
 export function docs(...objects: KubeObject[]): string {
   return objects.map((o) => "---\n" + yaml.dump(o)).join("");
+}
+
+/** The seed's cluster before the upgrade, as the program's read of it reports it (a Kubernetes 1.12-era API). */
+export function seedClusterFacts(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return {
+    kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.12.10",
+    servedApiVersions: ["v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1", "extensions/v1beta1", "authorization.k8s.io/v1beta1"],
+    legacy: { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
+    liveObjects: ["ClusterIssuer/letsencrypt-prod", "ClusterIssuer/letsencrypt-staging", "Certificate/default/wonder-app-cert", "Certificate/test/ivan-test-cert"],
+    footprint: { crds: [], deployments: [] },
+    liveObjectDigests: {},
+    liveTlsSecrets: {},
+    secrets: { "kube-system/cert-manager-setup-production-private-key": true, "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true },
+    ...over,
+  };
 }
