@@ -118,15 +118,18 @@ describe("faults", { concurrency: false }, () => {
     child.stdout.on("data", (d: Buffer) => (output += d));
     child.stderr.on("data", (d: Buffer) => (output += d));
     const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
-    for (let i = 0; i < 1200 && (await legacyCrdPresent()); i++) await new Promise((r) => setTimeout(r, 100));
+    const deadline = Date.now() + 600_000; // a busy machine may take minutes to reach the removal
+    while (Date.now() < deadline && (await legacyCrdPresent())) await new Promise((r) => setTimeout(r, 100));
+    // The intended point: the old CRDs (and every object in them) are gone, the restore not finished.
     assert.ok(!(await legacyCrdPresent()), "the API server is stopped after the old CRDs were deleted");
+    const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length;
+    const restoredAtStop = (await certManagerObjects().catch(() => [])).length;
+    assert.ok(restoredAtStop < planned, `the restore was not finished when the API server went away (${restoredAtStop} of ${planned})`);
     await cluster.stopApiServer();
     await new Promise((r) => setTimeout(r, 3000));
     await cluster.startApiServer();
-    const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length;
-    const restoredAtRestart = (await certManagerObjects().catch(() => [])).length;
-    assert.ok(restoredAtRestart < planned, `the restore was not finished when the API server went away (${restoredAtRestart} of ${planned})`);
-    // The interrupted run ends on its own (failed or not); one that hangs is killed, as a user would.
+    // The interrupted run either fails or rides out the outage (requests are retried); one that hangs
+    // is killed, as a user would. Either way a re-run must complete with nothing lost.
     const first = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-1), 300_000))]);
     if (first === -1) {
       child.kill("SIGKILL");
@@ -135,7 +138,6 @@ describe("faults", { concurrency: false }, () => {
       await cli.runWithoutConfig(["cancel", "--yes"]);
     }
     seen.push(output);
-    assert.notEqual(first, 0, `the interrupted run did not complete on its own: ${output.slice(-1500)}`);
 
     const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
     seen.push(rerun.stdout, rerun.stderr);
