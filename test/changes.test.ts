@@ -160,14 +160,7 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
     servers.push(api);
     for (const o of seedObjects()) api.addObject(o);
     api.addSecret("default", "wonder-app-cert", { "tls.crt": crt.a, "tls.key": "k" }, "kubernetes.io/tls");
-    const empty = (apiVersion: string, kind: string) => ({ apiVersion, kind, items: [] });
-    api.lists.set("/apis/apps/v1/namespaces/kube-system/deployments", empty("apps/v1", "DeploymentList"));
-    api.lists.set("/apis/apps/v1/deployments", empty("apps/v1", "DeploymentList"));
-    api.lists.set("/api/v1/namespaces/kube-system/serviceaccounts", empty("v1", "ServiceAccountList"));
-    api.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterroles", empty("rbac.authorization.k8s.io/v1", "ClusterRoleList"));
-    api.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", empty("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"));
-    api.lists.set("/api/v1/namespaces/kube-system/secrets", empty("v1", "SecretList"));
-    api.lists.set("/api/v1/namespaces/kube-system/configmaps", empty("v1", "ConfigMapList"));
+    api.serveEmptyLegacyLists();
     api.lists.set("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
       apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinitionList",
       items: [{ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "certificates.certmanager.k8s.io", labels: { chart: "cert-manager-v0.4.1", release: "cert-manager" } }, spec: { group: "certmanager.k8s.io" } }],

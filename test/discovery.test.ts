@@ -62,14 +62,7 @@ async function cluster115(): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
   servers.push(api);
   api.groupVersions = [...GROUP_VERSIONS_1_15];
   for (const o of seedObjects()) api.addObject(o);
-  const empty = (apiVersion: string, kind: string) => ({ apiVersion, kind, items: [] });
-  api.lists.set("/apis/apps/v1/namespaces/kube-system/deployments", empty("apps/v1", "DeploymentList"));
-  api.lists.set("/apis/apps/v1/deployments", empty("apps/v1", "DeploymentList"));
-  api.lists.set("/api/v1/namespaces/kube-system/serviceaccounts", empty("v1", "ServiceAccountList"));
-  api.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterroles", empty("rbac.authorization.k8s.io/v1", "ClusterRoleList"));
-  api.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", empty("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"));
-  api.lists.set("/api/v1/namespaces/kube-system/secrets", empty("v1", "SecretList"));
-  api.lists.set("/api/v1/namespaces/kube-system/configmaps", empty("v1", "ConfigMapList"));
+  api.serveEmptyLegacyLists();
   api.addCrd("certificates.certmanager.k8s.io", { chart: "cert-manager-v0.4.1", release: "cert-manager" });
   api.addCrd("widgets.example.com", {}, "example.com");
   const kubeconfig = api.writeKubeconfig(path.join(fs.mkdtempSync(path.join(tmp, "k115-")), "kubeconfig"), "legacy");

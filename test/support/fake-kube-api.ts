@@ -152,6 +152,18 @@ export class FakeKubeApi {
   }
 
   /** Adds a CustomResourceDefinition (served under every apiextensions.k8s.io version in groupVersions). */
+  /** Empty lists for everything the legacy-release look-up reads besides CRDs (a cluster with no old workloads). */
+  serveEmptyLegacyLists(namespace = "kube-system"): void {
+    const empty = (apiVersion: string, kind: string) => ({ apiVersion, kind, items: [] });
+    this.lists.set(`/apis/apps/v1/namespaces/${namespace}/deployments`, empty("apps/v1", "DeploymentList"));
+    this.lists.set("/apis/apps/v1/deployments", empty("apps/v1", "DeploymentList"));
+    this.lists.set(`/api/v1/namespaces/${namespace}/serviceaccounts`, empty("v1", "ServiceAccountList"));
+    this.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterroles", empty("rbac.authorization.k8s.io/v1", "ClusterRoleList"));
+    this.lists.set("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", empty("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"));
+    this.lists.set(`/api/v1/namespaces/${namespace}/secrets`, empty("v1", "SecretList"));
+    this.lists.set(`/api/v1/namespaces/${namespace}/configmaps`, empty("v1", "ConfigMapList"));
+  }
+
   addCrd(name: string, labels: Record<string, string> = {}, group = CM_GROUP): void {
     this.crds.set(name, { metadata: { name, labels, uid: randomUUID(), resourceVersion: String(++this.resourceVersion) }, spec: { group } });
   }
