@@ -26,6 +26,12 @@ function parseKubernetesVersion(value: string): KubernetesVersion {
 runMain("cluster", async () => {
   const args = parseCommandLine(process.argv.slice(2), { dir: { type: "string" }, kubernetes: { type: "string", default: "1.15" } }, USAGE);
   const kubernetesVersion = parseKubernetesVersion(args.kubernetes!);
+  // Listen before anything is printed: a Ctrl-C that comes right after the KUBECONFIG line must
+  // stop the cluster, not kill this process with the signal's default action.
+  const interrupted = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
   const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
   const env = await toolchainEnv({ build: true, echo: true });
   const log = (line: string) => process.stderr.write(`cluster: ${line}\n`);
@@ -34,10 +40,7 @@ runMain("cluster", async () => {
   });
   process.stdout.write(`export KUBECONFIG=${cluster.kubeconfig}\n`);
   log("running; Ctrl-C stops it");
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await interrupted;
   log("stopping");
   await cluster.stop();
   log("stopped");

@@ -112,11 +112,12 @@ runMain("demo", async () => {
     await must("second pulumi up", pulumi.run(["up", "--yes", "--skip-preview"], { echo: false }));
     done();
     if (args.keep) {
-      process.stdout.write(`\ncluster kept running: export KUBECONFIG=${cluster.kubeconfig}  (Ctrl-C stops it)\n`);
-      await new Promise<void>((resolve) => {
+      const interrupted = new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
+      process.stdout.write(`\ncluster kept running: export KUBECONFIG=${cluster.kubeconfig}  (Ctrl-C stops it)\n`);
+      await interrupted;
     }
   } finally {
     if (cluster) {
