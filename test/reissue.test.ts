@@ -294,8 +294,11 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
     const parsed = parseBackup(fs.readFileSync(file), file);
     assert.deepEqual(parsed.errors, []);
     assert.equal(parsed.meta?.format, "cert-manager-upgrade/backup@2");
-    const wonder = certificateFacts(b64(issued.crt), b64(issued.key));
-    const ivanFacts = certificateFacts(b64(ivan.crt), b64(ivan.key));
+    // Since issue 12 the backup also checks each key against its certificate (keyMatchesCertificate).
+    const wonder = certificateFacts(b64(issued.crt), b64(issued.key), true);
+    const ivanFacts = certificateFacts(b64(ivan.crt), b64(ivan.key), true);
+    assert.equal((wonder as { keyMatchesCertificate?: boolean }).keyMatchesCertificate, true);
+    assert.equal((ivanFacts as { keyMatchesCertificate?: boolean }).keyMatchesCertificate, true);
     assert.deepEqual(parsed.meta?.tlsCertificates, [
       { namespace: "default", certificate: "wonder-app-cert", secretName: "wonder-app-cert", ...wonder },
       { namespace: "test", certificate: "ivan-test-cert", secretName: "ivan-test-cert", ...ivanFacts },
@@ -366,6 +369,7 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
     const at = text.indexOf(META_PREFIX);
     const meta = JSON.parse(text.slice(at + META_PREFIX.length)) as BackupMeta;
     delete meta.tlsCertificates;
+    delete meta.acmeAccountKeys; // a real format-1 backup has neither
     const oldFile = path.join(path.dirname(file), "format-1.yaml");
     fs.writeFileSync(oldFile, text.slice(0, at) + metaLine({ ...meta, format: "cert-manager-upgrade/backup@1" }));
     const { kubeconfig } = await upgraded(oldFile, { wonder: reissued });
