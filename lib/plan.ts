@@ -171,7 +171,8 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
     meta: parsed.meta,
     now: options.now ?? new Date(),
     renewBeforeDefaultMs: options.renewBeforeDefaultMs,
-    accountKeysNotCopied: options.accountKeysNotCopied,
+    // Only a copy can be left out: a Secret already where 0.6 reads it is not copied at all.
+    accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
     legacyNamespace: options.legacyNamespace,
   });
   warnings.push(...predictionWarnings(prediction));

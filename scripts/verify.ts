@@ -123,6 +123,9 @@ runMain("verify", async () => {
     report.rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.secret, r.notAfter, r.check]),
   ));
   for (const n of report.notes) process.stdout.write(`note: ${n.object}: ${n.message}\n`);
+  // Why a certificate is not Ready is in the cluster (conditions, orders, challenges, events), not only in the controller's log.
+  const target = [args.context ? ` --context ${args.context}` : "", args.kubeconfig ? ` --kubeconfig ${args.kubeconfig}` : ""].join("");
+  for (const c of report.notReady) process.stdout.write(`explain: Certificate ${c} is not Ready: \`npm run explain -- --certificate ${c}${target}\` shows why\n`);
   if (!parsed.meta?.tlsCertificates) {
     process.stdout.write(`note: ${args.backup} records no certificate fingerprints (${parsed.meta ? `format ${parsed.meta.format}` : "not written by \`npm run backup\`"}): a re-issued certificate cannot be detected\n`);
   }

@@ -363,6 +363,31 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
     assert.match(unknown.stderr, /^verify: --expect-missing names no-such-secret, which no ClusterIssuer of the backup references/m);
   });
 
+  // Issue 12: with a controller that reports Ready, verify runs without --allow-pending.
+  test("verify without --allow-pending: Ready as before passes, ivan-test-cert may stay not Ready and is pointed at explain", async () => {
+    const { file } = await seedBackup();
+    const { api, kubeconfig } = await upgraded(file);
+    const parsed = parseBackup(fs.readFileSync(file));
+    // What the controller reports after the upgrade: each object's Ready as before, the webhook's objects Ready.
+    for (const item of buildRestorePlan(parsed).restore) {
+      const before = parsed.objects.find((o) => objectLabel(o) === objectLabel(item))!.object;
+      api.addObject({ ...item.object, status: before.status });
+    }
+    for (const w of webhookObjects("cert-manager")) {
+      api.addObject(w.kind === "Certificate" ? certificate("cert-manager", w.name, { name: "x" }, w.name, { status: readyStatus("True") }) : cm("Issuer", w.name, "cert-manager", { selfSigned: {} }, { status: readyStatus("True") }));
+    }
+    const good = await runScript("verify", ["--kubeconfig", kubeconfig, "--backup", file]);
+    assert.equal(good.code, 0, good.output);
+    assert.match(good.stdout, /^explain: Certificate test\/ivan-test-cert is not Ready: `npm run explain -- --certificate test\/ivan-test-cert --kubeconfig .*` shows why$/m);
+    assert.doesNotMatch(good.stdout, /explain: Certificate default\/wonder-app-cert/);
+
+    api.addObject({ ...buildRestorePlan(parsed).restore.find((r) => r.name === "wonder-app-cert")!.object, status: readyStatus("False", "Failed", "order failed") });
+    const bad = await runScript("verify", ["--kubeconfig", kubeconfig, "--backup", file]);
+    assert.equal(bad.code, 1, bad.output);
+    assert.match(bad.stdout, /^DIFFERENCE Certificate\/default\/wonder-app-cert: Ready False \(was True before\)$/m);
+    assert.match(bad.stdout, /^explain: Certificate default\/wonder-app-cert is not Ready/m);
+  });
+
   test("a format-1 backup still verifies, and verify says it cannot see a re-issue", async () => {
     const { file } = await seedBackup();
     const text = fs.readFileSync(file, "utf8");
