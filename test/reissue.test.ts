@@ -57,7 +57,8 @@ async function fakeApi(options: { kubeSystemUID?: string } = {}): Promise<FakeKu
 }
 
 function secrets(api: FakeKubeApi, namespace: string, wonder: Pem | undefined): void {
-  api.addSecret(namespace, "cert-manager-setup-production-private-key", { "tls.key": "acme-account-key" });
+  // A real PKCS#1 RSA key (what 0.6.2 reads an ACME account key from); staging's is no PEM at all.
+  api.addSecret(namespace, "cert-manager-setup-production-private-key", { "tls.key": ivan.key });
   api.addSecret(namespace, "cert-manager-setup-staging-private-key", { "tls.key": "staging-account-key" });
   api.addSecret(namespace, "clouddns-service-account", { "service-account.json": "{}" });
   if (wonder) api.addSecret("default", "wonder-app-cert", { "tls.crt": wonder.crt, "tls.key": wonder.key }, "kubernetes.io/tls");
@@ -303,6 +304,31 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
       { namespace: "default", certificate: "wonder-app-cert", secretName: "wonder-app-cert", ...wonder },
       { namespace: "test", certificate: "ivan-test-cert", secretName: "ivan-test-cert", ...ivanFacts },
     ]);
+    // Since issue 12: each ACME issuer's account key, its PEM block type only.
+    assert.deepEqual(parsed.meta?.acmeAccountKeys, [
+      { issuerKind: "ClusterIssuer", issuerNamespace: "", issuer: "letsencrypt-prod", secretNamespace: "kube-system", secretName: "cert-manager-setup-production-private-key", key: "tls.key", secretExists: true, keyPresent: true, keyType: "RSA PRIVATE KEY" },
+      { issuerKind: "ClusterIssuer", issuerNamespace: "", issuer: "letsencrypt-staging", secretNamespace: "kube-system", secretName: "cert-manager-setup-staging-private-key", key: "tls.key", secretExists: true, keyPresent: true },
+    ]);
+    // And plan --json says what 0.6.2 will do with them: wonder-app-cert's certificate carries one DNS
+    // name more (www.) than its spec asks for, so 0.6.2 issues it anew; ivan-test-cert's matches; the
+    // staging account key (no PEM) leaves that issuer not Ready, registering nothing.
+    const plan = await runScript("plan", ["--backup", file, "--json"]);
+    assert.equal(plan.code, 0, plan.output);
+    const json = JSON.parse(plan.stdout) as { reissues: unknown[]; reissuesUnknown: unknown[]; warnings: Array<{ object: string; message: string }> };
+    assert.deepEqual(json.reissues, [{
+      kind: "Certificate", namespace: "default", name: "wonder-app-cert", what: "certificate",
+      reason: "the certificate's DNS names [wonder-app.example.com, www.wonder-app.example.com] are not the spec's [wonder-app.example.com] (the common name counts as one)",
+    }]);
+    assert.deepEqual(json.reissuesUnknown, []);
+    assert.ok(json.warnings.some((w) => w.object === "plan" && w.message === "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (default/wonder-app-cert)"));
+    assert.ok(json.warnings.some((w) => w.object === "ClusterIssuer/letsencrypt-staging" && /will not be Ready after the upgrade: .*holds no PEM block/.test(w.message)));
+    const planText = await runScript("plan", ["--backup", file]);
+    assert.match(planText.stdout, /^plan: 1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0\.6\.2 \(default\/wonder-app-cert\)$/m);
+    // The expiry window: the controller's flag, as the stack's extraArgs would set it (both certificates have 90 days).
+    const window = await runScript("plan", ["--backup", file, "--json", "--renew-before-expiry-duration", "2200h"]);
+    assert.deepEqual((JSON.parse(window.stdout) as { reissues: Array<{ name: string }> }).reissues.map((r) => r.name), ["wonder-app-cert", "ivan-test-cert"]);
+    const usage = await runScript("plan", ["--backup", file, "--renew-before-expiry-duration", "30d"]);
+    assert.equal(usage.code, 2, usage.output);
     const text = fs.readFileSync(file, "utf8") + result.output;
     for (const pem of [issued.key, issued.crt, ivan.key, ivan.crt]) {
       for (const line of bodyLines(pem)) assert.ok(!text.includes(line), "a certificate or key body line in the backup or its output");
