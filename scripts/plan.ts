@@ -2,7 +2,7 @@
 import { readBackupFile } from "../lib/backup-file";
 import { parseBackup } from "../lib/backup-format";
 import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
-import { buildRestorePlan, planToJson } from "../lib/plan";
+import { buildRestorePlan, planToJson, unknownWarnings } from "../lib/plan";
 import { describePrediction, parseGoDuration } from "../lib/reissue-prediction";
 
 const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D]
@@ -76,6 +76,11 @@ runMain("plan", async () => {
   out.push("");
   out.push(`Warnings (${plan.warnings.length}):`);
   for (const w of plan.warnings) out.push(`  ${w.object}: ${w.message}`);
+  const unknown = unknownWarnings(plan.prediction);
+  if (unknown.length) {
+    out.push(`Cannot tell what cert-manager 0.6.2 does (${plan.prediction.unknown.length}; the backup lacks the facts):`);
+    for (const u of unknown) out.push(`  ${u.object}: ${u.message}`);
+  }
   out.push(`Errors (${plan.errors.length}):`);
   for (const e of plan.errors) out.push(`  ${e.object}: ${e.message}`);
   out.push("");

@@ -17,7 +17,9 @@ After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of th
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
 same certificate as at backup time (serial and SHA-256 fingerprint; a different one means it was
 re-issued; expiry shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's
-own issuers and certificates present. Prints a table and exits 1 on any difference.
+own issuers and certificates present and Ready. An object not Ready before may stay not Ready.
+For each Certificate not Ready now it names \`npm run explain -- --certificate NS/NAME\`, which
+shows why. Prints a table and exits 1 on any difference.
 
   --backup FILE           the backup taken before the upgrade (required)
   --context NAME          kube context (default: current)

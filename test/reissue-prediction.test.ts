@@ -23,7 +23,8 @@ import {
 } from "../lib/reissue-prediction";
 import { TlsCertificateRecord, keyFacts } from "../lib/tls-facts";
 import { AccountKeyRecord, BACKUP_FORMAT, BackupMeta, BackupObject, KubeObject } from "../lib/types";
-import { cm, ownBackup, readyStatus, TEST_CLUSTER } from "./support/fixtures";
+import { SEED_FIXTURE, cm, ownBackup, readyStatus, TEST_CLUSTER } from "./support/fixtures";
+import { runScript } from "./support/run-command";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const DAY = 24 * 3600 * 1000;
@@ -304,6 +305,16 @@ describe("the count line and the JSON", () => {
     assert.deepEqual(plan.warnings.filter((w) => w.object === "plan").map((w) => w.message), ["1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/a)"]);
     const json = planToJson(plan) as { reissues: unknown[] };
     assert.deepEqual(json.reissues, [{ kind: "Certificate", namespace: "apps", name: "a", what: "certificate", reason: "TLS Secret apps/a-tls did not exist at backup time" }]);
+  });
+});
+
+describe("npm run plan (text)", () => {
+  test("a kubectl backup: the count line says what cannot be told, and a section names each with its reason", async () => {
+    const result = await runScript("plan", ["--backup", SEED_FIXTURE]);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.stdout, /^Cannot tell what cert-manager 0\.6\.2 does \(4; the backup lacks the facts\):$/m);
+    assert.match(result.stdout, /^ {2}Certificate\/default\/wonder-app-cert: cannot tell whether cert-manager 0\.6\.2 issues it anew: the backup was not written by `npm run backup`/m);
+    assert.match(result.stdout, /^plan: no certificate will be issued anew and no new ACME account registered by cert-manager 0\.6\.2; 4 cannot be told from this backup/m);
   });
 });
 
