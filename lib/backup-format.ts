@@ -99,6 +99,7 @@ function validateMeta(raw: unknown): BackupMeta | string {
   }
   if (m.format === BACKUP_FORMAT && !Array.isArray(m.tlsCertificates)) return "meta lacks its TLS certificate facts";
   if (m.format !== BACKUP_FORMAT && m.tlsCertificates !== undefined) return `meta of format ${m.format} cannot hold TLS certificate facts`;
+  if (m.acmeAccountKeys !== undefined && (m.format !== BACKUP_FORMAT || !Array.isArray(m.acmeAccountKeys))) return "meta's ACME account key facts are malformed";
   return m as BackupMeta;
 }
 

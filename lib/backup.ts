@@ -7,8 +7,9 @@ import { backupDocument, backupHeader, metaLine, parseBackup } from "./backup-fo
 import { CliError, Progress } from "./cli";
 import { RetryLog, clusterIdentity, listCertManagerKind, listSecrets, readSecret } from "./kube";
 import { findSecretRefs } from "./secret-refs";
-import { TlsCertificateRecord, certificateFacts } from "./tls-facts";
+import { TlsCertificateRecord, certificateFacts, pemBlockType } from "./tls-facts";
 import {
+  AccountKeyRecord,
   BACKUP_FORMAT,
   BackupMeta,
   CERTMANAGER_API_VERSION,
@@ -116,6 +117,8 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
   const counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0, Order: 0, Challenge: 0 } as Record<CertManagerKind, number>;
   const recorded: ObjectRef[] = [];
   const wantedSecrets = new Map<string, { namespace: string; name: string }>();
+  /** ACME issuers' account key references, filled in once the Secrets are read. */
+  const accountKeyRefs: Array<Omit<AccountKeyRecord, "secretExists" | "keyPresent" | "keyType">> = [];
   /** "namespace/secretName" → the Certificates (names) that use it. */
   const tlsSecrets = new Map<string, string[]>();
   const takenAt = new Date().toISOString();
@@ -141,6 +144,13 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
             const secretNamespace = kind === "ClusterIssuer" ? options.legacyNamespace : namespace;
             for (const ref of findSecretRefs(item.spec)) {
               wantedSecrets.set(`${secretNamespace}/${ref.name}`, { namespace: secretNamespace, name: ref.name });
+              if (ref.purpose === "acme-account-key") {
+                accountKeyRefs.push({
+                  issuerKind: kind, issuerNamespace: kind === "ClusterIssuer" ? "" : namespace, issuer: item.metadata?.name ?? "",
+                  // cert-manager reads "tls.key" when the reference has no key (pkg/acme PrivateKeySelector).
+                  secretNamespace, secretName: ref.name, key: ref.key || "tls.key",
+                });
+              }
             }
           }
         }
@@ -172,10 +182,22 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
     }
 
     const secrets: SecretInventoryEntry[] = [];
+    /** Of each account key Secret, only whether it exists and its data keys' PEM block types: the key is dropped at once. */
+    const accountKeySecrets = new Map<string, { exists: boolean; pemTypes: Map<string, string | undefined> }>();
+    const accountKeySecretNames = new Set(accountKeyRefs.map((r) => `${r.secretNamespace}/${r.secretName}`));
     for (const { namespace, name } of [...wantedSecrets.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
       const secret = await readSecret(kc, namespace, name, retries);
       secrets.push({ namespace, name, exists: secret !== undefined, keys: Object.keys(secret?.data ?? {}).sort() });
+      if (accountKeySecretNames.has(`${namespace}/${name}`)) {
+        const pemTypes = new Map(Object.entries(secret?.data ?? {}).map(([k, v]) => [k, pemBlockType(v)]));
+        accountKeySecrets.set(`${namespace}/${name}`, { exists: secret !== undefined, pemTypes });
+      }
     }
+    const acmeAccountKeys: AccountKeyRecord[] = accountKeyRefs.map((r) => {
+      const found = accountKeySecrets.get(`${r.secretNamespace}/${r.secretName}`);
+      const keyType = found?.pemTypes.get(r.key);
+      return { ...r, secretExists: found?.exists ?? false, keyPresent: found?.pemTypes.has(r.key) ?? false, ...(keyType ? { keyType } : {}) };
+    }).sort((a, b) => a.issuerKind.localeCompare(b.issuerKind) || a.issuerNamespace.localeCompare(b.issuerNamespace) || a.issuer.localeCompare(b.issuer));
     const existingTls = new Set<string>();
     const tlsCertificates: TlsCertificateRecord[] = [];
     if (tlsSecrets.size > 0) {
@@ -188,7 +210,8 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
           if (!users) continue;
           existingTls.add(`${namespace}/${secretName}`);
           // Public facts of the certificate only: the key is never read beyond its PEM header line.
-          const facts = certificateFacts(s.data?.["tls.crt"], s.data?.["tls.key"]);
+          // The key is parsed in memory only to compare its public half with the certificate's.
+          const facts = certificateFacts(s.data?.["tls.crt"], s.data?.["tls.key"], true);
           for (const certificate of users) tlsCertificates.push({ namespace, certificate, secretName, ...facts });
         }
         listed += page.length;
@@ -209,6 +232,7 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
       secrets,
       missingTlsSecrets,
       tlsCertificates,
+      acmeAccountKeys,
       sha256: file.digest(),
     };
     file.write(metaLine(meta), false);

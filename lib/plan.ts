@@ -1,5 +1,7 @@
 // The restore plan: what is restored in which order, which Secrets are copied, what to warn about.
 import { ParsedBackup } from "./backup-format";
+import { readyCondition } from "./conditions";
+import { Prediction, describePrediction, predictReissues, reissuesToJson } from "./reissue-prediction";
 import { sanitizeForRestore } from "./sanitize";
 import { findSecretRefs } from "./secret-refs";
 import {
@@ -23,6 +25,12 @@ export interface PlanOptions {
    * stack sets it, else the new release's namespace.
    */
   clusterResourceNamespace?: string;
+  /** The time the predictions are made for (default: now). */
+  now?: Date;
+  /** The controller's --renew-before-expiry-duration in milliseconds (default 30 days). */
+  renewBeforeDefaultMs?: number;
+  /** ClusterIssuer Secrets that will not be copied (the stack's expectedMissingSecrets). */
+  accountKeysNotCopied?: string[];
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = { legacyNamespace: "kube-system", namespace: "cert-manager" };
@@ -57,25 +65,13 @@ export interface RestorePlan {
   secretsInPlace: SecretCopy[];
   /** Orders and Challenges found: recorded, never restored. */
   recordedOnly: number;
+  /** What cert-manager 0.6.2 will issue anew and which ACME accounts it will register (lib/reissue-prediction.ts). */
+  prediction: Prediction;
   warnings: Problem[];
   errors: Problem[];
 }
 
 const KIND_ORDER: Record<RestoreKind, number> = { ClusterIssuer: 0, Issuer: 1, Certificate: 2 };
-
-export function readyCondition(obj: KubeObject): { status: string; reason?: string; message?: string } | undefined {
-  const conditions = obj.status?.conditions;
-  if (!Array.isArray(conditions)) return undefined;
-  const ready = conditions.find((c) => typeof c === "object" && c !== null && (c as { type?: unknown }).type === "Ready") as
-    | { status?: unknown; reason?: unknown; message?: unknown }
-    | undefined;
-  if (!ready) return undefined;
-  return {
-    status: String(ready.status ?? "Unknown"),
-    reason: typeof ready.reason === "string" ? ready.reason : undefined,
-    message: typeof ready.message === "string" ? ready.message : undefined,
-  };
-}
 
 export function compareRestoreOrder(a: { kind: RestoreKind; namespace: string; name: string }, b: typeof a): number {
   return KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
@@ -107,7 +103,6 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
 
   const inventory = new Map<string, { exists: boolean; keys: string[] }>();
   for (const s of parsed.meta?.secrets ?? []) inventory.set(`${s.namespace}/${s.name}`, s);
-  const missingTls = new Set(parsed.meta?.missingTlsSecrets ?? []);
 
   const copies = new Map<string, SecretCopy>();
   const restore: RestoreItem[] = [];
@@ -133,11 +128,9 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
           warnings.push({ object: label, message: `${ref.path} names Secret ${ref.name} without a key: the 0.6 webhook rejects this issuer until a key is set` });
         }
         const known = inventory.get(`${secretNamespace}/${ref.name}`);
-        if (known && !known.exists) {
-          const consequence = ref.purpose === "acme-account-key"
-            ? "0.6 would register a NEW ACME account"
-            : "the issuer cannot work until it exists";
-          warnings.push({ object: label, message: `Secret ${secretNamespace}/${ref.name} (${ref.path}) did not exist at backup time: ${consequence}` });
+        // A missing ACME account key is one of the predictions (a new account), warned about below.
+        if (known && !known.exists && ref.purpose !== "acme-account-key") {
+          warnings.push({ object: label, message: `Secret ${secretNamespace}/${ref.name} (${ref.path}) did not exist at backup time: the issuer cannot work until it exists` });
         }
         if (o.kind === "ClusterIssuer") {
           const existing = copies.get(ref.name);
@@ -168,32 +161,84 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
       } else if (!issuers.has(key)) {
         warnings.push({ object: label, message: `its ${issuerKind} ${issuerName} is not in the backup: the certificate stays unissued until that issuer exists` });
       }
-      const secretName = typeof spec?.secretName === "string" ? spec.secretName : "";
-      if (secretName && missingTls.has(`${o.namespace}/${secretName}`)) {
-        warnings.push({ object: label, message: `TLS Secret ${o.namespace}/${secretName} did not exist at backup time: it will be issued anew (counts against Let's Encrypt's 50 certificates per domain per week)` });
-      }
     }
 
     restore.push({ kind: o.kind, namespace: o.namespace, name: o.name, object: sanitizeForRestore(o.object, isClusterScoped(o.kind)) });
   }
 
+  const prediction = predictReissues({
+    objects: restorable,
+    meta: parsed.meta,
+    now: options.now ?? new Date(),
+    renewBeforeDefaultMs: options.renewBeforeDefaultMs,
+    // Only a copy can be left out: a Secret already where 0.6 reads it is not copied at all.
+    accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
+    legacyNamespace: options.legacyNamespace,
+  });
+  warnings.push(...predictionWarnings(prediction));
+
   restore.sort(compareRestoreOrder);
   const secrets = [...copies.values()].sort((a, b) => a.name.localeCompare(b.name));
   const secretsToCopy = secrets.filter((s) => s.from !== s.to);
   const secretsInPlace = secrets.filter((s) => s.from === s.to);
-  return { valid: errors.length === 0, restore, secretsToCopy, secretsInPlace, recordedOnly, warnings, errors };
+  return { valid: errors.length === 0, restore, secretsToCopy, secretsInPlace, recordedOnly, prediction, warnings, errors };
 }
 
-/** The `plan --json` shape (`secretsInPlace` only when there are such Secrets). */
+/** How many unknowns are named one by one before they are summed up in one line. */
+const UNKNOWN_LISTED = 5;
+
+/**
+ * What the backup cannot tell (it lacks the facts: a kubectl backup, or one taken by an earlier
+ * version), as warnings: a few one by one, many in one line. Not part of the plan's warnings (the
+ * plan prints them in their own section); the preview adds them to its warnings.
+ */
+export function unknownWarnings(p: Prediction): Problem[] {
+  const out: Problem[] = [];
+  const unknownCerts = p.unknown.filter((u) => u.what === "certificate");
+  for (const u of p.unknown.filter((x) => x.what === "acme-account")) out.push({ object: objectLabel(u), message: `cannot tell whether cert-manager 0.6.2 registers a new ACME account: ${u.reason}` });
+  if (unknownCerts.length > UNKNOWN_LISTED) {
+    const names = unknownCerts.slice(0, 3).map((u) => `${u.namespace}/${u.name}`).join(", ");
+    out.push({ object: "backup", message: `cannot tell whether cert-manager 0.6.2 issues ${unknownCerts.length} certificates anew (${names} and ${unknownCerts.length - 3} more): ${unknownCerts[0].reason}; take the backup again with \`npm run backup\`` });
+  } else {
+    for (const u of unknownCerts) out.push({ object: objectLabel(u), message: `cannot tell whether cert-manager 0.6.2 issues it anew: ${u.reason}` });
+  }
+  return out;
+}
+
+/** The predictions as warnings: the count line first, then one per certificate or account. */
+export function predictionWarnings(p: Prediction): Problem[] {
+  const out: Problem[] = [];
+  if (p.reissues.length || p.held.length) out.push({ object: "plan", message: describePrediction(p) });
+  for (const r of p.reissues) {
+    const label = objectLabel(r);
+    out.push({
+      object: label,
+      message: r.what === "certificate"
+        ? `${r.reason}: it will be issued anew by cert-manager 0.6.2 (counts against Let's Encrypt's 50 certificates per registered domain per week)`
+        : r.reason,
+    });
+  }
+  for (const a of p.accountKeyProblems) out.push({ object: objectLabel(a), message: `will not be Ready after the upgrade: ${a.reason}` });
+  for (const h of p.held) out.push({ object: objectLabel(h), message: h.reason });
+  return out;
+}
+
+/**
+ * The `plan --json` shape (`secretsInPlace` only when there are such Secrets). `reissues`: what
+ * cert-manager 0.6.2 will issue anew or register, `[{kind, namespace, name, what: "certificate" |
+ * "acme-account", reason}]`; `reissuesUnknown`: the same shape, for what the backup cannot tell.
+ */
 export function planToJson(plan: RestorePlan): object {
   return {
     valid: plan.valid,
     restore: plan.restore.map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name })),
     secretsToCopy: plan.secretsToCopy.map((s) => ({ name: s.name, from: s.from, to: s.to })),
     ...(plan.secretsInPlace.length ? { secretsInPlace: plan.secretsInPlace.map((s) => ({ name: s.name, namespace: s.to })) } : {}),
+    reissues: reissuesToJson(plan.prediction.reissues),
+    reissuesUnknown: reissuesToJson(plan.prediction.unknown),
     warnings: plan.warnings,
     errors: plan.errors,
   };
 }
 
-export { RESTORE_KINDS };
+export { RESTORE_KINDS, readyCondition };

@@ -5,7 +5,8 @@ import { changesSinceBackup, describeChanges } from "./changes";
 import { ClusterFacts } from "./cluster";
 import { CrdApiVersion } from "./crds";
 import { OUR_CRD_NAMES, UnaccountedObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
-import { PlanOptions, RestorePlan } from "./plan";
+import { PlanOptions, RestorePlan, unknownWarnings } from "./plan";
+import { renewBeforeFromArgs } from "./reissue-prediction";
 import { findSecretRefs } from "./secret-refs";
 import { ApplyMode, serverSideApplyFor } from "./served-apis";
 import { ConfigError, Settings } from "./settings";
@@ -73,14 +74,19 @@ export class PreflightError extends Error {}
  * the new namespace). Throws a ConfigError when that value is not a namespace name.
  */
 export function planOptions(settings: Settings): PlanOptions {
+  // What the re-issue prediction needs of the stack: the Secrets it will not copy, and the 0.6.2
+  // controller's --renew-before-expiry-duration when the chart's extraArgs set it.
+  const prediction: Partial<PlanOptions> = { accountKeysNotCopied: settings.expectedMissingSecrets };
+  const renewBefore = renewBeforeFromArgs(settings.values.extraArgs);
+  if (renewBefore !== undefined) prediction.renewBeforeDefaultMs = renewBefore;
   const value = settings.values.clusterResourceNamespace;
   if (value === undefined || value === null || value === "") {
-    return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace };
+    return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace, ...prediction };
   }
   if (typeof value !== "string" || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
     throw new ConfigError(`config key cert-manager-upgrade:values: values.clusterResourceNamespace ${JSON.stringify(value)} must be a namespace name (where cert-manager 0.6 reads ClusterIssuer Secrets); fix or remove it`);
   }
-  return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace, clusterResourceNamespace: value };
+  return { legacyNamespace: settings.legacyNamespace, namespace: settings.namespace, clusterResourceNamespace: value, ...prediction };
 }
 
 export function secretsToInspect(plan: RestorePlan, settings: Settings): Array<{ namespace: string; name: string }> {
@@ -281,7 +287,8 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     }
   }
 
-  const warnings = plan.warnings.map((w) => `${w.object}: ${w.message}`);
+  // The plan's warnings carry the re-issue prediction and its count line; what the backup cannot tell is added here.
+  const warnings = [...plan.warnings, ...unknownWarnings(plan.prediction)].map((w) => `${w.object}: ${w.message}`);
   for (const r of facts.legacy.otherRecords ?? []) {
     warnings.push(`Helm release record ${r} is not cert-manager 0.4's record of release ${settings.legacyReleaseName}: left alone`);
   }

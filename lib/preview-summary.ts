@@ -107,7 +107,16 @@ export interface PreviewSummary {
   restoredByKind: Record<string, number>;
   restoredUnchanged: number;
   warnings: string[];
+  /**
+   * The re-issue prediction's count line (`2 certificates will be issued anew and 1 new ACME account
+   * registered by cert-manager 0.6.2 (…)`), when the preview's warnings carry one: shown right after
+   * the destructive steps, as what the upgrade costs against Let's Encrypt's limits.
+   */
+  reissues?: string;
 }
+
+/** The count line of lib/reissue-prediction.ts describePrediction, as the plan's warnings carry it. */
+const REISSUE_COUNT_LINE = /^plan: (.* registered by cert-manager 0\.6\.2.*)$/;
 
 export class PreviewJsonError extends Error {}
 
@@ -362,6 +371,8 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     ...planWarnings.map((w) => cleanMessage(w)),
   ].filter((w) => w !== "");
   summary.warnings = [...new Set(warnings)];
+  const countLine = summary.warnings.map((w) => REISSUE_COUNT_LINE.exec(w)?.[1]).find((l) => l !== undefined);
+  if (countLine) summary.reissues = countLine;
   return summary;
 }
 
@@ -503,6 +514,7 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     out.push(...mdFolded(mdTable(["Operation", "What", "Pulumi resource", "Why"], rows), model.destructive.length, `${plural(model.destructive.length, "step")}`), "");
   }
 
+  if (model.reissues) out.push(`**Re-issues by cert-manager 0.6.2:** ${mdText(model.reissues)} (each is named under Warnings).`, "");
   out.push("### Changes by type", "");
   if (model.counts.length === 0) {
     out.push(`No changes${model.unchanged ? ` (${plural(model.unchanged, "resource")} unchanged)` : ""}.`, "");
@@ -583,6 +595,7 @@ export function renderText(model: PreviewSummary, stack: string): string {
   }
   out.push("");
 
+  if (model.reissues) out.push(`RE-ISSUES BY CERT-MANAGER 0.6.2: ${model.reissues} (each named under WARNINGS)`, "");
   out.push("CHANGES BY TYPE:");
   if (model.counts.length === 0) out.push("  none");
   else {

@@ -1,6 +1,6 @@
 // Public facts of a TLS Secret's certificate (pure): enough to tell later whether the certificate
 // was replaced (re-issued), never the key and never the certificate itself.
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey, createPublicKey } from "node:crypto";
 
 export interface TlsCertificateFacts {
   /** Serial number, hex as Node prints it (upper case, no separators). */
@@ -15,7 +15,21 @@ export interface TlsCertificateFacts {
   dnsNames: string[];
   /** The PEM block type of tls.key (e.g. "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY"), read from its header line only. */
   keyType?: string;
+  /**
+   * Whether tls.key is the private key of the certificate (public keys compared in memory at backup
+   * time; the key itself is never kept). Set only when the key is of a type cert-manager 0.6.2 reads
+   * and parses; otherwise keyProblem says why not. Both absent: not checked (a backup taken before
+   * this check existed: unknown).
+   */
+  keyMatchesCertificate?: boolean;
+  /** Why tls.key cannot be used by cert-manager 0.6.2 (missing, no PEM block, a type it does not read, does not parse). */
+  keyProblem?: string;
 }
+
+/** The PEM block types cert-manager 0.6.2 reads a TLS key from (pkg/util/pki/parse.go DecodePrivateKeyBytes). */
+export const TLS_KEY_TYPES_READ: readonly string[] = ["RSA PRIVATE KEY", "EC PRIVATE KEY"];
+/** The PEM block type cert-manager 0.6.2 reads an ACME account key from (pkg/acme/acme.go ReadPrivateKey: RSA only). */
+export const ACCOUNT_KEY_TYPES_READ: readonly string[] = ["RSA PRIVATE KEY"];
 
 /** What the backup keeps per Certificate whose TLS Secret existed: its facts, or why there are none. */
 export interface TlsCertificateRecord extends Partial<TlsCertificateFacts> {
@@ -73,7 +87,7 @@ function dnsNamesOf(subjectAltName: string | undefined): string[] {
  * Facts of the first certificate in a Secret's base64 `tls.crt` (the leaf when it holds a chain),
  * and the PEM block type of its `tls.key`. Returns `{ problem }` when there is no certificate to read.
  */
-export function certificateFacts(tlsCrt: string | undefined, tlsKey?: string): TlsCertificateFacts | { problem: string } {
+export function certificateFacts(tlsCrt: string | undefined, tlsKey?: string, checkKey = false): TlsCertificateFacts | { problem: string } {
   if (!tlsCrt) return { problem: "no tls.crt" };
   let cert: X509Certificate;
   try {
@@ -91,7 +105,40 @@ export function certificateFacts(tlsCrt: string | undefined, tlsKey?: string): T
   if (cn !== undefined) facts.commonName = cn;
   const keyType = pemBlockType(tlsKey);
   if (keyType !== undefined) facts.keyType = keyType;
+  if (checkKey) Object.assign(facts, keyFacts(tlsKey, cert));
   return facts;
+}
+
+/** The first PEM block of a text, from its BEGIN line to the matching END line, as Go's pem.Decode finds it. */
+function firstPemBlock(text: string, type: string): string | undefined {
+  const begin = new RegExp(`^-----BEGIN ${type}-----\\r?$`, "m").exec(text);
+  if (!begin) return undefined;
+  const end = text.indexOf(`-----END ${type}-----`, begin.index);
+  return end < 0 ? undefined : text.slice(begin.index, end + `-----END ${type}-----`.length) + "\n";
+}
+
+/**
+ * Whether a TLS Secret's key can serve its certificate in cert-manager 0.6.2's eyes: present, a PEM
+ * block type it reads, parseable, and the private half of the certificate's public key. The key is
+ * parsed in memory only to derive its public key; nothing of it is returned.
+ */
+export function keyFacts(tlsKey: string | undefined, cert: X509Certificate): { keyMatchesCertificate: boolean } | { keyProblem: string } {
+  if (!tlsKey) return { keyProblem: "no tls.key" };
+  const type = pemBlockType(tlsKey);
+  if (type === undefined) return { keyProblem: "tls.key holds no PEM block" };
+  if (!TLS_KEY_TYPES_READ.includes(type)) {
+    return { keyProblem: `tls.key is a PEM ${type} block${type === "PRIVATE KEY" ? " (PKCS#8)" : ""}, which cert-manager 0.6.2 cannot read (only ${TLS_KEY_TYPES_READ.join(" and ")})` };
+  }
+  const block = firstPemBlock(Buffer.from(tlsKey.replace(/\s+/g, ""), "base64").toString("latin1"), type);
+  try {
+    if (!block) throw new Error("no END line");
+    const publicKey = createPublicKey(createPrivateKey({ key: block, format: "pem" }));
+    const ours = publicKey.export({ type: "spki", format: "der" });
+    const theirs = cert.publicKey.export({ type: "spki", format: "der" });
+    return { keyMatchesCertificate: ours.equals(theirs) };
+  } catch {
+    return { keyProblem: `tls.key does not parse as an ${type}` };
+  }
 }
 
 /** A short form of a fingerprint for messages. */

@@ -71,6 +71,23 @@ export interface SecretInventoryEntry {
   keys: string[];
 }
 
+/** An ACME issuer's account key Secret as the backup found it (never the key itself). */
+export interface AccountKeyRecord {
+  issuerKind: "ClusterIssuer" | "Issuer";
+  /** "" for a ClusterIssuer. */
+  issuerNamespace: string;
+  issuer: string;
+  /** Where the old release read it: the legacy namespace for a ClusterIssuer, the Issuer's own namespace otherwise. */
+  secretNamespace: string;
+  secretName: string;
+  /** The data key (privateKeySecretRef.key, "tls.key" when unset, as cert-manager does). */
+  key: string;
+  secretExists: boolean;
+  keyPresent: boolean;
+  /** PEM block type of the key (from its header line only), when it has one. */
+  keyType?: string;
+}
+
 /** Facts recorded by the pre-step; kept in a YAML comment so `kubectl apply -f` ignores them. */
 export interface BackupMeta {
   /** BACKUP_FORMAT when written now; older backups (BACKUP_FORMATS_READ) stay readable. */
@@ -92,6 +109,13 @@ export interface BackupMeta {
    * the key, never the certificate itself. Absent in format-1 backups.
    */
   tlsCertificates?: TlsCertificateRecord[];
+  /**
+   * Added within format 2 (optional: earlier format-2 backups lack it, and what it would say is then
+   * unknown): per ACME issuer, its account key Secret (spec.acme.privateKeySecretRef), whether the
+   * Secret and its data key existed, and the key's PEM block type; never the key. Its presence also
+   * says that every tlsCertificates entry had its key checked (keyMatchesCertificate or keyProblem).
+   */
+  acmeAccountKeys?: AccountKeyRecord[];
   /** sha256 (hex) of every byte of the file before the meta line. */
   sha256: string;
 }

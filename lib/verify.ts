@@ -70,6 +70,8 @@ export interface VerifyReport {
   rows: VerifyRow[];
   differences: Problem[];
   notes: Problem[];
+  /** Certificates ("namespace/name") whose Ready condition is not True now: `npm run explain` tells why. */
+  notReady: string[];
 }
 
 function subsetOf(expected: Record<string, string> | undefined, actual: Record<string, string> | undefined): boolean {
@@ -80,6 +82,7 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   const rows: VerifyRow[] = [];
   const differences: Problem[] = [];
   const notes: Problem[] = [];
+  const notReady: string[] = [];
   const before = new Map(backupObjects.map((o) => [objectLabel(o), o.object]));
   const recorded = new Map((options.certificates ?? []).map((c) => [`${c.namespace}/${c.certificate}`, c]));
   const expectMissing = new Set(options.expectMissing ?? []);
@@ -104,6 +107,8 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
 
     const readyNow = readyCondition(actual)?.status;
     row.ready = `${readyBefore} → ${readyNow ?? "pending"}`;
+    // Not Ready now (a condition not reported yet counts only where pending is not allowed).
+    if (item.kind === "Certificate" && readyNow !== "True" && !(readyNow === undefined && options.allowPending)) notReady.push(`${item.namespace}/${item.name}`);
     if (readyBefore === "True" && readyNow !== "True") {
       if (readyNow === undefined && options.allowPending) {
         notes.push({ object: label, message: "Ready was True before; the controller has not reported it yet" });
@@ -172,8 +177,21 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
       });
       if (!actual) {
         differences.push({ object: label, message: `the 0.6 webhook's own object (release ${releaseName}) is missing: is the release installed, under that name (--release-name)?` });
+        continue;
+      }
+      // The webhook's issuers and certificates are made by the chart and issued by the controller: Ready, as in the seed's check.
+      const readyNow = readyCondition(actual)?.status;
+      if (readyNow !== "True") {
+        if (readyNow === undefined && options.allowPending) {
+          notes.push({ object: label, message: "the 0.6 webhook's own object: the controller has not reported Ready yet" });
+        } else {
+          const problem = readyNow === undefined ? "not Ready yet (the 0.6 webhook's own object)" : `Ready ${readyNow} (the 0.6 webhook's own object)`;
+          rows[rows.length - 1].check = problem;
+          differences.push({ object: label, message: problem });
+        }
+        if (w.kind === "Certificate" && !(readyNow === undefined && options.allowPending)) notReady.push(`${options.namespace}/${w.name}`);
       }
     }
   }
-  return { rows, differences, notes };
+  return { rows, differences, notes, notReady };
 }

@@ -52,7 +52,19 @@ runMain("backup", async () => {
     lines.push(`backup: ${certs.length} TLS certificates recorded (serial, SHA-256 fingerprint, expiry; never a key)` +
       (unreadable.length ? `, ${unreadable.length} unreadable: ${unreadable.slice(0, 3).map((c) => `${c.namespace}/${c.secretName} (${c.problem})`).join(", ")}` : ""));
   }
+  const keyIssues = certs.filter((c) => c.keyProblem || c.keyMatchesCertificate === false);
+  if (keyIssues.length) {
+    lines.push(`backup: ${keyIssues.length} TLS keys cert-manager 0.6.2 cannot use (it will issue those certificates anew): ` +
+      keyIssues.slice(0, 3).map((c) => `${c.namespace}/${c.secretName} (${c.keyProblem ?? "tls.key is not the certificate's key"})`).join(", ") + (keyIssues.length > 3 ? ` and ${keyIssues.length - 3} more` : ""));
+  }
+  const accountKeys = result.meta.acmeAccountKeys ?? [];
+  if (accountKeys.length) {
+    const unusable = accountKeys.filter((a) => a.keyType !== "RSA PRIVATE KEY");
+    lines.push(`backup: ${accountKeys.length} ACME account keys recorded (PEM block type only; never a key)` +
+      (unusable.length ? `, ${unusable.length} that cert-manager 0.6.2 cannot use: ${unusable.slice(0, 3).map((a) => `${a.secretNamespace}/${a.secretName} (${!a.secretExists ? "missing: a new account would be registered" : a.keyType ?? "no PEM key"})`).join(", ")}` : ""));
+  }
   if (result.meta.missingTlsSecrets.length) lines.push(`backup: ${result.meta.missingTlsSecrets.length} certificates have no TLS secret yet (they will be issued anew)`);
+  lines.push(`backup: \`npm run plan -- --backup ${result.file}\` says what cert-manager 0.6.2 will issue anew or register`);
   if (result.previous) lines.push(`backup: previous backup kept as ${result.previous}`);
   if (result.retries.length) lines.push(`backup: retried ${result.retries.length} requests: ${result.retries.join("; ")}`);
   process.stdout.write(lines.join("\n") + "\n");

@@ -2,13 +2,15 @@
 import { readBackupFile } from "../lib/backup-file";
 import { parseBackup } from "../lib/backup-format";
 import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
-import { buildRestorePlan, planToJson } from "../lib/plan";
+import { buildRestorePlan, planToJson, unknownWarnings } from "../lib/plan";
+import { describePrediction, parseGoDuration } from "../lib/reissue-prediction";
 
-const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS]
+const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D]
 
 Validates a backup (this project's, or \`kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates\`
 output, or multi-document YAML) without touching a cluster, and prints what will be restored in
-which order, which Secrets will be copied from where to where, the warnings and the errors.
+which order, which Secrets will be copied from where to where, what cert-manager 0.6.2 will issue
+anew and which ACME accounts it will register (with the reason for each), the warnings and the errors.
 
   --backup FILE           the backup to read (required)
   --json                  print exactly one JSON object on stdout (use \`npm run -s plan\`: without -s, npm
@@ -18,6 +20,12 @@ which order, which Secrets will be copied from where to where, the warnings and 
   --cluster-resource-namespace NS
                           where 0.6 reads ClusterIssuer Secrets, when the stack's chart values set
                           clusterResourceNamespace (default: the --namespace)
+  --expect-missing NAMES  ClusterIssuer Secrets that will not be copied, comma-separated (the stack's
+                          expectedMissingSecrets): an ACME account key among them means a new account
+  --renew-before-expiry-duration D
+                          the 0.6.2 controller's flag of that name, when the release sets it (Go
+                          duration, e.g. 720h; default 720h = 30 days); a Certificate's
+                          spec.renewBefore takes precedence
 
 Exit codes: 0 valid, 1 invalid, 2 usage.`;
 
@@ -28,13 +36,22 @@ runMain("plan", async () => {
     "legacy-namespace": { type: "string", default: "kube-system" },
     namespace: { type: "string", default: "cert-manager" },
     "cluster-resource-namespace": { type: "string" },
+    "expect-missing": { type: "string", default: "" },
+    "renew-before-expiry-duration": { type: "string" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
+  const renewFlag = args["renew-before-expiry-duration"];
+  const renewBeforeDefaultMs = renewFlag === undefined ? undefined : parseGoDuration(renewFlag);
+  if (renewFlag !== undefined && (renewBeforeDefaultMs === undefined || renewBeforeDefaultMs < 0)) {
+    throw new UsageError(`--renew-before-expiry-duration ${JSON.stringify(renewFlag)} is not a Go duration such as 720h`);
+  }
   const bytes = readBackupFile(args.backup);
   const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
     legacyNamespace: args["legacy-namespace"]!,
     namespace: args.namespace!,
     clusterResourceNamespace: args["cluster-resource-namespace"],
+    accountKeysNotCopied: args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean),
+    renewBeforeDefaultMs,
   });
 
   if (args.json) {
@@ -59,9 +76,15 @@ runMain("plan", async () => {
   out.push("");
   out.push(`Warnings (${plan.warnings.length}):`);
   for (const w of plan.warnings) out.push(`  ${w.object}: ${w.message}`);
+  const unknown = unknownWarnings(plan.prediction);
+  if (unknown.length) {
+    out.push(`Cannot tell what cert-manager 0.6.2 does (${plan.prediction.unknown.length}; the backup lacks the facts):`);
+    for (const u of unknown) out.push(`  ${u.object}: ${u.message}`);
+  }
   out.push(`Errors (${plan.errors.length}):`);
   for (const e of plan.errors) out.push(`  ${e.object}: ${e.message}`);
   out.push("");
+  out.push(`plan: ${describePrediction(plan.prediction)}`);
   out.push(plan.valid ? "The backup is valid." : "The backup is NOT valid: fix the errors above before upgrading.");
   process.stdout.write(out.join("\n") + "\n");
   return plan.valid ? EXIT_OK : EXIT_FAILED;

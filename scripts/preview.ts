@@ -9,7 +9,7 @@ import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { loadKubeConfig } from "../lib/kube";
 import { run } from "../lib/local-run";
-import { buildRestorePlan } from "../lib/plan";
+import { buildRestorePlan, unknownWarnings } from "../lib/plan";
 import { planOptions } from "../lib/preflight";
 import { PreviewJsonError, PreviewSummary, renderMarkdown, renderText, summarizePreview } from "../lib/preview-summary";
 import { CONFIG_NAMESPACE, parseSettings } from "../lib/settings";
@@ -114,7 +114,7 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
     await takeBackup(kc, { out: backupFile, legacyNamespace: settings.legacyNamespace, force: false, pageSize: 500 }, progress);
     progress.done("backup taken");
     const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile), backupFile), planOptions(settings));
-    const planWarnings = plan.warnings.map((w) => `${w.object}: ${w.message}`);
+    const planWarnings = [...plan.warnings, ...unknownWarnings(plan.prediction)].map((w) => `${w.object}: ${w.message}`);
 
     // The stack's config as it is, but reading that backup (and the kubeconfig used for it).
     config[`${CONFIG_NAMESPACE}:backupFile`] = backupFile;

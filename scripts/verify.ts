@@ -17,7 +17,9 @@ After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of th
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
 same certificate as at backup time (serial and SHA-256 fingerprint; a different one means it was
 re-issued; expiry shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's
-own issuers and certificates present. Prints a table and exits 1 on any difference.
+own issuers and certificates present and Ready. An object not Ready before may stay not Ready.
+For each Certificate not Ready now it names \`npm run explain -- --certificate NS/NAME\`, which
+shows why. Prints a table and exits 1 on any difference.
 
   --backup FILE           the backup taken before the upgrade (required)
   --context NAME          kube context (default: current)
@@ -123,6 +125,9 @@ runMain("verify", async () => {
     report.rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.secret, r.notAfter, r.check]),
   ));
   for (const n of report.notes) process.stdout.write(`note: ${n.object}: ${n.message}\n`);
+  // Why a certificate is not Ready is in the cluster (conditions, orders, challenges, events), not only in the controller's log.
+  const target = [args.context ? ` --context ${args.context}` : "", args.kubeconfig ? ` --kubeconfig ${args.kubeconfig}` : ""].join("");
+  for (const c of report.notReady) process.stdout.write(`explain: Certificate ${c} is not Ready: \`npm run explain -- --certificate ${c}${target}\` shows why\n`);
   if (!parsed.meta?.tlsCertificates) {
     process.stdout.write(`note: ${args.backup} records no certificate fingerprints (${parsed.meta ? `format ${parsed.meta.format}` : "not written by \`npm run backup\`"}): a re-issued certificate cannot be detected\n`);
   }

@@ -263,3 +263,41 @@ test("a cluster newer than cert-manager 0.6.2 (1.22+): acknowledged only for tes
   assert.ok(result.warnings.some((w) => /^acknowledgeUnsupportedKubernetes: cert-manager 0\.6\.2 is installed on v1\.34\.4, .*cannot issue or validate certificates here \(test clusters only\)/.test(w)), result.warnings.join("\n"));
   assert.ok(!runPreflight(settings(), parsed, plan, facts()).warnings.some((w) => w.startsWith("acknowledgeUnsupportedKubernetes")), "no warning where the APIs are served");
 });
+
+// Issue 12: what cert-manager 0.6.2 would re-issue is said in the preview, before anything is deleted.
+test("the preview's warnings carry the re-issue prediction: expectedMissingSecrets on an ACME key is a new account, counted", () => {
+  const accountKeys = seedObjects().filter((o) => o.kind === "ClusterIssuer").map((o) => ({
+    issuerKind: "ClusterIssuer" as const, issuerNamespace: "", issuer: o.metadata!.name!, secretNamespace: "kube-system",
+    secretName: (o.spec!.acme as { privateKeySecretRef: { name: string } }).privateKeySecretRef.name, key: "tls.key",
+    secretExists: true, keyPresent: true, keyType: "RSA PRIVATE KEY",
+  }));
+  const parsed = parseBackup(ownBackup(seedObjects(), { acmeAccountKeys: accountKeys }).text, "b.yaml");
+  // The override that passes the missing-Secret stop (the negative control's way) ...
+  const s = settings({ expectedMissingSecrets: ["cert-manager-setup-production-private-key"] });
+  const plan = buildRestorePlan(parsed, planOptions(s));
+  const result = runPreflight(s, parsed, plan, facts({ secrets: { "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true } }));
+  // ... is predicted and counted: a new ACME account for letsencrypt-prod.
+  assert.deepEqual(plan.prediction.reissues.map((r) => [r.what, r.kind, r.name]), [["acme-account", "ClusterIssuer", "letsencrypt-prod"]]);
+  // (The fixture records no TLS facts: the certificates are "cannot tell", said in the same line.)
+  assert.ok(result.warnings.some((w) => w.startsWith("plan: 0 certificates will be issued anew and 1 new ACME account registered by cert-manager 0.6.2 (account of letsencrypt-prod); 2 cannot be told")), result.warnings.join("\n"));
+  assert.ok(result.warnings.some((w) => /^ClusterIssuer\/letsencrypt-prod: its account key Secret kube-system\/cert-manager-setup-production-private-key .*not copied \(expectedMissingSecrets\).*NEW ACME account/.test(w)));
+  // Without the override: no prediction of a new account (the key is copied).
+  const copied = buildRestorePlan(parsed, planOptions(settings()));
+  assert.deepEqual(copied.prediction.reissues, []);
+  // The key already in place (clusterResourceNamespace = the legacy namespace) is never "not copied".
+  const inPlace = buildRestorePlan(parsed, planOptions(settings({ expectedMissingSecrets: ["cert-manager-setup-production-private-key"], values: { clusterResourceNamespace: "kube-system" } })));
+  assert.deepEqual(inPlace.prediction.reissues, []);
+});
+
+test("planOptions: the controller's --renew-before-expiry-duration from the chart's extraArgs", () => {
+  assert.equal(planOptions(settings({ values: { extraArgs: ["--renew-before-expiry-duration=240h"] } })).renewBeforeDefaultMs, 10 * 24 * 3600 * 1000);
+  assert.equal(planOptions(settings()).renewBeforeDefaultMs, undefined);
+});
+
+test("what the backup cannot tell is a preview warning, not silence", () => {
+  // The fixture's backup has no acmeAccountKeys and no tlsCertificates for the seed: an earlier format-2 backup.
+  const { parsed, plan } = seedBackup();
+  const result = runPreflight(settings(), parsed, plan, facts());
+  assert.ok(result.warnings.some((w) => /^ClusterIssuer\/letsencrypt-prod: cannot tell whether cert-manager 0\.6\.2 registers a new ACME account: .*does not record the type of its account key/.test(w)), result.warnings.join("\n"));
+  assert.ok(result.warnings.some((w) => /^Certificate\/default\/wonder-app-cert: cannot tell whether cert-manager 0\.6\.2 issues it anew/.test(w)), result.warnings.join("\n"));
+});

@@ -154,6 +154,24 @@ describe("renderers", () => {
   });
 });
 
+// Issue 12: the re-issue prediction's count line is shown right after the destructive steps.
+describe("re-issues by cert-manager 0.6.2 in the summary", () => {
+  const COUNT = "2 certificates will be issued anew and 1 new ACME account registered by cert-manager 0.6.2 (default/wonder-app-cert, test/ivan-test-cert; account of letsencrypt-prod)";
+  const model = summarizePreview(seedPreview(), [`plan: ${COUNT}`, ...PLAN_WARNINGS]);
+
+  test("the count line is the model's reissues; it stays among the warnings too", () => {
+    assert.equal(model.reissues, COUNT);
+    assert.ok(model.warnings.includes(`plan: ${COUNT}`));
+    assert.equal(summarizePreview(seedPreview(), PLAN_WARNINGS).reissues, undefined);
+  });
+
+  test("text and Markdown show it after the destructive steps, before the changes by type", () => {
+    assertInOrder(renderText(model, "dev"), ["DESTRUCTIVE STEPS", `RE-ISSUES BY CERT-MANAGER 0.6.2: ${COUNT}`, "CHANGES BY TYPE:"]);
+    assertInOrder(renderMarkdown(model, "dev"), ["### ⚠️ Destructive steps", "**Re-issues by cert-manager 0.6.2:**", "### Changes by type"]);
+    assert.doesNotMatch(renderText(summarizePreview(seedPreview(), PLAN_WARNINGS), "dev"), /RE-ISSUES/);
+  });
+});
+
 describe("summarizePreview: other shapes", () => {
   const stack = "prod";
 

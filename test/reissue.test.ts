@@ -57,7 +57,8 @@ async function fakeApi(options: { kubeSystemUID?: string } = {}): Promise<FakeKu
 }
 
 function secrets(api: FakeKubeApi, namespace: string, wonder: Pem | undefined): void {
-  api.addSecret(namespace, "cert-manager-setup-production-private-key", { "tls.key": "acme-account-key" });
+  // A real PKCS#1 RSA key (what 0.6.2 reads an ACME account key from); staging's is no PEM at all.
+  api.addSecret(namespace, "cert-manager-setup-production-private-key", { "tls.key": ivan.key });
   api.addSecret(namespace, "cert-manager-setup-staging-private-key", { "tls.key": "staging-account-key" });
   api.addSecret(namespace, "clouddns-service-account", { "service-account.json": "{}" });
   if (wonder) api.addSecret("default", "wonder-app-cert", { "tls.crt": wonder.crt, "tls.key": wonder.key }, "kubernetes.io/tls");
@@ -294,12 +295,40 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
     const parsed = parseBackup(fs.readFileSync(file), file);
     assert.deepEqual(parsed.errors, []);
     assert.equal(parsed.meta?.format, "cert-manager-upgrade/backup@2");
-    const wonder = certificateFacts(b64(issued.crt), b64(issued.key));
-    const ivanFacts = certificateFacts(b64(ivan.crt), b64(ivan.key));
+    // Since issue 12 the backup also checks each key against its certificate (keyMatchesCertificate).
+    const wonder = certificateFacts(b64(issued.crt), b64(issued.key), true);
+    const ivanFacts = certificateFacts(b64(ivan.crt), b64(ivan.key), true);
+    assert.equal((wonder as { keyMatchesCertificate?: boolean }).keyMatchesCertificate, true);
+    assert.equal((ivanFacts as { keyMatchesCertificate?: boolean }).keyMatchesCertificate, true);
     assert.deepEqual(parsed.meta?.tlsCertificates, [
       { namespace: "default", certificate: "wonder-app-cert", secretName: "wonder-app-cert", ...wonder },
       { namespace: "test", certificate: "ivan-test-cert", secretName: "ivan-test-cert", ...ivanFacts },
     ]);
+    // Since issue 12: each ACME issuer's account key, its PEM block type only.
+    assert.deepEqual(parsed.meta?.acmeAccountKeys, [
+      { issuerKind: "ClusterIssuer", issuerNamespace: "", issuer: "letsencrypt-prod", secretNamespace: "kube-system", secretName: "cert-manager-setup-production-private-key", key: "tls.key", secretExists: true, keyPresent: true, keyType: "RSA PRIVATE KEY" },
+      { issuerKind: "ClusterIssuer", issuerNamespace: "", issuer: "letsencrypt-staging", secretNamespace: "kube-system", secretName: "cert-manager-setup-staging-private-key", key: "tls.key", secretExists: true, keyPresent: true },
+    ]);
+    // And plan --json says what 0.6.2 will do with them: wonder-app-cert's certificate carries one DNS
+    // name more (www.) than its spec asks for, so 0.6.2 issues it anew; ivan-test-cert's matches; the
+    // staging account key (no PEM) leaves that issuer not Ready, registering nothing.
+    const plan = await runScript("plan", ["--backup", file, "--json"]);
+    assert.equal(plan.code, 0, plan.output);
+    const json = JSON.parse(plan.stdout) as { reissues: unknown[]; reissuesUnknown: unknown[]; warnings: Array<{ object: string; message: string }> };
+    assert.deepEqual(json.reissues, [{
+      kind: "Certificate", namespace: "default", name: "wonder-app-cert", what: "certificate",
+      reason: "the certificate's DNS names [wonder-app.example.com, www.wonder-app.example.com] are not the spec's [wonder-app.example.com] (the common name counts as one)",
+    }]);
+    assert.deepEqual(json.reissuesUnknown, []);
+    assert.ok(json.warnings.some((w) => w.object === "plan" && w.message === "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (default/wonder-app-cert)"));
+    assert.ok(json.warnings.some((w) => w.object === "ClusterIssuer/letsencrypt-staging" && /will not be Ready after the upgrade: .*holds no PEM block/.test(w.message)));
+    const planText = await runScript("plan", ["--backup", file]);
+    assert.match(planText.stdout, /^plan: 1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0\.6\.2 \(default\/wonder-app-cert\)$/m);
+    // The expiry window: the controller's flag, as the stack's extraArgs would set it (both certificates have 90 days).
+    const window = await runScript("plan", ["--backup", file, "--json", "--renew-before-expiry-duration", "2200h"]);
+    assert.deepEqual((JSON.parse(window.stdout) as { reissues: Array<{ name: string }> }).reissues.map((r) => r.name), ["wonder-app-cert", "ivan-test-cert"]);
+    const usage = await runScript("plan", ["--backup", file, "--renew-before-expiry-duration", "30d"]);
+    assert.equal(usage.code, 2, usage.output);
     const text = fs.readFileSync(file, "utf8") + result.output;
     for (const pem of [issued.key, issued.crt, ivan.key, ivan.crt]) {
       for (const line of bodyLines(pem)) assert.ok(!text.includes(line), "a certificate or key body line in the backup or its output");
@@ -360,12 +389,38 @@ describe("backup and verify against the API stand-in", { concurrency: 2 }, () =>
     assert.match(unknown.stderr, /^verify: --expect-missing names no-such-secret, which no ClusterIssuer of the backup references/m);
   });
 
+  // Issue 12: with a controller that reports Ready, verify runs without --allow-pending.
+  test("verify without --allow-pending: Ready as before passes, ivan-test-cert may stay not Ready and is pointed at explain", async () => {
+    const { file } = await seedBackup();
+    const { api, kubeconfig } = await upgraded(file);
+    const parsed = parseBackup(fs.readFileSync(file));
+    // What the controller reports after the upgrade: each object's Ready as before, the webhook's objects Ready.
+    for (const item of buildRestorePlan(parsed).restore) {
+      const before = parsed.objects.find((o) => objectLabel(o) === objectLabel(item))!.object;
+      api.addObject({ ...item.object, status: before.status });
+    }
+    for (const w of webhookObjects("cert-manager")) {
+      api.addObject(w.kind === "Certificate" ? certificate("cert-manager", w.name, { name: "x" }, w.name, { status: readyStatus("True") }) : cm("Issuer", w.name, "cert-manager", { selfSigned: {} }, { status: readyStatus("True") }));
+    }
+    const good = await runScript("verify", ["--kubeconfig", kubeconfig, "--backup", file]);
+    assert.equal(good.code, 0, good.output);
+    assert.match(good.stdout, /^explain: Certificate test\/ivan-test-cert is not Ready: `npm run explain -- --certificate test\/ivan-test-cert --kubeconfig .*` shows why$/m);
+    assert.doesNotMatch(good.stdout, /explain: Certificate default\/wonder-app-cert/);
+
+    api.addObject({ ...buildRestorePlan(parsed).restore.find((r) => r.name === "wonder-app-cert")!.object, status: readyStatus("False", "Failed", "order failed") });
+    const bad = await runScript("verify", ["--kubeconfig", kubeconfig, "--backup", file]);
+    assert.equal(bad.code, 1, bad.output);
+    assert.match(bad.stdout, /^DIFFERENCE Certificate\/default\/wonder-app-cert: Ready False \(was True before\)$/m);
+    assert.match(bad.stdout, /^explain: Certificate default\/wonder-app-cert is not Ready/m);
+  });
+
   test("a format-1 backup still verifies, and verify says it cannot see a re-issue", async () => {
     const { file } = await seedBackup();
     const text = fs.readFileSync(file, "utf8");
     const at = text.indexOf(META_PREFIX);
     const meta = JSON.parse(text.slice(at + META_PREFIX.length)) as BackupMeta;
     delete meta.tlsCertificates;
+    delete meta.acmeAccountKeys; // a real format-1 backup has neither
     const oldFile = path.join(path.dirname(file), "format-1.yaml");
     fs.writeFileSync(oldFile, text.slice(0, at) + metaLine({ ...meta, format: "cert-manager-upgrade/backup@1" }));
     const { kubeconfig } = await upgraded(oldFile, { wonder: reissued });

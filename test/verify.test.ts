@@ -152,4 +152,24 @@ describe("verifyAgainstBackup", () => {
     live.copiedSecrets.set("clouddns-service-account", { present: false, sameAsSource: undefined });
     assert.deepEqual(verifyAgainstBackup(elsewhere, parsed.objects, live, OPTIONS).differences.map((d) => d.object), ["Secret/cm-resources/clouddns-service-account"]);
   });
+
+  // Issue 12: verify without --allow-pending against the real controller.
+  test("the webhook's own issuers and certificates must be Ready (pending allowed only with --allow-pending)", () => {
+    const live = goodLive();
+    const ca = "Certificate/cert-manager/cert-manager-webhook-ca";
+    live.objects.get(ca)!.status = readyStatus("False", "NotFound", "Certificate does not exist");
+    assert.deepEqual(differences(live), [`${ca}: Ready False (the 0.6 webhook's own object)`]);
+    delete live.objects.get(ca)!.status;
+    assert.deepEqual(differences(live), [`${ca}: not Ready yet (the 0.6 webhook's own object)`]);
+    const pending = verifyAgainstBackup(plan, parsed.objects, live, { ...OPTIONS, allowPending: true });
+    assert.deepEqual(pending.differences, []);
+    assert.ok(pending.notes.some((n) => n.object === ca && /not reported Ready yet/.test(n.message)));
+  });
+
+  test("certificates not Ready now are listed for `npm run explain`: the seed's ivan-test-cert, not wonder-app-cert", () => {
+    const live = goodLive();
+    assert.deepEqual(verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).notReady, ["test/ivan-test-cert"]);
+    live.objects.get("Certificate/default/wonder-app-cert")!.status = readyStatus("False", "Failed", "order failed");
+    assert.deepEqual(verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).notReady, ["default/wonder-app-cert", "test/ivan-test-cert"]);
+  });
 });
