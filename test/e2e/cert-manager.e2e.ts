@@ -176,6 +176,11 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
   test("the upgrade through the real webhook: no new ACME account, no order for a valid certificate", async () => {
     s = await setUp("positive");
     after = await upgrade(s);
+    // Each Order the controller made has its state back from Pebble (Pebble logs an order before the controller records it).
+    await waitFor("every Order has its state", async () => {
+      const pending = (await orders(s.kc)).filter((o) => o.state === "");
+      return pending.length === 0 ? true : `${pending.length} Order(s) without a state: ${JSON.stringify(pending)}`;
+    }, WAIT_MS);
     const pebbleAfter = s.harness.counts();
     assert.equal(pebbleAfter.accounts - s.pebbleBefore.accounts, 0, "no new ACME account in Pebble");
     const signMeUp = await s.harness.signMeUp("cert-manager", "cert-manager");
@@ -242,6 +247,10 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
       const ordered = orderedCertificates(await orders(n.kc));
       return c.accounts === n.pebbleBefore.accounts + 1 && JSON.stringify(ordered) === JSON.stringify(expected)
         ? true : `Pebble ${JSON.stringify(c)} (before ${JSON.stringify(n.pebbleBefore)}), ordered ${JSON.stringify(ordered)}, expected ${JSON.stringify(expected)}`;
+    }, WAIT_MS);
+    await waitFor("every Order has its state", async () => {
+      const pending = (await orders(n.kc)).filter((o) => o.state === "");
+      return pending.length === 0 ? true : `${pending.length} Order(s) without a state`;
     }, WAIT_MS);
     assert.equal(n.harness.counts().orders - n.pebbleBefore.orders, (await orders(n.kc)).filter((o) => o.atServer).length, "Pebble's new orders are exactly those");
     const signMeUp = await n.harness.signMeUp("cert-manager", "cert-manager");
