@@ -47,7 +47,13 @@ function ownerToken(): string {
 function ownerAlive(token: string | undefined): boolean {
   if (!token) return false;
   const [pid, started] = token.trim().split("/");
-  return processStartTime(Number(pid)) === started;
+  if (processStartTime(Number(pid)) !== started) return false;
+  try {
+    // A killed owner not yet reaped by its parent (a zombie) is gone too.
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -77,6 +83,22 @@ export function cleanupLeftoverPodNetworks(): string[] {
     if (alive) continue;
     ip(["link", "delete", link], true);
     removed.push(`link ${link}`);
+  }
+  // Owner files and bridge sockets of namespaces that are gone, when their owner is gone too (a
+  // live owner may be between writing its owner file and adding its namespace).
+  if (fs.existsSync(POD_NETWORK_RUN_DIR)) {
+    const present = new Set(listPodNamespaces());
+    for (const f of fs.readdirSync(POD_NETWORK_RUN_DIR)) {
+      const ns = /^(cmu-\d+-\d+)[-.]/.exec(f)?.[1];
+      if (!ns || present.has(ns)) continue;
+      let token: string | undefined;
+      try {
+        token = fs.readFileSync(path.join(POD_NETWORK_RUN_DIR, `${ns}.owner`), "utf8");
+      } catch {
+        token = undefined;
+      }
+      if (!ownerAlive(token)) fs.rmSync(path.join(POD_NETWORK_RUN_DIR, f), { force: true });
+    }
   }
   return removed;
 }

@@ -91,6 +91,7 @@ runMain("demo", async () => {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
     let pebbleBefore = { accounts: 0, orders: 0 };
+    let validBefore: string[] = [];
     if (certManager) {
       const harness = certManager;
       done = step("the 0.4.1 release's controller (stand-in) registers the ACME accounts and reports the issuers Ready");
@@ -100,6 +101,7 @@ runMain("demo", async () => {
         return issuers.length > 0 && waiting.length === 0 ? true : `${waiting.length} of ${issuers.length} not Ready yet: ${waiting.slice(0, 3).map((s) => `${s.name} ${s.reason}`).join(", ")}`;
       }, 600_000);
       pebbleBefore = harness.counts();
+      validBefore = [...(await readyStates(kc)).values()].filter((s) => s.kind === "Certificate" && s.ready === "True").map((s) => `${s.namespace}/${s.name}`);
       say(`Pebble: ${pebbleBefore.accounts} accounts, ${pebbleBefore.orders} orders`);
       done();
     }
@@ -153,9 +155,12 @@ runMain("demo", async () => {
       const signMeUp = await harness.signMeUp("cert-manager", "cert-manager");
       const orders = await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "orders" });
       const ordered = (orders.items as Array<{ metadata: { namespace: string; ownerReferences?: Array<{ name: string }> } }>).map((o) => `${o.metadata.namespace}/${o.metadata.ownerReferences?.[0]?.name ?? "?"}`);
+      const reordered = [...new Set(ordered)].filter((c) => validBefore.includes(c));
       process.stdout.write(`\nACME: ${after.accounts - pebbleBefore.accounts} new accounts, ${after.orders - pebbleBefore.orders} new orders (Pebble)` +
-        `${ordered.length > 0 ? ` — for ${[...new Set(ordered)].join(", ")} (not valid before the upgrade)` : ""}; ` +
+        `${ordered.length > 0 ? ` — for ${[...new Set(ordered)].join(", ")} (${reordered.length > 0 ? "VALID before the upgrade" : "not valid before the upgrade"})` : ""}; ` +
         `cert-manager acme requests: sign-me-up 200×${signMeUp["200"] ?? 0}, 201×${signMeUp["201"] ?? 0}\n`);
+      if (after.accounts !== pebbleBefore.accounts || (signMeUp["201"] ?? 0) > 0) throw new CliError(`a new ACME account was registered during the upgrade (Pebble: ${pebbleBefore.accounts} → ${after.accounts} accounts)`);
+      if (reordered.length > 0) throw new CliError(`certificates valid before the upgrade were ordered anew: ${reordered.join(", ")}`);
       done();
     } else {
       done = step("npm run verify (no cert-manager controller can run on this Kubernetes, so Ready is not re-reported: --allow-pending)");

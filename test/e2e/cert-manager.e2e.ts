@@ -19,6 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
+import { spawn } from "node:child_process";
+import { cleanupLeftoverPodNetworks, listPodLinks, listPodNamespaces } from "../../harness/pod-network";
 import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
@@ -272,5 +274,50 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
       return left.length === 0 ? true : left.join(", ");
     }, 30_000, 500);
     process.stdout.write(`${logs.filter((l) => /^(positive|negative):/.test(l)).join("\n")}\n`);
+  });
+});
+
+describe("a pod network whose owner is killed", () => {
+  test("its bridge dies with the owner (parent-death signal); the next start removes its namespace and link", async () => {
+    const child = path.join(work, "owner.ts");
+    fs.writeFileSync(child, [
+      `import * as net from "node:net";`,
+      `import { PodNetwork } from ${JSON.stringify(path.join(ROOT, "harness", "pod-network.ts"))};`,
+      `const server = net.createServer().listen(0, "127.0.0.1", async () => {`,
+      `  const network = PodNetwork.create(${JSON.stringify(work)});`,
+      `  await network.bridge((server.address() as net.AddressInfo).port, process.env);`,
+      `  process.stdout.write(\`ready \${network.namespace} \${network.hostLink}\\n\`);`,
+      `});`,
+    ].join("\n"));
+    // One process (no tsx wrapper, whose death the owner would notice and clean up after): SIGKILL leaves its network.
+    const owner = spawn(NODE, ["--import", "tsx", child], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    owner.stderr.on("data", (d: Buffer) => (err += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      owner.stdout.on("data", (d: Buffer) => {
+        out += d;
+        if (out.includes("\n")) resolve(out.trim());
+      });
+      owner.on("exit", (code) => reject(new Error(`the owner exited (${code}) before its network was up: ${err}`)));
+    });
+    const [, namespace, link] = line.split(" ");
+    assert.ok(listPodNamespaces().includes(namespace) && listPodLinks().includes(link), line);
+    const socat = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`${namespace}-`);
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(socat().length, 1, "the bridge runs");
+    const exited = new Promise((resolve) => owner.once("exit", resolve));
+    owner.kill("SIGKILL");
+    await exited;
+    await waitFor("the bridge dies with its owner", async () => (socat().length === 0 ? true : `still running: ${socat().join(", ")}`), 10_000, 100);
+    assert.ok(listPodNamespaces().includes(namespace), "a SIGKILLed owner could not remove its namespace");
+    const removed = cleanupLeftoverPodNetworks();
+    assert.ok(removed.includes(`netns ${namespace}`), removed.join(", "));
+    assert.ok(!listPodNamespaces().includes(namespace) && !listPodLinks().includes(link), "namespace and link gone");
   });
 });
