@@ -169,6 +169,7 @@ after(async () => {
     await harness?.stop();
     await cluster.stop();
   }
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble)", { concurrency: false }, () => {
