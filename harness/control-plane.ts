@@ -50,6 +50,12 @@ export interface ControlPlaneOptions {
   readyTimeoutMs?: number;
   /** Progress lines (each component ready, with its time). */
   log?: (line: string) => void;
+  /**
+   * Run kube-controller-manager without its endpoints controller: for the cert-manager harness
+   * (harness/kubelet.ts), which writes the webhook Service's Endpoints itself, as no Pod object ever
+   * becomes Ready here (the endpoints controller would empty them).
+   */
+  withoutEndpointsController?: boolean;
 }
 
 interface Ports {
@@ -155,8 +161,10 @@ export class ControlPlane {
   private readonly log: (line: string) => void;
   readonly kubernetesVersion: KubernetesVersion;
   private readonly facts: VersionFacts;
+  private readonly controllers: string;
 
   private constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv, options: ControlPlaneOptions) {
+    this.controllers = options.withoutEndpointsController ? "*,-endpoint" : "*";
     this.kubernetesVersion = options.kubernetesVersion ?? defaultKubernetesVersion();
     this.facts = versionFacts(this.kubernetesVersion, env);
     this.kubeconfig = path.join(dir, "kubeconfig");
@@ -188,6 +196,10 @@ export class ControlPlane {
         fs.rmSync(path.join(cp.dir, "etcd-data"), { recursive: true, force: true });
       }
     }
+  }
+
+  get apiserverPort(): number {
+    return this.ports.apiserver;
   }
 
   get apiserverUrl(): string {
@@ -225,7 +237,7 @@ export class ControlPlane {
     await this.launch("kube-controller-manager", this.binary("kube-controller-manager"), [
       `--kubeconfig=${kcmKubeconfig}`, `--authentication-kubeconfig=${kcmKubeconfig}`, `--authorization-kubeconfig=${kcmKubeconfig}`,
       "--bind-address=127.0.0.1", `--secure-port=${this.ports.controllerManager}`, `--cert-dir=${path.join(this.dir, "run", "controller-manager")}`,
-      "--controllers=*", "--use-service-account-credentials=false",
+      `--controllers=${this.controllers}`, "--use-service-account-credentials=false",
       `--service-account-private-key-file=${p("sa.key")}`, `--root-ca-file=${p("ca.crt")}`,
       `--cluster-signing-cert-file=${p("ca.crt")}`, `--cluster-signing-key-file=${p("ca.key")}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`, "--leader-elect=false", "--profiling=false",

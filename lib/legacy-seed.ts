@@ -15,6 +15,15 @@ export interface SeedOptions {
   certificatesPerNamespace: number;
   /** Secret values the seeding writes, so tests can look for leaks. */
   secretMarker: string;
+  /**
+   * An ACME directory URL (the harness's Pebble) for the legacy ClusterIssuers. With it the seed is
+   * one a real cert-manager can read, as 0.4 left it: ACME account keys and TLS keys PKCS#1 (`RSA
+   * PRIVATE KEY`), each certificate's CN and DNS SANs its spec's, 80 days to expiry (outside the
+   * 30-day renewal window), team CAs real CAs, ACME certificates with a solver, and the Ingresses'
+   * annotations saying what their Certificates say (0.6's ingress-shim would rewrite them otherwise).
+   * ivan-test-cert has no TLS Secret (never issued): it fails, as in the seed. Without it, the seed as before.
+   */
+  acmeServer?: string;
 }
 
 export interface SeedSummary {
@@ -45,13 +54,13 @@ export async function servedIngressVersions(kc: k8s.KubeConfig): Promise<Record<
 }
 
 /** The seed's Ingress in the given API version: extensions/v1beta1 and networking v1beta1 name the backend service differently from v1. */
-export function ingressManifest(apiVersion: string, ns: string, name: string, host: string, secretName: string): k8s.KubernetesObject & Record<string, unknown> {
+export function ingressManifest(apiVersion: string, ns: string, name: string, host: string, secretName: string, extraAnnotations: Record<string, string> = {}): k8s.KubernetesObject & Record<string, unknown> {
   const backend = apiVersion === "networking.k8s.io/v1"
     ? { path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 80 } } } }
     : { path: "/", backend: { serviceName: name, servicePort: 80 } };
   return {
     apiVersion, kind: "Ingress",
-    metadata: { name, namespace: ns, annotations: { "kubernetes.io/tls-acme": "true", "certmanager.k8s.io/cluster-issuer": "letsencrypt-prod" } },
+    metadata: { name, namespace: ns, annotations: { "kubernetes.io/tls-acme": "true", "certmanager.k8s.io/cluster-issuer": "letsencrypt-prod", ...extraAnnotations } },
     spec: { tls: [{ hosts: [host], secretName }], rules: [{ host, http: { paths: [backend] } }] },
   };
 }
@@ -68,6 +77,23 @@ export function selfSignedCertificate(commonName: string, days = 90): TlsPair {
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", String(days), "-subj", `/CN=${commonName}`,
       "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
     return { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(path.join(dir, "tls.key"), "utf8") };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A PKCS#1 RSA key (`RSA PRIVATE KEY`, what cert-manager 0.4 wrote) and a certificate for it whose CN and DNS SANs are the given names. */
+export function pkcs1Certificate(dnsNames: string[], options: { days?: number; ca?: boolean; commonName?: string; key?: string } = {}): TlsPair {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-tls-"));
+  try {
+    const key = path.join(dir, "tls.key");
+    // A given key (PKCS#1 PEM) is reused: many certificates, one key generation (2048-bit RSA is slow on a busy machine).
+    if (options.key) fs.writeFileSync(key, options.key, { mode: 0o600 });
+    else execFileSync("openssl", ["genrsa", "-traditional", "-out", key, "2048"], { stdio: "ignore" });
+    const ext = options.ca ? ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"] : ["-addext", `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(",")}`];
+    execFileSync("openssl", ["req", "-x509", "-new", "-key", key, "-days", String(options.days ?? 80), "-subj", `/CN=${options.commonName ?? dnsNames[0]}`, ...ext,
+      "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
+    return { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(key, "utf8") };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -142,8 +168,11 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
       ? custom.createNamespacedCustomObject({ group, version, namespace: obj.metadata.namespace, plural, body: obj })
       : custom.createClusterCustomObject({ group, version, plural, body: obj }));
   };
-  const ingress = async (ns: string, name: string, host: string, secretName: string): Promise<k8s.KubernetesObject> => {
-    const body = ingressManifest(ingressApiVersion, ns, name, host, secretName);
+  const acme = options.acmeServer;
+  // With an ACME server a real controller (the harness's) reports the issuers' status; else the seed writes what 0.4 had.
+  const issuerStatus = (status: Record<string, unknown>): { status?: Record<string, unknown> } => (acme ? {} : { status });
+  const ingress = async (ns: string, name: string, host: string, secretName: string, annotations: Record<string, string> = {}): Promise<k8s.KubernetesObject> => {
+    const body = ingressManifest(ingressApiVersion, ns, name, host, secretName, acme ? annotations : {});
     try {
       return await objects.create(body);
     } catch (err) {
@@ -154,30 +183,37 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
 
   await namespace("test");
   // The issuers' Secrets live in kube-system, as the 0.4 release read them there.
-  await secret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": b64(`acme-prod-key-${options.secretMarker}`) }, "Opaque", "kubectl-apply");
-  await secret("kube-system", "cert-manager-setup-staging-private-key", { "tls.key": b64(`acme-staging-key-${options.secretMarker}`) });
+  // With an ACME server: real PKCS#1 account keys (the marker as PEM explanatory text before them).
+  const accountKey = (fallback: string) => b64(acme ? keyWithMarker(pkcs1Certificate(["acme-account.invalid"]).key) : fallback);
+  await secret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": accountKey(`acme-prod-key-${options.secretMarker}`) }, "Opaque", "kubectl-apply");
+  await secret("kube-system", "cert-manager-setup-staging-private-key", { "tls.key": accountKey(`acme-staging-key-${options.secretMarker}`) });
   await secret("kube-system", "clouddns-service-account", { "service-account.json": b64(`{"private_key":"${options.secretMarker}"}`) }, "Opaque", "kubectl-apply-stringData");
 
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: "letsencrypt-prod", labels: { app: "cert-manager-setup" } },
-    spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" },
+    spec: { acme: { server: acme ?? "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" },
       dns01: { providers: [{ name: "clouddns", clouddns: { project: "example-project", serviceAccountSecretRef: { name: "clouddns-service-account", key: "service-account.json" } } }] } } },
-    status: { acme: { uri: "https://acme-v02.api.letsencrypt.org/acme/acct/12345678" }, ...ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") } });
+    ...issuerStatus({ acme: { uri: "https://acme-v02.api.letsencrypt.org/acme/acct/12345678" }, ...ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") }) });
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: "letsencrypt-staging", labels: { app: "cert-manager-setup" } },
-    spec: { acme: { server: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-staging-private-key" }, http01: {} } },
-    status: ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") });
+    spec: { acme: { server: acme ?? "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: "cert-manager-setup-staging-private-key" }, http01: {} } },
+    ...issuerStatus(ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server")) });
 
-  const wonder = selfSignedCertificate("wonder-app.example.com");
-  await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert");
+  const wonder = acme ? pkcs1Certificate(["wonder-app.example.com"]) : selfSignedCertificate("wonder-app.example.com");
+  await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert", { "kubernetes.io/ingress.class": "nginx" });
   await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(keyWithMarker(wonder.key)) }, "kubernetes.io/tls", "kubectl-apply");
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "wonder-app-cert", namespace: "default" },
     spec: { secretName: "wonder-app-cert", dnsNames: ["wonder-app.example.com"], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
       acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["wonder-app.example.com"] }] } },
     status: ready("True", "CertIssued", "Certificate issued successfully") });
 
-  const testIngress = await ingress("test", "test-ingress", "ivan-test.example.com", "ivan-test-cert");
+  const testIngress = await ingress("test", "test-ingress", "ivan-test.example.com", "ivan-test-cert",
+    { "certmanager.k8s.io/acme-challenge-type": "dns01", "certmanager.k8s.io/acme-dns01-provider": "clouddns" });
   const ingressUID = testIngress.metadata?.uid ?? "";
-  const ivan = selfSignedCertificate("ivan-test.example.com", 1);
-  await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls");
+  // With an ACME server the failing certificate was never issued: no TLS Secret (0.6.2 reports a
+  // certificate that is still valid Ready, however close to expiry, so a 1-day one would not fail).
+  if (!acme) {
+    const ivan = selfSignedCertificate("ivan-test.example.com", 1);
+    await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls");
+  }
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "ivan-test-cert", namespace: "test",
     ownerReferences: [{ apiVersion: ingressApiVersion, kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
     spec: { secretName: "ivan-test-cert", dnsNames: ["ivan-test.example.com"], commonName: "", issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
@@ -186,23 +222,28 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
 
   // More teams: a CA Issuer and a self-signed Issuer per namespace, and their certificates.
   const bulk = selfSignedCertificate("bulk.example.com");
+  const leafKey = acme ? pkcs1Certificate(["leaf-key.invalid"]).key : undefined;
   let issuers = 0;
   let certificates = 2;
   for (let n = 0; n < options.extraNamespaces; n++) {
     const ns = `team-${String(n).padStart(2, "0")}`;
     await namespace(ns);
-    await secret(ns, "team-ca", { "tls.crt": b64(bulk.crt), "tls.key": b64(`team-ca-key-${options.secretMarker}`) }, "kubernetes.io/tls");
-    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "team-ca", namespace: ns }, spec: { ca: { secretName: "team-ca" } }, status: ready("True", "KeyPairVerified", "Signing CA verified") });
-    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "selfsigned", namespace: ns }, spec: { selfSigned: {} }, status: ready("True", "IsReady", "") });
+    const teamCa = acme ? pkcs1Certificate([`ca.${ns}.example.com`], { ca: true, days: 3650 }) : undefined;
+    await secret(ns, "team-ca", { "tls.crt": b64(teamCa?.crt ?? bulk.crt), "tls.key": b64(teamCa ? keyWithMarker(teamCa.key) : `team-ca-key-${options.secretMarker}`) }, "kubernetes.io/tls");
+    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "team-ca", namespace: ns }, spec: { ca: { secretName: "team-ca" } }, ...issuerStatus(ready("True", "KeyPairVerified", "Signing CA verified")) });
+    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: "selfsigned", namespace: ns }, spec: { selfSigned: {} }, ...issuerStatus(ready("True", "IsReady", "")) });
     issuers += 2;
     const pending: Array<Promise<void>> = [];
     for (let c = 0; c < options.certificatesPerNamespace; c++) {
       const name = `svc-${String(c).padStart(3, "0")}`;
       const issuerRef = c % 3 === 0 ? { kind: "ClusterIssuer", name: "letsencrypt-prod" } : { kind: "Issuer", name: c % 3 === 1 ? "team-ca" : "selfsigned" };
+      const dnsName = `${name}.${ns}.example.com`;
       pending.push((async () => {
-        await secret(ns, `${name}-tls`, { "tls.crt": b64(bulk.crt), "tls.key": b64(keyWithMarker(bulk.key)) }, "kubernetes.io/tls");
+        const pair = acme ? pkcs1Certificate([dnsName], { key: leafKey }) : bulk;
+        await secret(ns, `${name}-tls`, { "tls.crt": b64(pair.crt), "tls.key": b64(keyWithMarker(pair.key)) }, "kubernetes.io/tls");
         await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name, namespace: ns, labels: { team: ns } },
-          spec: { secretName: `${name}-tls`, dnsNames: [`${name}.${ns}.example.com`], issuerRef },
+          spec: { secretName: `${name}-tls`, dnsNames: [dnsName], issuerRef,
+            ...(acme && issuerRef.kind === "ClusterIssuer" ? { acme: { config: [{ http01: {}, domains: [dnsName] }] } } : {}) },
           status: ready("True", "CertIssued", "Certificate issued successfully") });
       })());
       if (pending.length >= 16) await Promise.all(pending.splice(0));

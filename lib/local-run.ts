@@ -44,7 +44,7 @@ function parseExports(text: string): Record<string, string> {
 }
 
 /** The toolchain's environment; builds what is missing (slow the first time, cached after). */
-export async function toolchainEnv(options: { build: boolean; echo?: boolean }): Promise<NodeJS.ProcessEnv> {
+export async function toolchainEnv(options: { build: boolean; echo?: boolean; extras?: Array<"cert-manager" | "pebble"> }): Promise<NodeJS.ProcessEnv> {
   let result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
   if (result.status !== 0 && options.build) {
     const built = await run("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--no-test"], { echo: options.echo });
@@ -52,7 +52,15 @@ export async function toolchainEnv(options: { build: boolean; echo?: boolean }):
     result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
   }
   if (result.status !== 0) throw new Error(`the toolchain is not built: ${result.stderr.trim().split("\n").pop()} (run scripts/toolchain.sh)`);
-  const exports = parseExports(result.stdout);
+  let exports = parseExports(result.stdout);
+  // The optional steps (cert-manager v0.6.2, Pebble): built only when asked for, by name.
+  const extras = (options.extras ?? []).filter((e) => !exports[e === "cert-manager" ? "CMU_CERT_MANAGER_BIN" : "CMU_PEBBLE_BIN"]);
+  if (extras.length > 0) {
+    if (!options.build) throw new Error(`${extras.join(" and ")} not built: run scripts/toolchain.sh --only ${extras.join(",")}`);
+    const built = await run("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--no-test", "--only", extras.join(",")], { echo: options.echo });
+    if (built.code !== 0) throw new Error(`scripts/toolchain.sh --only ${extras.join(",")} failed (exit ${built.code}): ${built.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    exports = parseExports(spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" }).stdout);
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, ...exports };
   // Node 24 from node_modules first, as npm scripts have it, then the toolchain.
   env.PATH = [path.join(ROOT, "node_modules", ".bin"), exports.PATH, process.env.PATH].filter(Boolean).join(":");
@@ -100,6 +108,8 @@ export interface LocalCluster {
   kubeconfig: string;
   context: string;
   kubernetesVersion: KubernetesVersion;
+  /** kube-apiserver's port on 127.0.0.1. */
+  apiserverPort: number;
   /** Kills kube-apiserver only (etcd keeps every object), for fault tests. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -109,7 +119,7 @@ export interface LocalCluster {
 }
 
 /** A throwaway control plane in `dir` (harness/control-plane.ts); its processes die with this process. */
-export async function startCluster(dir: string, env: NodeJS.ProcessEnv, options: { log?: (line: string) => void; kubernetesVersion?: KubernetesVersion } = {}): Promise<LocalCluster> {
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv, options: { log?: (line: string) => void; kubernetesVersion?: KubernetesVersion; withoutEndpointsController?: boolean } = {}): Promise<LocalCluster> {
   return ControlPlane.start({ dir, env, ...options });
 }
 
@@ -142,7 +152,7 @@ export class PulumiCli {
     }
     if (!fs.existsSync(this.configFile)) fs.writeFileSync(this.configFile, "config: {}\n");
     for (const [key, value] of Object.entries(config)) {
-      const set = await this.run(["config", "set", key, value]);
+      const set = await this.run(["config", "set", "--plaintext", key, value]);
       if (set.code !== 0) throw new Error(`pulumi config set ${key} failed: ${set.stderr.trim()}`);
     }
   }

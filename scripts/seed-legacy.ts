@@ -12,7 +12,7 @@ import { seedLegacyObjects } from "../lib/legacy-seed";
 import { serverSideApplyFor } from "../lib/served-apis";
 
 const ROOT = path.resolve(__dirname, "..");
-const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S]
+const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S] [--acme-server URL]
 
 Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system: as shipped where
 the cluster serves its API (Kubernetes up to 1.15: apps/v1beta1, rbac v1beta1, apiextensions v1beta1
@@ -29,7 +29,9 @@ kubectl's last-applied-configuration annotation holding their data. For local cl
   --state DIR                 Pulumi state folder for the legacy release (default: .pulumi-legacy under the cache)
   --namespaces N              extra namespaces (default: 10)
   --certificates-per-namespace M   (default: 30)
-  --secret-marker S           text written into every seeded Secret, the release record included (tests look for leaks)`;
+  --secret-marker S           text written into every seeded Secret, the release record included (tests look for leaks)
+  --acme-server URL           ACME directory for the ClusterIssuers (the harness's Pebble): keys PKCS#1 as 0.4 wrote them,
+                              certificates matching their spec and 80 days from expiry, so a real cert-manager can read them`;
 
 async function waitForCrds(kc: k8s.KubeConfig): Promise<void> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -55,7 +57,9 @@ runMain("seed-legacy", async () => {
     namespaces: { type: "string", default: "10" },
     "certificates-per-namespace": { type: "string", default: "30" },
     "secret-marker": { type: "string", default: "seeded-secret-value" },
+    "acme-server": { type: "string" },
   }, USAGE);
+  if (args["acme-server"] !== undefined && !/^https:\/\/\S+$/.test(args["acme-server"])) throw new UsageError(`--acme-server ${args["acme-server"]}: an https:// URL of an ACME directory`);
   if (!args.kubeconfig) throw new UsageError("--kubeconfig PATH is required (a local cluster's, e.g. the one `npm run cluster` prints)");
   const namespaces = Number(args.namespaces);
   const perNamespace = Number(args["certificates-per-namespace"]);
@@ -100,7 +104,7 @@ runMain("seed-legacy", async () => {
     `${postrender ? `mapped at install (${unserved.join(", ")} not served)` : "the chart as shipped (no API mapping)"}\n`);
 
   await waitForCrds(kc);
-  const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]! });
+  const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]!, acmeServer: args["acme-server"] });
   progress.done("seeded");
   process.stdout.write(`seed-legacy: ${summary.clusterIssuers} clusterissuers, ${summary.issuers} issuers, ${summary.certificates} certificates, ${summary.secrets.length} secrets, ingresses ${summary.ingressApiVersion}\n`);
   return EXIT_OK;

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { parseBackup } from "../lib/backup-format";
 import { buildRestorePlan } from "../lib/plan";
 import { KubeObject, objectLabel } from "../lib/types";
-import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, verifyAgainstBackup } from "../lib/verify";
+import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, sameSpec, verifyAgainstBackup } from "../lib/verify";
 import { cm, readyStatus, seedBytes } from "./support/fixtures";
 
 const parsed = parseBackup(seedBytes(), "seed.yaml");
@@ -171,5 +171,22 @@ describe("verifyAgainstBackup", () => {
     assert.deepEqual(verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).notReady, ["test/ivan-test-cert"]);
     live.objects.get("Certificate/default/wonder-app-cert")!.status = readyStatus("False", "Failed", "order failed");
     assert.deepEqual(verifyAgainstBackup(plan, parsed.objects, live, OPTIONS).notReady, ["default/wonder-app-cert", "test/ivan-test-cert"]);
+  });
+});
+
+describe("sameSpec", () => {
+  test("the 0.6 controller's write-back through its Go types is no difference: `ingress: \"\"` added, `commonName: \"\"` dropped", () => {
+    const restored = { secretName: "x", commonName: "", acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["a.example.com"] }] } };
+    const written = { secretName: "x", acme: { config: [{ http01: { ingress: "", ingressClass: "nginx" }, domains: ["a.example.com"] }] } };
+    assert.equal(sameSpec(written, restored), true);
+  });
+
+  test("any other change is a difference: a value, an added or removed field, order in a list", () => {
+    const spec = { secretName: "x", dnsNames: ["a", "b"], acme: { config: [{ http01: { ingress: "" } }] } };
+    assert.equal(sameSpec({ ...spec, secretName: "y" }, spec), false);
+    assert.equal(sameSpec({ ...spec, isCA: false }, spec), false);
+    assert.equal(sameSpec({ ...spec, dnsNames: ["b", "a"] }, spec), false);
+    assert.equal(sameSpec({ ...spec, acme: { config: [{ http01: { ingress: "web" } }] } }, spec), false);
+    assert.equal(sameSpec({ secretName: "x" }, spec), false);
   });
 });

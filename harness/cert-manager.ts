@@ -1,0 +1,121 @@
+// The real cert-manager on the local control plane: Pebble (harness/pebble.ts) as the ACME server
+// and the kubelet stand-in (harness/kubelet.ts) that runs the controller and webhook the cluster's
+// Deployments describe. Used by the demo and the end-to-end tests, on Kubernetes 1.15 only
+// (cert-manager 0.6.2 cannot run on 1.22+: no extensions/v1beta1 Ingress, no authorization v1beta1).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { Kubelet, acmeRequestCounts } from "./kubelet";
+import { Pebble, PebbleCounts } from "./pebble";
+import { listPodLinks, listPodNamespaces } from "./pod-network";
+import { OWNER_VARIABLE, processStartTime } from "./processes";
+
+export interface CertManagerHarnessOptions {
+  kubeconfig: string;
+  apiserverPort: number;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+/** Ready condition of one cert-manager object, as its controller reported it. */
+export interface ReadyState {
+  kind: "ClusterIssuer" | "Issuer" | "Certificate";
+  namespace: string;
+  name: string;
+  ready: string;
+  reason: string;
+  message: string;
+}
+
+const PLURALS = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" } as const;
+
+/** Every ClusterIssuer, Issuer and Certificate with its Ready condition ("" when none), keyed `Kind/namespace/name`. */
+export async function readyStates(kc: k8s.KubeConfig): Promise<Map<string, ReadyState>> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const out = new Map<string, ReadyState>();
+  for (const [kind, plural] of Object.entries(PLURALS) as Array<[ReadyState["kind"], string]>) {
+    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural });
+    for (const o of list.items as Array<{ metadata: { name: string; namespace?: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } }>) {
+      const c = o.status?.conditions?.find((x) => x.type === "Ready");
+      out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, { kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name, ready: c?.status ?? "", reason: c?.reason ?? "", message: c?.message ?? "" });
+    }
+  }
+  return out;
+}
+
+/** Polls `check` (true, or the reason it is not yet) until true; throws with the last reason after timeoutMs. */
+export async function waitFor(what: string, check: () => Promise<true | string>, timeoutMs: number, intervalMs = 2000): Promise<number> {
+  const started = Date.now();
+  let last = "not checked yet";
+  for (;;) {
+    try {
+      const r = await check();
+      if (r === true) return Date.now() - started;
+      last = r;
+    } catch (err) {
+      last = (err as Error).message.split("\n")[0];
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)}s (last seen: ${last})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export class CertManagerHarness {
+  private constructor(readonly pebble: Pebble, readonly kubelet: Kubelet) {}
+
+  /** Starts Pebble, then the watcher that runs cert-manager's Deployments. */
+  static async start(options: CertManagerHarnessOptions): Promise<CertManagerHarness> {
+    const pebble = await Pebble.start({ dir: path.join(options.dir, "pebble"), env: options.env, log: options.log });
+    try {
+      const kubelet = Kubelet.start({ kubeconfig: options.kubeconfig, apiserverPort: options.apiserverPort, dir: options.dir, env: options.env, pebble, log: options.log });
+      return new CertManagerHarness(pebble, kubelet);
+    } catch (err) {
+      await pebble.stop();
+      throw err;
+    }
+  }
+
+  counts(): PebbleCounts {
+    return this.pebble.counts();
+  }
+
+  /** The controller's certmanager_http_acme_client_request_count for POST /sign-me-up, by status (200: account found, 201: registered). */
+  async signMeUp(namespace: string, deployment: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const s of acmeRequestCounts(await this.kubelet.metrics(namespace, deployment))) {
+      if (s.path === "/sign-me-up" && s.method === "POST") out[s.status] = (out[s.status] ?? 0) + s.count;
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.kubelet.stop();
+    await this.pebble.stop();
+  }
+}
+
+/**
+ * What this process left behind: its network namespaces and links (names carry its pid), and
+ * processes carrying its owner token. Empty once everything it started has stopped.
+ */
+export function leftovers(): string[] {
+  const token = `${process.pid}/${processStartTime(process.pid) ?? "?"}`;
+  const found = [
+    ...listPodNamespaces().filter((n) => n.startsWith(`cmu-${process.pid}-`)).map((n) => `netns ${n}`),
+    ...listPodLinks().filter((l) => l.startsWith(`cmuh${process.pid}n`)).map((l) => `link ${l}`),
+  ];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (!environ.includes(`${OWNER_VARIABLE}=${token}`)) continue;
+      const state = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (state === "Z") continue;
+      found.push(`process ${entry} ${fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").slice(0, 3).join(" ")}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}

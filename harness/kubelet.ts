@@ -1,0 +1,415 @@
+// The kubelet's part, for cert-manager only: while it runs, a watcher looks at the cluster's
+// Deployments and runs the cert-manager controller and webhook they describe as local processes,
+// each in its own network namespace (harness/pod-network.ts), with the Deployment's own container
+// args and env, and stops them when the Deployment goes. What stands in for what:
+//   - kubelet + container runtime: this watcher; the image is mapped to a binary of
+//     CMU_CERT_MANAGER_BIN (jetstack cert-manager-controller → cert-manager-controller, -webhook →
+//     cert-manager-webhook). The 0.4.1 release's controller (quay.io/jetstack/cert-manager-controller:
+//     v0.4.1) is run by the 0.6.2 binary as a stand-in: the Go module proxy does not serve v0.4.1.
+//     0.6.2's certificates, orders and challenges controllers need the Order and Challenge CRDs
+//     that 0.4.1 did not have, so the stand-in runs only its issuers and clusterissuers controllers
+//     (`--controllers=issuers,clusterissuers`): before the upgrade it registers the ACME accounts
+//     and reports the issuers Ready, as 0.4.1 did; the certificates keep the status 0.4.1 wrote.
+//   - env: `value` as is; `fieldRef` metadata.namespace, metadata.name, status.podIP resolved as
+//     the kubelet does; `$(VAR)` in args expanded from them.
+//   - the service-account token volume: the token, ca.crt and namespace of the pod's
+//     ServiceAccount (from its token Secret) written into the pod's folder and bind-mounted at
+//     /var/run/secrets/kubernetes.io/serviceaccount in the pod's own mount namespace (a private
+//     tmpfs on /run: the host's /run is not touched); KUBERNETES_SERVICE_HOST/PORT name the bridge
+//     to kube-apiserver. Both binaries then use in-cluster configuration, with the chart's RBAC.
+//   - secret volumes: the Secret's keys written as files into the pod's folder; args naming the
+//     mount path are pointed there. A pod whose Secret does not exist yet waits, as the kubelet does.
+//   - the image's trust store: SSL_CERT_FILE = Pebble's test CA, when a Pebble is given.
+//   - the endpoints controller: for each Service whose selector matches the pod's labels, the
+//     watcher writes its Endpoints (pod IP, target port). The control plane runs without the
+//     endpoints controller (it would empty them: no Pod object ever becomes Ready here).
+//   - the chart's ca-sync CronJob (image quay.io/munnerz/apiextensions-ca-helper): its ConfigMap's
+//     config is carried out as that job does: each APIService's caBundle from the named Secret key,
+//     each ValidatingWebhookConfiguration's caBundle from the service-account ca.crt file.
+// The webhook's call path for admission needs nothing more: kube-apiserver 1.15 resolves the
+// `kubernetes` Service in `default` (the ValidatingWebhookConfiguration's target) to itself
+// (NewLoopbackServiceResolver in cmd/kube-apiserver/app/server.go), then the aggregator proxies to
+// the APIService's endpoint, the webhook pod.
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { Pebble } from "./pebble";
+import { HarnessProcess, describeExit } from "./processes";
+import { PodNetwork, cleanupLeftoverPodNetworks } from "./pod-network";
+
+const IMAGE = /(^|\/)jetstack\/cert-manager-(controller|webhook):(v[\w.-]+)$/;
+const CA_SYNC_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+export const METRICS_PORT = 9402;
+const MOUNT_SERVICE_ACCOUNT = [
+  "set -e",
+  "mount -t tmpfs -o size=1m,mode=0755 cmu-pod-run /run",
+  "mkdir -p /run/secrets/kubernetes.io/serviceaccount",
+  'mount --bind "$1" /run/secrets/kubernetes.io/serviceaccount',
+  "shift",
+  'exec "$@"',
+].join("\n");
+
+export interface KubeletOptions {
+  /** An admin kubeconfig of the cluster (the watcher's own access). */
+  kubeconfig: string;
+  /** Port of kube-apiserver on 127.0.0.1 (bridged into each pod). */
+  apiserverPort: number;
+  /** Folder for pod files and logs. */
+  dir: string;
+  /** Holds CMU_CERT_MANAGER_BIN. */
+  env: NodeJS.ProcessEnv;
+  pebble?: Pebble;
+  log?: (line: string) => void;
+  /** Poll interval; default 1 s. */
+  intervalMs?: number;
+}
+
+type Kind = "controller" | "webhook";
+
+interface Pod {
+  key: string;
+  kind: Kind;
+  version: string;
+  namespace: string;
+  deployment: string;
+  uid: string;
+  network?: PodNetwork;
+  process?: HarnessProcess;
+  restarts: number;
+  waiting?: string;
+  nextStart: number;
+  labels: Record<string, string>;
+  upkept?: number;
+}
+
+/** Which cert-manager binary a container image stands for, or undefined. */
+export function certManagerImage(image: string | undefined): { kind: Kind; version: string } | undefined {
+  const m = image ? IMAGE.exec(image) : null;
+  return m ? { kind: m[2] as Kind, version: m[3] } : undefined;
+}
+
+/** `$(VAR)` in an arg, expanded as the kubelet does (unknown names stay as written). */
+export function expandArg(arg: string, env: Record<string, string>): string {
+  return arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
+}
+
+function statusCode(err: unknown): number | undefined {
+  const e = err as { code?: number; statusCode?: number; response?: { statusCode?: number } };
+  return e.code ?? e.statusCode ?? e.response?.statusCode;
+}
+
+export class Kubelet {
+  private readonly pods = new Map<string, Pod>();
+  private readonly kc = new k8s.KubeConfig();
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private stopped = false;
+  private lastError = "";
+  private readonly log: (line: string) => void;
+  private readonly events: string[] = [];
+
+  private constructor(private readonly options: KubeletOptions) {
+    this.kc.loadFromFile(options.kubeconfig);
+    this.log = (line) => {
+      this.events.push(`${new Date().toISOString()} ${line}`);
+      options.log?.(line);
+    };
+  }
+
+  /** Starts watching; removes pod networks an earlier, killed run left behind. */
+  static start(options: KubeletOptions): Kubelet {
+    if (!options.env.CMU_CERT_MANAGER_BIN) throw new Error("cert-manager binaries unknown: CMU_CERT_MANAGER_BIN is not set (scripts/toolchain.sh --only cert-manager builds them)");
+    const removed = cleanupLeftoverPodNetworks();
+    if (removed.length > 0) options.log?.(`removed what an earlier run left: ${removed.join(", ")}`);
+    fs.mkdirSync(path.join(options.dir, "pods"), { recursive: true, mode: 0o700 });
+    const kubelet = new Kubelet(options);
+    kubelet.schedule(0);
+    return kubelet;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      await this.sync();
+      this.lastError = "";
+    } catch (err) {
+      const message = (err as Error).message?.split("\n")[0] ?? String(err);
+      if (message !== this.lastError) this.log(`kubelet: ${message} (retrying)`);
+      this.lastError = message;
+    } finally {
+      this.busy = false;
+      this.schedule(this.options.intervalMs ?? 1000);
+    }
+  }
+
+  /** One pass: the Deployments now, against the pods now. */
+  private async sync(): Promise<void> {
+    const apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    const list = await apps.listDeploymentForAllNamespaces();
+    const desired = new Map<string, k8s.V1Deployment>();
+    for (const d of list.items) {
+      if (d.metadata?.deletionTimestamp || (d.spec?.replicas ?? 1) < 1) continue;
+      if (!d.spec?.template.spec?.containers.some((c) => certManagerImage(c.image))) continue;
+      desired.set(`${d.metadata!.namespace}/${d.metadata!.name}/${d.metadata!.uid}`, d);
+    }
+    for (const [key, pod] of this.pods) {
+      if (!desired.has(key)) await this.stopPod(pod, "its Deployment is gone");
+    }
+    for (const [key, d] of desired) {
+      let pod = this.pods.get(key);
+      const container = d.spec!.template.spec!.containers.find((c) => certManagerImage(c.image))!;
+      if (!pod) {
+        const image = certManagerImage(container.image)!;
+        pod = {
+          key, kind: image.kind, version: image.version, namespace: d.metadata!.namespace!, deployment: d.metadata!.name!, uid: d.metadata!.uid!,
+          restarts: 0, nextStart: 0, labels: d.spec!.template.metadata?.labels ?? {},
+        };
+        this.pods.set(key, pod);
+      }
+      if (pod.process && !pod.process.exitStatus) {
+        // Endpoints and caBundle kept right (Helm may re-apply them), every 5 s.
+        if (pod.kind === "webhook" && Date.now() - (pod.upkept ?? 0) > 5000) await this.webhookUpkeep(pod, d);
+        continue;
+      }
+      if (pod.process?.exitStatus) {
+        // Crashed: restart with a back-off, as the kubelet does (CrashLoopBackOff).
+        this.log(`kubelet: ${pod.namespace}/${pod.deployment} ${describeExit(pod.process.exitStatus)}; restarting (${pod.process.logTail(5)})`);
+        pod.process = undefined;
+        pod.restarts++;
+        pod.nextStart = Date.now() + Math.min(30_000, 2000 * 2 ** Math.min(pod.restarts, 4));
+      }
+      if (Date.now() < pod.nextStart) continue;
+      await this.startPod(pod, d, container);
+    }
+  }
+
+  /** The service-account token volume's files (token, ca.crt, namespace) in the pod's folder, or why not yet. */
+  private async serviceAccountVolume(pod: Pod, d: k8s.V1Deployment, podDir: string): Promise<{ dir: string } | string> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const saName = d.spec!.template.spec!.serviceAccountName ?? "default";
+    let sa: k8s.V1ServiceAccount;
+    try {
+      sa = await core.readNamespacedServiceAccount({ namespace: pod.namespace, name: saName });
+    } catch (err) {
+      if (statusCode(err) === 404) return `ServiceAccount ${pod.namespace}/${saName} does not exist yet`;
+      throw err;
+    }
+    const secretName = sa.secrets?.[0]?.name;
+    if (!secretName) return `ServiceAccount ${pod.namespace}/${saName} has no token yet`;
+    const secret = await core.readNamespacedSecret({ namespace: pod.namespace, name: secretName });
+    if (!secret.data?.token || !secret.data["ca.crt"]) return `token Secret ${pod.namespace}/${secretName} is not filled yet`;
+    const dir = path.join(podDir, "serviceaccount");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, "token"), Buffer.from(secret.data.token, "base64"), { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "ca.crt"), Buffer.from(secret.data["ca.crt"], "base64"), { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "namespace"), pod.namespace, { mode: 0o600 });
+    return { dir };
+  }
+
+  /** Secret volumes, written as files; the mount path → folder map, or why not yet. */
+  private async secretVolumes(pod: Pod, d: k8s.V1Deployment, container: k8s.V1Container, podDir: string): Promise<Map<string, string> | string> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const mounts = new Map<string, string>();
+    for (const m of container.volumeMounts ?? []) {
+      const volume = d.spec!.template.spec!.volumes?.find((v) => v.name === m.name);
+      if (!volume?.secret?.secretName) continue;
+      let secret: k8s.V1Secret;
+      try {
+        secret = await core.readNamespacedSecret({ namespace: pod.namespace, name: volume.secret.secretName });
+      } catch (err) {
+        if (statusCode(err) === 404) return `Secret ${pod.namespace}/${volume.secret.secretName} (volume ${m.name}) does not exist yet`;
+        throw err;
+      }
+      const dir = path.join(podDir, "volumes", m.name);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const [k, v] of Object.entries(secret.data ?? {})) fs.writeFileSync(path.join(dir, k), Buffer.from(v, "base64"), { mode: 0o600 });
+      mounts.set(m.mountPath, dir);
+    }
+    return mounts;
+  }
+
+  private async startPod(pod: Pod, d: k8s.V1Deployment, container: k8s.V1Container): Promise<void> {
+    const podName = `${pod.deployment}-cmu${process.pid}`;
+    const podDir = path.join(this.options.dir, "pods", `${pod.namespace}_${pod.deployment}`);
+    fs.mkdirSync(podDir, { recursive: true, mode: 0o700 });
+    const sa = await this.serviceAccountVolume(pod, d, podDir);
+    const mounts = typeof sa === "string" ? sa : await this.secretVolumes(pod, d, container, podDir);
+    const waiting = typeof sa === "string" ? sa : typeof mounts === "string" ? mounts : undefined;
+    if (waiting || typeof sa === "string" || typeof mounts === "string") {
+      if (waiting !== pod.waiting) this.log(`kubelet: ${pod.namespace}/${pod.deployment} waits: ${waiting}`);
+      pod.waiting = waiting;
+      return;
+    }
+    pod.waiting = undefined;
+    pod.network ??= PodNetwork.create(podDir);
+    await pod.network.bridge(this.options.apiserverPort, this.options.env);
+    if (this.options.pebble) await pod.network.bridge(this.options.pebble.port, this.options.env);
+
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+      if (e.value !== undefined) env[e.name] = expandArg(e.value, env);
+      else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = pod.namespace;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = podName;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "status.podIP") env[e.name] = pod.network.podIp;
+    }
+    let args = (container.args ?? []).map((a) => expandArg(a, env));
+    for (const [mountPath, dir] of mounts) args = args.map((a) => a.split(`${mountPath}/`).join(`${dir}/`));
+    if (pod.kind === "controller" && pod.version !== "v0.6.2") {
+      // The 0.4.1 stand-in (see the head of this file): issuers and clusterissuers only.
+      args.push("--controllers=issuers,clusterissuers");
+    }
+    const binary = path.join(this.options.env.CMU_CERT_MANAGER_BIN!, `cert-manager-${pod.kind}`);
+    // In the pod's network namespace (`ip netns exec` also gives it a mount namespace of its own):
+    // a private /run holding the service-account volume at /var/run/secrets/kubernetes.io/serviceaccount,
+    // then the binary itself (exec: the pid stays the program's).
+    const { command, args: execArgs } = pod.network.exec("sh", ["-c", MOUNT_SERVICE_ACCOUNT, "sh", sa.dir, binary, ...args]);
+    // In-cluster configuration, as the kubelet sets it; the address is the bridge to kube-apiserver.
+    const processEnv: NodeJS.ProcessEnv = {
+      PATH: this.options.env.PATH, HOME: podDir,
+      KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: String(this.options.apiserverPort), ...env,
+    };
+    if (this.options.pebble) processEnv.SSL_CERT_FILE = this.options.pebble.caFile;
+    pod.process = await HarnessProcess.start({
+      name: `${pod.namespace}/${pod.deployment}`, command, args: execArgs, env: processEnv,
+      logFile: path.join(podDir, `${pod.kind}.log`),
+    });
+    this.log(`kubelet: started ${pod.namespace}/${pod.deployment} (${pod.kind} ${pod.version}${pod.version === "v0.6.2" ? "" : " run by the v0.6.2 binary"}) pid ${pod.process.pid} in ${pod.network.namespace} at ${pod.network.podIp}: ${args.filter((a) => !a.startsWith("--kubeconfig") && !a.includes("-kubeconfig=")).join(" ")}`);
+    if (pod.kind === "webhook") await this.webhookUpkeep(pod, d);
+  }
+
+  /** The endpoints controller's and the ca-sync job's part for a running webhook pod. */
+  private async webhookUpkeep(pod: Pod, _d: k8s.V1Deployment): Promise<void> {
+    pod.upkept = Date.now();
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const services = await core.listNamespacedService({ namespace: pod.namespace });
+    for (const svc of services.items) {
+      const selector = svc.spec?.selector;
+      if (!selector || Object.keys(selector).length === 0) continue;
+      if (!Object.entries(selector).every(([k, v]) => pod.labels[k] === v)) continue;
+      const subsets: k8s.V1EndpointSubset[] = [{
+        addresses: [{ ip: pod.network!.podIp }],
+        ports: (svc.spec?.ports ?? []).map((p) => ({ name: p.name, port: typeof p.targetPort === "number" ? p.targetPort : Number(p.targetPort ?? p.port) || p.port, protocol: p.protocol ?? "TCP" })),
+      }];
+      const name = svc.metadata!.name!;
+      let current: k8s.V1Endpoints | undefined;
+      try {
+        current = await core.readNamespacedEndpoints({ namespace: pod.namespace, name });
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
+      if (current && JSON.stringify(current.subsets) === JSON.stringify(subsets)) continue;
+      const body: k8s.V1Endpoints = { metadata: { name, namespace: pod.namespace, labels: svc.metadata?.labels }, subsets };
+      if (current) await core.replaceNamespacedEndpoints({ namespace: pod.namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+      else await core.createNamespacedEndpoints({ namespace: pod.namespace, body });
+      this.log(`kubelet: Endpoints ${pod.namespace}/${name} → ${pod.network!.podIp}`);
+    }
+    await this.caSync(pod.namespace);
+  }
+
+  /** Carries out the chart's ca-sync config (ConfigMaps holding `apiServices`/`validatingWebhookConfigurations`). */
+  private async caSync(namespace: string): Promise<void> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
+    const maps = await core.listNamespacedConfigMap({ namespace });
+    for (const cm of maps.items) {
+      if (!cm.metadata?.name?.endsWith("-ca-sync") || !cm.data?.config) continue;
+      const config = JSON.parse(cm.data.config) as {
+        apiServices?: Array<{ name: string; secret?: { name: string; namespace: string; key: string } }>;
+        validatingWebhookConfigurations?: Array<{ name: string; file?: { path: string } }>;
+      };
+      for (const a of config.apiServices ?? []) {
+        if (!a.secret) continue;
+        let bundle: string | undefined;
+        try {
+          bundle = (await core.readNamespacedSecret({ namespace: a.secret.namespace, name: a.secret.name })).data?.[a.secret.key];
+        } catch (err) {
+          if (statusCode(err) === 404) continue;
+          throw err;
+        }
+        if (!bundle) continue;
+        const svc = await custom.getClusterCustomObject({ group: "apiregistration.k8s.io", version: "v1beta1", plural: "apiservices", name: a.name }).catch(() => undefined) as k8s.V1APIService | undefined;
+        if (!svc || svc.spec?.caBundle === bundle) continue;
+        await custom.replaceClusterCustomObject({ group: "apiregistration.k8s.io", version: "v1beta1", plural: "apiservices", name: a.name, body: { ...svc, spec: { ...svc.spec, caBundle: bundle } } });
+        this.log(`kubelet: ca-sync: APIService ${a.name} caBundle from Secret ${a.secret.namespace}/${a.secret.name}`);
+      }
+      for (const w of config.validatingWebhookConfigurations ?? []) {
+        if (w.file?.path !== CA_SYNC_FILE) continue;
+        // The job's own service-account ca.crt: the cluster's root CA, as in every token Secret.
+        const saSecrets = await core.listNamespacedSecret({ namespace, fieldSelector: "type=kubernetes.io/service-account-token" });
+        const ca = saSecrets.items.find((s) => s.data?.["ca.crt"])?.data?.["ca.crt"];
+        if (!ca) continue;
+        const vwc = await custom.getClusterCustomObject({ group: "admissionregistration.k8s.io", version: "v1beta1", plural: "validatingwebhookconfigurations", name: w.name }).catch(() => undefined) as { webhooks?: Array<{ clientConfig: { caBundle?: string } }> } | undefined;
+        if (!vwc?.webhooks || vwc.webhooks.every((h) => h.clientConfig.caBundle === ca)) continue;
+        for (const h of vwc.webhooks) h.clientConfig.caBundle = ca;
+        await custom.replaceClusterCustomObject({ group: "admissionregistration.k8s.io", version: "v1beta1", plural: "validatingwebhookconfigurations", name: w.name, body: vwc });
+        this.log(`kubelet: ca-sync: ValidatingWebhookConfiguration ${w.name} caBundle from ${CA_SYNC_FILE}`);
+      }
+    }
+  }
+
+  private async stopPod(pod: Pod, why: string): Promise<void> {
+    this.pods.delete(pod.key);
+    if (pod.process && !pod.process.exitStatus) {
+      await pod.process.stop(10_000);
+      this.log(`kubelet: stopped ${pod.namespace}/${pod.deployment} (${why})`);
+    }
+    await pod.network?.remove();
+  }
+
+  /** The running pods: namespace/deployment → pid, netns, IP. */
+  running(): Array<{ namespace: string; deployment: string; kind: Kind; version: string; pid: number; netns: string; ip: string; logFile: string }> {
+    return [...this.pods.values()].filter((p) => p.process && !p.process.exitStatus && p.network).map((p) => ({
+      namespace: p.namespace, deployment: p.deployment, kind: p.kind, version: p.version, pid: p.process!.pid,
+      netns: p.network!.namespace, ip: p.network!.podIp, logFile: p.process!.logFile,
+    }));
+  }
+
+  /** What the watcher did, one line per step. */
+  eventLog(): string[] {
+    return [...this.events];
+  }
+
+  /** The controller's Prometheus metrics (:9402 in its namespace, reached over the veth pair). */
+  metrics(namespace: string, deployment: string): Promise<string> {
+    const pod = this.running().find((p) => p.namespace === namespace && p.deployment === deployment);
+    if (!pod) return Promise.reject(new Error(`no running pod for Deployment ${namespace}/${deployment}`));
+    return new Promise((resolve, reject) => {
+      const req = http.get(`http://${pod.ip}:${METRICS_PORT}/metrics`, { timeout: 10_000 }, (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d));
+        res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`metrics: HTTP ${res.statusCode}`))));
+      });
+      req.on("timeout", () => req.destroy(new Error("metrics: no answer within 10s")));
+      req.on("error", reject);
+    });
+  }
+
+  /** Stops every pod and removes its network; the watcher stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 50));
+    for (const pod of [...this.pods.values()]) await this.stopPod(pod, "the harness stops");
+  }
+}
+
+/** certmanager_http_acme_client_request_count samples by path and status (pure: tested without a controller). */
+export function acmeRequestCounts(metricsText: string): Array<{ path: string; status: string; method: string; count: number }> {
+  const out: Array<{ path: string; status: string; method: string; count: number }> = [];
+  for (const line of metricsText.split("\n")) {
+    if (!line.startsWith("certmanager_http_acme_client_request_count{")) continue;
+    const m = /^certmanager_http_acme_client_request_count\{([^}]*)\}\s+([0-9.e+]+)/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    out.push({ path: labels.path ?? "", status: labels.status ?? "", method: labels.method ?? "", count: Number(m[2]) });
+  }
+  return out;
+}
