@@ -56,6 +56,8 @@ interface Scenario {
   tls: Map<string, Record<string, string>>;
   pebbleBefore: { accounts: number; orders: number };
   plan: { valid: boolean; reissues?: Array<{ kind: string; namespace: string; name: string; what: string; reason: string }> };
+  /** What `pulumi preview` printed before the upgrade. */
+  preview: string;
 }
 
 /** Seeds a 1.15 cluster with ACME at Pebble, lets the 0.4.1 stand-in register the accounts, takes the backup and the plan. */
@@ -102,7 +104,8 @@ async function setUp(name: string, options: { pkcs8?: boolean; notCopied?: strin
   const backupFile = path.join(dir, "backups", "cert-manager-backup.yaml");
   const backup = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
   assert.equal(backup.code, 0, backup.stderr);
-  const planRun = await script("plan", ["--backup", backupFile, "--json"]);
+  // The stack's expectedMissingSecrets, told to plan too, so that it predicts what that costs.
+  const planRun = await script("plan", ["--backup", backupFile, "--json", ...(options.notCopied ? ["--expect-missing", options.notCopied] : [])]);
   const plan = JSON.parse(planRun.stdout) as Scenario["plan"];
   assert.equal(plan.valid, true, planRun.stdout);
 
@@ -119,11 +122,14 @@ async function setUp(name: string, options: { pkcs8?: boolean; notCopied?: strin
     const set = await cli.run(["config", "set", "--plaintext", "--path", "expectedMissingSecrets[0]", options.notCopied]);
     assert.equal(set.code, 0, set.stderr);
   }
-  return { cluster, harness, kc, backupFile, cli, before, tls, pebbleBefore: harness.counts(), plan };
+  return { cluster, harness, kc, backupFile, cli, before, tls, pebbleBefore: harness.counts(), plan, preview: "" };
 }
 
 /** `pulumi up`, then waits until the 0.6.2 controller has looked at every restored object. */
 async function upgrade(s: Scenario): Promise<Map<string, ReadyState>> {
+  const preview = await s.cli.run(["preview"]);
+  assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+  s.preview = preview.stdout + preview.stderr;
   const up = await s.cli.run(["up", "--yes", "--skip-preview"]);
   logs.push(up.stdout, up.stderr);
   assert.equal(up.code, 0, `${up.stdout.slice(-3000)}${up.stderr}\n${s.harness.kubelet.eventLog().join("\n")}`);
@@ -153,6 +159,11 @@ async function orders(kc: k8s.KubeConfig): Promise<Array<{ certificate: string; 
 /** `namespace/name` of each Certificate with an order that reached the ACME server, sorted. */
 function orderedCertificates(made: Array<{ certificate: string; atServer: boolean }>): string[] {
   return [...new Set(made.filter((o) => o.atServer).map((o) => o.certificate))].sort();
+}
+
+/** Names of the issuers the plan predicts will register a new ACME account, sorted. */
+function predictedAccounts(plan: Scenario["plan"]): string[] {
+  return (plan.reissues ?? []).filter((r) => r.what === "acme-account").map((r) => r.name).sort();
 }
 
 /** `namespace/name` of each Certificate the plan predicts will be issued anew, sorted. */
@@ -197,7 +208,11 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
     assert.equal(pebbleAfter.orders - s.pebbleBefore.orders, made.filter((o) => o.atServer).length, `Pebble's new orders are exactly those: ${JSON.stringify(made)}`);
     // The prediction (`npm run plan -- --json`, `reissues`, when the plan makes one): the certificates
     // it says will be issued anew are exactly those the controller ordered.
-    if (s.plan.reissues) assert.deepEqual(predictedCertificates(s.plan), orderedCertificates(made), JSON.stringify(s.plan.reissues));
+    assert.ok(s.plan.reissues, "plan --json predicts what 0.6.2 re-issues");
+    assert.deepEqual(predictedCertificates(s.plan), orderedCertificates(made), JSON.stringify(s.plan.reissues));
+    assert.deepEqual(predictedAccounts(s.plan), [], "no new ACME account predicted, none registered");
+    // The preview said the same before anything was deleted.
+    assert.match(s.preview, new RegExp(`1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0\\.6\\.2 \\(test/ivan-test-cert\\)`));
     logs.push(`positive: Pebble ${JSON.stringify(s.pebbleBefore)} → ${JSON.stringify(pebbleAfter)}; sign-me-up ${JSON.stringify(signMeUp)}; orders ${JSON.stringify(made)}`);
   });
 
@@ -243,7 +258,10 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
     const n = await setUp("negative", { pkcs8: true, notCopied: STAGING_KEY });
     await upgrade(n);
     // Expected orders: the PKCS#8 certificate's and ivan-test-cert's (never issued), or what the plan predicts.
-    const expected = n.plan.reissues ? predictedCertificates(n.plan) : [`${PKCS8_CERT.namespace}/${PKCS8_CERT.name}`, "test/ivan-test-cert"].sort();
+    assert.ok(n.plan.reissues, "plan --json predicts what 0.6.2 re-issues");
+    const expected = predictedCertificates(n.plan);
+    assert.deepEqual(predictedAccounts(n.plan), ["letsencrypt-staging"], `the account not copied is predicted: ${JSON.stringify(n.plan.reissues)}`);
+    assert.match(n.preview, /2 certificates will be issued anew and 1 new ACME account registered by cert-manager 0\.6\.2/);
     assert.ok(expected.includes(`${PKCS8_CERT.namespace}/${PKCS8_CERT.name}`), `the PKCS#8 certificate is predicted: ${JSON.stringify(n.plan.reissues)}`);
     await waitFor("0.6.2 registers a new account for letsencrypt-staging and orders the certificates it cannot read", async () => {
       const c = n.harness.counts();
