@@ -15,7 +15,7 @@ const APPLY_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch-apply.t
  * next `pulumi up` puts the backup's value back; delete deletes nothing (certificate objects are
  * never deleted by this program).
  */
-export function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
+function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
   const tsx = TSX_REGISTER;
   const pure = PURE_MODULE;
   const apply = APPLY_MODULE;
@@ -49,11 +49,14 @@ export function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
   };
 }
 
+/** One provider for every batch: Pulumi serializes a provider once per provider object (closure serialization is slow). */
+const PROVIDER = restoredBatchProvider();
+
 export interface RestoredBatchArgs {
   /** The batch's name (lib/restore-batch.ts). */
   batch: string;
   kind: string;
-  namespace: string;
+  namespaces: string[];
   /** Label ("Kind/namespace/name") → object: the preview names every object from these. */
   objects: Record<string, unknown>;
   /** Labels of objects that exist already (client-side apply): adopted, shown as such in the preview. */
@@ -66,6 +69,6 @@ export interface RestoredBatchArgs {
 export class RestoredBatch extends pulumi.dynamic.Resource {
   declare public readonly objects: pulumi.Output<Record<string, unknown>>;
   constructor(name: string, args: RestoredBatchArgs, opts: pulumi.CustomResourceOptions) {
-    super(restoredBatchProvider(), name, { ...args }, opts);
+    super(PROVIDER, name, { ...args }, opts);
   }
 }

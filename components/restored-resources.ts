@@ -30,8 +30,8 @@ export interface RestoredResourcesArgs {
 }
 
 /**
- * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, in batches of one kind and
- * namespace (lib/restore-batch.ts): the engine writes its state once per batch, not once per
+ * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, in batches of one kind
+ * (lib/restore-batch.ts): the engine writes its state once per batch, not once per
  * object, and each batch's inputs name every object it restores, so the preview still lists them
  * all. An object that already exists is adopted, not duplicated: by server-side apply, or, on a
  * cluster without it, replaced with the backup's values. Never deleted, on destroy or otherwise.
@@ -61,7 +61,7 @@ export class RestoredResources extends pulumi.ComponentResource {
       const resource = new RestoredBatch(`${name}-${batch.name}`, {
         batch: batch.name,
         kind: batch.kind,
-        namespace: batch.namespace,
+        namespaces: batch.namespaces,
         objects: batch.objects,
         adopted: Object.keys(batch.objects).filter((label) => existing.has(label)),
         serverSideApply: args.serverSideApply,

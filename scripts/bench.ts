@@ -10,7 +10,7 @@ import { crdManifest, CRD_FACTS } from "../lib/crds";
 import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
 import { CERTMANAGER_API_VERSION } from "../lib/types";
 
-const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--out FILE]
 
 For each size, a fresh local control plane is seeded with that many Certificates (plus one Issuer
 per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret) across the namespaces,
@@ -29,6 +29,7 @@ and CPU seconds of the client side, kube-apiserver and etcd.
   --parallel LIST     also run pulumi up with these --parallel values on the second size (default:
                       none), then once with PULUMI_SKIP_CHECKPOINTS=true
   --skip-checkpoints  restore with PULUMI_SKIP_CHECKPOINTS=true (default: checkpoints on, as a user runs it)
+  --up-log DIR        keep each pulumi up's output in DIR, each line prefixed with the seconds elapsed
   --out FILE          JSON results (default: bench/results.json; the folder is ignored by git)`;
 
 interface Measure {
@@ -97,11 +98,21 @@ function sampleTree(root: number): () => Record<string, number> {
   };
 }
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number> }> {
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string, stamped = false): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const timeFile = path.join(os.tmpdir(), `cmu-bench-time-${process.pid}-${Date.now()}`);
     const stdoutFile = outFile ?? `${timeFile}.out`;
-    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", fs.openSync(stdoutFile, "w"), "pipe"] });
+    const start = Date.now();
+    const out = fs.openSync(stdoutFile, "w");
+    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", stamped ? "pipe" : out, "pipe"] });
+    if (stamped) {
+      let rest = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        const lines = (rest + d.toString()).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) fs.writeSync(out, `${((Date.now() - start) / 1000).toFixed(1).padStart(6)} ${line}\n`);
+      });
+    }
     const stopSampling = sampleTree(child.pid!);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
@@ -193,6 +204,7 @@ runMain("bench", async () => {
     parallel: { type: "string", default: "" },
     out: { type: "string", default: path.join("bench", "results.json") },
     "skip-checkpoints": { type: "boolean", default: false },
+    "up-log": { type: "string" },
   }, USAGE);
   const sizes = args.sizes!.split(",").map(Number);
   const parallels = args.parallel!.split(",").filter((p) => p !== "").map(Number);
@@ -225,9 +237,9 @@ runMain("bench", async () => {
       await seed(kc, size, namespaces);
       const seedSeconds = (Date.now() - seedStart) / 1000;
 
-      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string): Promise<Measure> => {
+      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string, stamped = false): Promise<Measure> => {
         const before = { req: await requestCount(cluster.kubeconfig, env), api: cpuSeconds(pid("kube-apiserver")), etcd: cpuSeconds(pid("etcd")) };
-        const r = await timed(command, a, e, out);
+        const r = await timed(command, a, e, out, stamped);
         if (r.code !== 0) throw new CliError(`${path.basename(command)} ${a.slice(0, 3).join(" ")} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
         const requests = (await requestCount(cluster.kubeconfig, env)) - before.req - 1;
         return { seconds: r.seconds, peakMiB: r.peakMiB, peaks: r.peaks, requests, clientCpu: +r.clientCpu.toFixed(2),
@@ -247,7 +259,12 @@ runMain("bench", async () => {
           const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
           await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
           const upArgs = ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
-          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv });
+          let upLog: string | undefined;
+          if (args["up-log"]) {
+            fs.mkdirSync(path.resolve(args["up-log"]), { recursive: true });
+            upLog = path.resolve(args["up-log"], `up-${size}-${label}.log`);
+          }
+          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv }, upLog, upLog !== undefined);
           // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next
           // run installs and restores from scratch.
           await timed("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { ...cli.env, PULUMI_SKIP_CHECKPOINTS: "true" });

@@ -72,10 +72,10 @@ describe("summarizePreview: the seed's first preview", () => {
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:core/v1:Secret": 3,
       "kubernetes:helm.sh/v3:Release": 1,
-      // The removal, the webhook readiness, and three batches of restored objects (issue 13).
-      "pulumi-nodejs:dynamic:Resource": 5,
+      // The removal, the webhook readiness, and two batches of restored objects (issue 13).
+      "pulumi-nodejs:dynamic:Resource": 4,
     });
-    assert.deepEqual(model.totals, { create: 15, update: 0, delete: 0, replace: 0 });
+    assert.deepEqual(model.totals, { create: 14, update: 0, delete: 0, replace: 0 });
   });
 
   test("the Secrets copied: names and their source, the -source- reads left out", () => {
@@ -108,7 +108,7 @@ describe("renderers", () => {
     const text = renderText(model, "dev");
     assertInOrder(text, ["cert-manager upgrade preview of stack dev: Destructive: removes the cert-manager 0.4 release (8 objects), changes 5 CRDs.",
       "DESTRUCTIVE STEPS (6):", "REMOVAL of the cert-manager 0.4 release", "- Deployment kube-system/cert-manager", "CustomResourceDefinition certificates.certmanager.k8s.io",
-      "CHANGES BY TYPE:", /kubernetes:core\/v1:Secret +3/, /TOTAL +15 +0 +0 +0/,
+      "CHANGES BY TYPE:", /kubernetes:core\/v1:Secret +3/, /TOTAL +14 +0 +0 +0/,
       "SECRETS COPIED (3, names only):", "kube-system/cert-manager-setup-production-private-key -> cert-manager/cert-manager-setup-production-private-key",
       "OBJECTS RESTORED (4: 2 ClusterIssuers, 2 Certificates):", "ClusterIssuer letsencrypt-prod", "Certificate test/ivan-test-cert",
       "WARNINGS (2):", "ivan-test-cert: was not Ready"]);
@@ -124,7 +124,7 @@ describe("renderers", () => {
     assertInOrder(md, ["## cert-manager upgrade preview: `dev`", "**⚠️ Destructive: removes the cert-manager 0.4 release",
       "### ⚠️ Destructive steps (6)", "**Removal of the cert-manager 0.4 release**", "- `Deployment kube-system/cert-manager`",
       "| Operation | What | Pulumi resource | Why |", "| **create** | `CustomResourceDefinition certificates.certmanager.k8s.io` |",
-      "### Changes by type", "| `kubernetes:core/v1:Secret` | 3 |", "| **Total** | **15** |",
+      "### Changes by type", "| `kubernetes:core/v1:Secret` | 3 |", "| **Total** | **14** |",
       "### Secrets copied (3, names only)", "| `kube-system/clouddns-service-account` | `cert-manager/clouddns-service-account` | create |",
       "### Objects restored (4)", "2 ClusterIssuers, 2 Certificates.", "- `ClusterIssuer letsencrypt-prod`",
       "### Warnings (2)", "ivan-test-cert: was not Ready"]);
@@ -232,9 +232,9 @@ describe("summarizePreview: other shapes", () => {
     const json = {
       steps: [
         // b was edited in the cluster (a refresh read it), c is new in the backup, a is as applied.
-        restoredBatch(stack, "certificates/team/1", [a, b, c], "update", { oldObjects: [a, bDrifted] }),
+        restoredBatch(stack, "certificates/1", [a, b, c], "update", { oldObjects: [a, bDrifted] }),
         restoredBatch(stack, "clusterissuers/1", [ca], "create", { adopted: ["ClusterIssuer/ca"] }),
-        restoredBatch(stack, "certificates/other/1", [restoredObject("Certificate", "d", "other")], "same"),
+        restoredBatch(stack, "certificates/2", [restoredObject("Certificate", "d", "other")], "same"),
       ],
     };
     const model = summarizePreview(json);
@@ -258,7 +258,7 @@ describe("summarizePreview: other shapes", () => {
     const json = {
       steps: [
         restoredBatch(stack, "clusterissuers/1", [restoredObject("ClusterIssuer", "letsencrypt-prod")]),
-        restoredBatch(stack, "certificates/default/1", [restoredObject("Certificate", "wonder-app-cert", "default")]),
+        restoredBatch(stack, "certificates/1", [restoredObject("Certificate", "wonder-app-cert", "default")]),
         old("ClusterIssuer", "letsencrypt-prod"),
         old("Certificate", "wonder-app-cert", "default"),
         notRetained,

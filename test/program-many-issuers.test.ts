@@ -65,10 +65,11 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
   const restored = restoredObjects(run);
   assert.equal(restored.length, objects.length);
   assert.deepEqual(run.outputs.restored, { ClusterIssuer: 3, Issuer: 2, Certificate: 31 });
-  // Batches per kind and namespace ('/' keeps namespaces with '-' apart); a Certificate's batch after its Issuer's.
-  assert.equal(batchNameOf(run, "Certificate/team-a/internal"), "restored-certificates/team-a/1");
-  assert.equal(batchNameOf(run, "Issuer/team-a/team-ca"), "restored-issuers/team-a/1");
-  assert.ok(run.dependencyNames("restored-certificates/team-a/1").includes("restored-issuers/team-a/1"));
+  // Batches per kind; a Certificate's batch after its Issuer's and its ClusterIssuers'.
+  assert.equal(batchNameOf(run, "Certificate/team-a/internal"), "restored-certificates/1");
+  assert.equal(batchNameOf(run, "Issuer/team-a/team-ca"), "restored-issuers/1");
+  assert.deepEqual(restoredBatches(run).map((b) => b.name).sort(), ["restored-certificates/1", "restored-clusterissuers/1", "restored-issuers/1"]);
+  assert.ok(run.dependencyNames("restored-certificates/1").includes("restored-issuers/1"));
 
   const removal = run.byName("legacy-release-delete-0.4-release");
   assert.deepEqual(removal.inputs.willDelete, []);

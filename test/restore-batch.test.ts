@@ -20,16 +20,19 @@ describe("planBatches", () => {
     cert("team", "orphan", { name: "not-in-backup" }),
   ];
 
-  test("one batch per kind and namespace, capped, named apart, every object exactly once", () => {
+  test("batches of one kind, capped, a namespace kept together where it fits, every object exactly once", () => {
     const batches = planBatches(items, 2);
-    assert.deepEqual(batches.map((b) => `${b.name}:${Object.keys(b.objects).length}`), [
-      "clusterissuers/1:1", "issuers/team-a/1:1", "issuers/team/1:1",
-      "certificates/team-a/1:2", "certificates/team-a/2:2", "certificates/team-a/3:1", "certificates/team/1:2",
+    assert.deepEqual(batches.map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
+      "clusterissuers/1::1", "issuers/1:team-a,team:2",
+      "certificates/1:team-a:2", "certificates/2:team-a:2", "certificates/3:team-a:1", "certificates/4:team:2",
     ]);
+    assert.deepEqual(planBatches(items, 3).map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
+      "clusterissuers/1::1", "issuers/1:team-a,team:2", "certificates/1:team-a:3", "certificates/2:team-a:2", "certificates/3:team:2",
+    ], "a namespace too large for one batch is split; the next namespace, which fits in a batch of its own, is not");
     const labels = batches.flatMap((b) => Object.keys(b.objects));
     assert.deepEqual(labels.sort(), items.map((i) => objectLabel(i)).sort());
     assert.deepEqual(planBatches(items, 2), batches, "the same every run");
-    assert.equal(planBatches(items).length, 5, "default size: one batch per kind and namespace here");
+    assert.equal(planBatches(items).length, 3, "default size: one batch per kind here");
   });
 
   test("no Certificate batch before the batches of its issuers; issuers before certificates; an issuer missing from the backup is not waited for", () => {
@@ -43,8 +46,9 @@ describe("planBatches", () => {
       const batch = batches.find((b) => b.name === holder.get(objectLabel(i)))!;
       if (holder.has(issuer)) assert.ok(batch.after.includes(holder.get(issuer)!), `${objectLabel(i)} waits for ${issuer}`);
     }
-    assert.deepEqual(batches.find((b) => b.name === "certificates/team/1")!.after, ["clusterissuers/1"]);
-    assert.deepEqual(batches.find((b) => b.name === "issuers/team/1")!.after, []);
+    assert.deepEqual(batches.find((b) => b.name === "certificates/4")!.after, ["clusterissuers/1"], "team/a-web's issuer; team/orphan's is not in the backup");
+    assert.deepEqual(batches.find((b) => b.name === "certificates/1")!.after, ["issuers/1"]);
+    assert.deepEqual(batches.find((b) => b.name === "issuers/1")!.after, []);
   });
 
   test("a size that is not a positive whole number is refused", () => {

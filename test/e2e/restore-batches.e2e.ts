@@ -32,6 +32,12 @@ function script(name: string, args: string[]): Promise<RunResult> {
   return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env });
 }
 
+/** The 0.4 release's CRD is still there (its objects are the old ones, not restored yet). */
+async function legacyCrdPresent(): Promise<boolean> {
+  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
+}
+
 /** Restored objects in the cluster, by label (the webhook's own objects in cert-manager left out). */
 async function restoredObjects(): Promise<string[]> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -82,8 +88,10 @@ describe("restore in batches", { concurrency: false }, () => {
     const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
     let done = false;
     void exited.then(() => (done = true));
-    // Kill once a third of the objects are back (some batches finished, others under way).
+    // Kill once a third of the objects are back (some batches finished, others under way): after
+    // the old CRDs (and the objects in them) are gone.
     const deadline = Date.now() + 900_000;
+    while (!done && Date.now() < deadline && (await legacyCrdPresent())) await new Promise((r) => setTimeout(r, 100));
     let atKill: string[] = [];
     while (!done && Date.now() < deadline) {
       atKill = await restoredObjects().catch(() => []);

@@ -101,7 +101,7 @@ export function restoredBatch(stack: string, batch: string, objects: Json[], op 
     __provider: "exports.handler = __f0;\nfunction __f0() { /* serialized dynamic provider */ }",
     batch,
     kind: objects[0]?.kind ?? "Certificate",
-    namespace: (objects[0]?.metadata as { namespace?: string } | undefined)?.namespace ?? "",
+    namespaces: [...new Set(objects.map((o) => (o.metadata as { namespace?: string }).namespace).filter((n) => n))],
     objects: Object.fromEntries(list.map((o) => [labelOf(o), o])),
     adopted: extra.adopted ?? [],
     serverSideApply: true,
@@ -192,8 +192,7 @@ export function seedPreview(stack = "dev"): Json {
     step(stack, { op: "create", parent: `${C}WebhookReadiness`, type: "pulumi-nodejs:dynamic:Resource", name: "webhook-accepts-objects", inputs: { timeoutSeconds: 300 } }),
     step(stack, { op: "create", type: `${C}RestoredResources`, name: "restored", custom: false }),
     restoredBatch(stack, "clusterissuers/1", [restoredObject("ClusterIssuer", "letsencrypt-prod"), restoredObject("ClusterIssuer", "letsencrypt-staging")]),
-    restoredBatch(stack, "certificates/default/1", [restoredObject("Certificate", "wonder-app-cert", "default")]),
-    restoredBatch(stack, "certificates/test/1", [restoredObject("Certificate", "ivan-test-cert", "test")]),
+    restoredBatch(stack, "certificates/1", [restoredObject("Certificate", "wonder-app-cert", "default"), restoredObject("Certificate", "ivan-test-cert", "test")]),
   );
   const changeSummary: Record<string, number> = {};
   for (const s of steps) changeSummary[s.op as string] = (changeSummary[s.op as string] ?? 0) + 1;
