@@ -13,7 +13,7 @@ import { CERTMANAGER_API_VERSION, KIND_PLURALS, KubeObject, isRestoreKind } from
 /** The field manager of the objects this program applies (server-side apply). */
 export const FIELD_MANAGER = "cert-manager-upgrade";
 /** Requests at once, across every batch the provider runs (measured: README, Performance). */
-export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_CONCURRENCY = 32;
 
 export interface BatchTarget {
   kubeconfig?: string;

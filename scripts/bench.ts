@@ -151,7 +151,11 @@ async function requestCount(kubeconfig: string, env: NodeJS.ProcessEnv): Promise
 async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number): Promise<void> {
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   for (const facts of CRD_FACTS.filter((f) => ["Certificate", "Issuer", "ClusterIssuer"].includes(f.kind))) {
-    await ext.createCustomResourceDefinition({ body: crdManifest(facts, "apiextensions.k8s.io/v1") as never });
+    // The client's typed serializer knows `x-kubernetes-preserve-unknown-fields` only by its property
+    // name and drops it otherwise: the CRDs then pruned every object's spec (the figures before
+    // issue 13 were taken with spec-less objects).
+    const body = JSON.parse(JSON.stringify(crdManifest(facts, "apiextensions.k8s.io/v1")).replaceAll('"x-kubernetes-preserve-unknown-fields"', '"x_kubernetes_preserve_unknown_fields"'));
+    await ext.createCustomResourceDefinition({ body });
   }
   for (let i = 0; i < 100; i++) {
     const crds = await ext.listCustomResourceDefinition();
@@ -189,6 +193,8 @@ async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number
   await Promise.all(Array.from({ length: 32 }, async () => {
     while (next < tasks.length) await tasks[next++]();
   }));
+  const sample = await custom.getNamespacedCustomObject({ group, version, namespace: "bench-0", plural: "certificates", name: "cert-0" }) as { spec?: { secretName?: string } };
+  if (sample.spec?.secretName !== "cert-0-tls") throw new CliError("seeding failed: the Certificate CRD pruned the objects' spec");
 }
 
 async function deleteCertManagerObjects(kubectl: (args: string[]) => Promise<void>): Promise<void> {
