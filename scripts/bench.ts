@@ -301,6 +301,8 @@ runMain("bench", async () => {
 
   fs.mkdirSync(path.dirname(path.resolve(args.out!)), { recursive: true });
   fs.writeFileSync(args.out!, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
+  // Backups, stacks and clusters of the run: nothing of them is kept (the results are in the JSON).
+  fs.rmSync(work, { recursive: true, force: true });
   const f = (m: unknown, k: keyof Measure) => (m ? String((m as Measure)[k] ?? "-") : "-");
   const rows = results.map((r) => [
     String(r.size), String(r.objects),
