@@ -27,7 +27,7 @@ async function upgrade() {
   // Server-side apply only where the cluster serves it (Kubernetes 1.16 on): the provider does not
   // check, and on 1.15 every apply would fail with 415 Unsupported Media Type.
   const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: preflight.applyMode.serverSideApply });
-  if (!preflight.applyMode.serverSideApply) pulumi.log.info(`${preflight.applyMode.reason}; objects that exist already are taken over with \`import\`, Secrets excepted`);
+  if (!preflight.applyMode.serverSideApply) pulumi.log.info(`${preflight.applyMode.reason}; objects that exist already are taken over with \`import\` (restored objects: replaced with the backup's values), Secrets excepted`);
   const opts = { providers: { kubernetes: provider } };
 
   const legacy = new LegacyReleaseRemoval("legacy-release", {
@@ -103,6 +103,11 @@ async function upgrade() {
     webhookReadyAt: webhook?.readyAt,
     releaseStatus: release.status,
     importExisting: preflight.adopt.restored,
+    serverSideApply: preflight.applyMode.serverSideApply,
+    kubeconfig: target.kubeconfig,
+    context: target.context,
+    // Objects per batch (README, Performance); tests set it lower to have many batches.
+    batchSize: Number(process.env.CMU_RESTORE_BATCH_SIZE) || undefined,
   }, opts);
 
   for (const copy of copiesLeftAsTheyAre) {

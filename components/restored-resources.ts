@@ -1,10 +1,9 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreItem } from "../lib/plan";
-import { restoredResourceNames } from "../lib/resource-names";
-import { RestoreKind, objectLabel } from "../lib/types";
-import { withAdoption } from "./adopt";
+import { DEFAULT_BATCH_SIZE, planBatches } from "../lib/restore-batch";
+import { RestoreKind } from "../lib/types";
 import { after } from "./after";
+import { RestoredBatch } from "./restored-batch";
 
 export interface RestoredResourcesArgs {
   /** The backup's ClusterIssuers, Issuers and Certificates, sanitized, in restore order. */
@@ -18,17 +17,26 @@ export interface RestoredResourcesArgs {
   /** The release (step 4), so that its controller finds the objects' Secrets and issuers in place. */
   releaseStatus: pulumi.Input<string>;
   /**
-   * Labels ("Kind/namespace/name") of objects that exist on a cluster without server-side apply:
-   * taken over with `import` (lib/preflight.ts Adoption).
+   * Labels ("Kind/namespace/name") of objects that exist on a cluster without server-side apply
+   * (lib/preflight.ts Adoption): adopted (replaced with the backup's values), named in the preview.
    */
   importExisting?: string[];
+  /** Server-side apply where the cluster serves it, else create, and replace what exists. */
+  serverSideApply: boolean;
+  kubeconfig?: pulumi.Input<string>;
+  context?: pulumi.Input<string>;
+  /** Objects per batch at most. */
+  batchSize?: number;
 }
 
 /**
- * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, each its own resource so the
- * preview lists them. An object that already exists is adopted, not duplicated: by server-side apply,
- * or, on a cluster without it, imported (`importExisting`) and then updated to the backup's values.
- * Kept on destroy: removing this program never deletes certificate objects.
+ * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, in batches of one kind
+ * (lib/restore-batch.ts): the engine writes its state once per batch, not once per
+ * object, and each batch's inputs name every object it restores, so the preview still lists them
+ * all. An object that already exists is adopted, not duplicated: by server-side apply, or, on a
+ * cluster without it, replaced with the backup's values. Never deleted, on destroy or otherwise.
+ * ClusterIssuers wait for their copied Secrets, Certificates for the batches of their issuers,
+ * everything for the CRDs, the release and the webhook.
  */
 export class RestoredResources extends pulumi.ComponentResource {
   public readonly counts: Record<RestoreKind, number>;
@@ -38,42 +46,32 @@ export class RestoredResources extends pulumi.ComponentResource {
   constructor(name: string, args: RestoredResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:RestoredResources", name, {}, opts);
     const ready = [args.crdNames, args.webhookReadyAt, args.releaseStatus];
-    const issuers = new Map<string, k8s.apiextensions.CustomResource>();
-    const all: k8s.apiextensions.CustomResource[] = [];
     this.counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
-    // One name per object, the same every run; objects renamed since the first scheme answer to their old name.
-    const names = restoredResourceNames(args.items);
+    for (const item of args.items) this.counts[item.kind]++;
     const existing = new Set(args.importExisting ?? []);
-
-    for (const item of args.items) {
-      this.counts[item.kind]++;
+    const byName = new Map<string, RestoredBatch>();
+    for (const batch of planBatches(args.items, args.batchSize ?? DEFAULT_BATCH_SIZE)) {
       let dependsOn: pulumi.Input<pulumi.Resource[]>;
-      if (item.kind === "ClusterIssuer") {
-        dependsOn = after(...ready, args.copiedSecrets);
-      } else if (item.kind === "Issuer") {
-        dependsOn = after(...ready);
-      } else {
-        // A Certificate after its issuer, when the backup has it.
-        const ref = item.object.spec?.issuerRef as { name?: string; kind?: string } | undefined;
-        const issuer = ref?.kind === "ClusterIssuer" ? issuers.get(`ClusterIssuer//${ref.name}`) : issuers.get(`Issuer/${item.namespace}/${ref?.name}`);
-        dependsOn = issuer ? pulumi.output(after(...ready)).apply((d) => [...d, issuer]) : after(...ready);
+      if (batch.kind === "ClusterIssuer") dependsOn = after(...ready, args.copiedSecrets);
+      else if (batch.kind === "Issuer") dependsOn = after(...ready);
+      else {
+        const issuers = batch.after.map((b) => byName.get(b)!);
+        dependsOn = pulumi.output(after(...ready)).apply((d) => [...d, ...issuers]);
       }
-      const { apiVersion, kind, metadata, ...rest } = item.object;
-      const resourceName = names.get(objectLabel(item))!;
-      const resource = new k8s.apiextensions.CustomResource(`${name}-${resourceName.name}`, {
-        apiVersion: apiVersion as string,
-        kind: kind as string,
-        metadata: { ...(metadata as k8s.types.input.meta.v1.ObjectMeta), annotations: withAdoption(metadata?.annotations) },
-        ...rest,
-      }, {
-        parent: this, dependsOn, retainOnDelete: true, aliases: resourceName.aliases.map((old) => ({ name: `${name}-${old}` })),
-        // The provider's id: "namespace/name", or the name of a cluster-scoped object.
-        import: existing.has(objectLabel(item)) ? (item.namespace ? `${item.namespace}/${item.name}` : item.name) : undefined,
-      });
-      all.push(resource);
-      if (item.kind !== "Certificate") issuers.set(`${item.kind}/${item.namespace}/${item.name}`, resource);
+      const resource = new RestoredBatch(`${name}-${batch.name}`, {
+        batch: batch.name,
+        kind: batch.kind,
+        namespaces: batch.namespaces,
+        objects: batch.objects,
+        adopted: Object.keys(batch.objects).filter((label) => existing.has(label)),
+        serverSideApply: args.serverSideApply,
+        kubeconfig: args.kubeconfig,
+        context: args.context,
+      }, { parent: this, dependsOn, retainOnDelete: true });
+      byName.set(batch.name, resource);
     }
-    this.restoredCount = pulumi.all(all.map((r) => r.metadata.name)).apply((names) => names.length);
+    const all = [...byName.values()];
+    this.restoredCount = pulumi.all(all.map((r) => r.objects)).apply((lists) => lists.reduce((n, o) => n + Object.keys(o ?? {}).length, 0));
     this.registerOutputs({ counts: this.counts, restoredCount: this.restoredCount });
   }
 }

@@ -4,6 +4,8 @@
 // request comment, plain text for the terminal). No Secret data ever reaches the model.
 import { renderTable } from "./cli";
 import { isSecretCopyResourceName } from "./resource-names";
+import { objectChanges, parseLabel } from "./restore-batch";
+import { KubeObject } from "./types";
 
 export const LEGACY_REMOVAL_TYPE = "pulumi-nodejs:dynamic:Resource";
 export const LEGACY_REMOVAL_SUFFIX = "-delete-0.4-release";
@@ -85,7 +87,15 @@ export interface RestoredObject {
   kind: string;
   namespace: string;
   name: string;
+  /** "create", "update", or "adopt" (exists already: replaced with the backup's values), "import" (earlier versions). */
   op: string;
+}
+
+/** Resources that leave the Pulumi state while what they made stays in the cluster (retainOnDelete). */
+export interface RetainedRemoval {
+  /** "Certificate default/x", or the batch's resource name. */
+  what: string;
+  resource: string;
 }
 
 export interface PreviewSummary {
@@ -106,6 +116,11 @@ export interface PreviewSummary {
   restored: RestoredObject[];
   restoredByKind: Record<string, number>;
   restoredUnchanged: number;
+  /**
+   * Restored objects' resources of an earlier version (one per object) or batches that leave the
+   * state: nothing is deleted in the cluster (they were made with retainOnDelete). Not destructive.
+   */
+  retainedRemovals: RetainedRemoval[];
   warnings: string[];
   /**
    * The re-issue prediction's count line (`2 certificates will be issued anew and 1 new ACME account
@@ -170,6 +185,8 @@ interface Step {
   custom: boolean;
   state: Json;
   inputs: Json;
+  /** The inputs before this step (updates and sames), else {}. */
+  oldInputs: Json;
   reasons: string[];
 }
 
@@ -187,7 +204,8 @@ function readStep(raw: unknown): Step | undefined {
     ...(Array.isArray(s.replaceReasons) ? s.replaceReasons : []),
     ...(Array.isArray(s.diffReasons) ? s.diffReasons : []),
   ].filter((r): r is string => typeof r === "string");
-  return { op, urn, type, name: urnName(urn), custom: state.custom !== false, state, inputs, reasons: [...new Set(reasons)] };
+  const oldInputs = Object.keys(newState).length && Object.keys(oldState).length ? obj(oldState.inputs) : {};
+  return { op, urn, type, name: urnName(urn), custom: state.custom !== false, state, inputs, oldInputs, reasons: [...new Set(reasons)] };
 }
 
 /** `namespace/name` (or `name`) of a Kubernetes object from a step's inputs, else its resource name. */
@@ -224,6 +242,20 @@ function isLegacyRemoval(step: Step): boolean {
 
 function isLegacySecretCleanup(step: Step): boolean {
   return step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(LEGACY_SECRET_CLEANUP_SUFFIX);
+}
+
+/** A batch of restored objects (components/restored-batch.ts): a dynamic resource whose inputs carry them by label. */
+export function isRestoredBatch(step: { type: string; inputs: Json }): boolean {
+  return step.type === LEGACY_REMOVAL_TYPE && typeof step.inputs.batch === "string" && Object.keys(obj(step.inputs.objects)).length > 0;
+}
+
+/** Deleted from the state only: the resource was made with retainOnDelete, so the cluster keeps what it made. */
+function isRetained(step: Step): boolean {
+  return step.state.retainOnDelete === true;
+}
+
+function isRestoredObjectStep(step: Step): boolean {
+  return step.type.startsWith(RESTORED_TYPE_PREFIX) && (RESTORED_KINDS as readonly string[]).includes(kindOf(step.type));
 }
 
 function strings(v: unknown): string[] {
@@ -289,6 +321,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     restored: [],
     restoredByKind: {},
     restoredUnchanged: 0,
+    retainedRemovals: [],
     warnings: [],
   };
   const counts = new Map<string, TypeCounts>();
@@ -323,6 +356,9 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
             .map((k) => ({ name: k.name as string, usedBy: strings(k.usedBy) })),
         };
       }
+    } else if ((op === "delete" || op === "discard") && isRetained(step) && (isRestoredObjectStep(step) || isRestoredBatch(step))) {
+      // An earlier version's per-object resource, or a batch no longer needed: leaves the state, the object stays.
+      summary.retainedRemovals.push({ what: isRestoredBatch(step) ? `batch ${step.name} (${plural(Object.keys(obj(step.inputs.objects)).length, "object")})` : describe(step), resource: step.name });
     } else if (!isStackOrComponent(step)) {
       const isCrd = kindOf(step.type) === "CustomResourceDefinition";
       if (group.some((s) => DESTRUCTIVE_OPS.has(s.op)) || (isCrd && !NO_CHANGE_OPS.has(op))) {
@@ -351,7 +387,24 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
       }
     }
 
-    if (step.type.startsWith(RESTORED_TYPE_PREFIX) && (RESTORED_KINDS as readonly string[]).includes(kindOf(step.type))) {
+    if (isRestoredBatch(step) && op !== "delete" && op !== "discard") {
+      const objects = obj(step.inputs.objects) as Record<string, KubeObject>;
+      const adopted = new Set(strings(step.inputs.adopted));
+      // A create applies every object; an update those that differ from what the batch last applied (or a refresh read).
+      const changes = op === "create" || op === "replace" ? new Map(Object.keys(objects).map((l) => [l, "add"])) : op === "update"
+        ? objectChanges(obj(step.oldInputs.objects) as Record<string, KubeObject>, objects) : new Map<string, string>();
+      for (const label of Object.keys(objects)) {
+        const change = changes.get(label);
+        if (!change) {
+          summary.restoredUnchanged++;
+          continue;
+        }
+        const { kind, namespace, name } = parseLabel(label);
+        summary.restored.push({ kind, namespace, name, op: adopted.has(label) ? "adopt" : change === "add" ? "create" : "update" });
+      }
+    }
+
+    if (isRestoredObjectStep(step)) {
       if (op === "same") summary.restoredUnchanged++;
       else if (!NO_CHANGE_OPS.has(op) && op !== "delete") {
         const { namespace, name } = objectName(step);
@@ -386,8 +439,16 @@ function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-function restoredLabel(o: { kind: string; namespace: string; name: string }): string {
-  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+function restoredLabel(o: { kind: string; namespace: string; name: string; op?: string }): string {
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}${o.op && o.op !== "create" ? ` (${o.op === "adopt" ? "exists: adopted, not duplicated" : o.op})` : ""}`;
+}
+
+/** One plain sentence on resources that leave the state while the cluster keeps their objects. */
+export function retainedSentence(model: PreviewSummary): string | undefined {
+  const n = model.retainedRemovals.length;
+  if (n === 0) return undefined;
+  return `${plural(n, "resource")} of restored objects ${n === 1 ? "leaves" : "leave"} the Pulumi state (an earlier version of this program made one per object; now batches restore them): ` +
+    "nothing is deleted in the cluster (they were made with retainOnDelete), each object stays as it is and its batch adopts it.";
 }
 
 function kindCounts(model: PreviewSummary): string {
@@ -547,6 +608,13 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     if (model.restored.length > RESTORED_LISTED) items.push(`and ${model.restored.length - RESTORED_LISTED} more`);
     out.push(...mdList(items, `The first ${Math.min(RESTORED_LISTED, model.restored.length)} objects`), "");
   }
+  const retained = retainedSentence(model);
+  if (retained) {
+    out.push(mdText(retained), "");
+    const items = model.retainedRemovals.slice(0, RESTORED_LISTED).map((r) => mdCode(r.what));
+    if (model.retainedRemovals.length > RESTORED_LISTED) items.push(`and ${model.retainedRemovals.length - RESTORED_LISTED} more`);
+    out.push(...mdList(items, `The first ${Math.min(RESTORED_LISTED, model.retainedRemovals.length)} leaving the state`), "");
+  }
 
   out.push(`### Warnings (${model.warnings.length})`, "");
   if (model.warnings.length === 0) out.push("None.", "");
@@ -619,6 +687,12 @@ export function renderText(model: PreviewSummary, stack: string): string {
   for (const r of model.restored.slice(0, RESTORED_LISTED)) out.push(`  ${restoredLabel(r)}`);
   if (model.restored.length > RESTORED_LISTED) out.push(`  and ${model.restored.length - RESTORED_LISTED} more`);
   if (model.restoredUnchanged) out.push(`  (${plural(model.restoredUnchanged, "object")} already restored)`);
+  const retained = retainedSentence(model);
+  if (retained) {
+    out.push(`  ${retained}`);
+    for (const r of model.retainedRemovals.slice(0, RESTORED_LISTED)) out.push(`    - ${r.what}`);
+    if (model.retainedRemovals.length > RESTORED_LISTED) out.push(`    and ${model.retainedRemovals.length - RESTORED_LISTED} more`);
+  }
   out.push("");
 
   out.push(`WARNINGS (${model.warnings.length}):`);

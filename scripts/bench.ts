@@ -10,25 +10,26 @@ import { crdManifest, CRD_FACTS } from "../lib/crds";
 import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
 import { CERTMANAGER_API_VERSION } from "../lib/types";
 
-const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--out FILE]
 
 For each size, a fresh local control plane is seeded with that many Certificates (plus one Issuer
 per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret) across the namespaces,
 then measured:
   backup   npm run backup        vs  kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates
   plan     npm run plan --json on that backup
-  restore  pulumi up (the program) vs  kubectl apply -f of the same backup, after deleting the objects
-with wall time, peak memory (RSS of the process tree's largest process), API requests counted by
-kube-apiserver, and CPU seconds of the client side, kube-apiserver and etcd.
+  restore  pulumi up (the program) vs  kubectl apply -f of the same backup, after deleting the objects,
+           side by side in the same run, and their ratio
+with wall time, peak memory (RSS of the process tree's largest process; for pulumi up also the
+engine's, the program's and the providers' peaks, sampled), API requests counted by kube-apiserver,
+and CPU seconds of the client side, kube-apiserver and etcd.
 
   --sizes LIST        certificate counts (default: 100,1000,10000)
   --namespaces N      namespaces to spread them over (default: 50)
   --restore-max N     largest size restored through pulumi up (default: 10000)
-  --parallel LIST     pulumi up --parallel values tried on the second size (default: 16,64),
-                      then once with PULUMI_SKIP_CHECKPOINTS=true
-  --skip-checkpoints  restore with PULUMI_SKIP_CHECKPOINTS=true only (no sweep); sizes above 1,000 are
-                      always restored so, as the file backend's per-step state rewrite makes the
-                      default run take hours there
+  --parallel LIST     also run pulumi up with these --parallel values on the second size (default:
+                      none), then once with PULUMI_SKIP_CHECKPOINTS=true
+  --skip-checkpoints  restore with PULUMI_SKIP_CHECKPOINTS=true (default: checkpoints on, as a user runs it)
+  --up-log DIR        keep each pulumi up's output in DIR, each line prefixed with the seconds elapsed
   --out FILE          JSON results (default: bench/results.json; the folder is ignored by git)`;
 
 interface Measure {
@@ -38,23 +39,92 @@ interface Measure {
   clientCpu?: number;
   apiserverCpu?: number;
   etcdCpu?: number;
+  /** Peak RSS (MiB) per part of the process tree (engine, program, providers), sampled. */
+  peaks?: Record<string, number>;
 }
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string }> {
+/** Which part of a `pulumi up` a process is, from its command line. */
+function processRole(cmdline: string[]): string {
+  const exe = path.basename(cmdline[0] ?? "");
+  const all = cmdline.join(" ");
+  if (exe === "pulumi") return "engine";
+  if (exe.startsWith("pulumi-resource-kubernetes")) return "kubernetesProvider";
+  if (/dynamic-provider|pulumi-resource-pulumi-nodejs/.test(all)) return "dynamicProvider";
+  if (exe.startsWith("pulumi-language-nodejs")) return "languageHost";
+  if (exe === "node" || exe.endsWith("node")) return "program";
+  return "other";
+}
+
+/**
+ * Samples the RSS of every process under `root` twice a second; returns, per role, the peak of the
+ * role's processes summed at one instant (MiB).
+ */
+function sampleTree(root: number): () => Record<string, number> {
+  const peaks: Record<string, number> = {};
+  const pageKiB = 4;
+  const sample = () => {
+    const parent = new Map<number, number>();
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const inTree = (pid: number): boolean => {
+      for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
+      return false;
+    };
+    const now: Record<string, number> = {};
+    for (const pid of parent.keys()) {
+      if (!inTree(pid)) continue;
+      try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+        const rssPages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+        const role = processRole(cmdline);
+        now[role] = (now[role] ?? 0) + (rssPages * pageKiB) / 1024;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (const [role, mib] of Object.entries(now)) peaks[role] = Math.max(peaks[role] ?? 0, Math.round(mib));
+  };
+  const timer = setInterval(sample, 500);
+  return () => {
+    clearInterval(timer);
+    return peaks;
+  };
+}
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string, stamped = false): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const timeFile = path.join(os.tmpdir(), `cmu-bench-time-${process.pid}-${Date.now()}`);
     const stdoutFile = outFile ?? `${timeFile}.out`;
-    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", fs.openSync(stdoutFile, "w"), "pipe"] });
+    const start = Date.now();
+    const out = fs.openSync(stdoutFile, "w");
+    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", stamped ? "pipe" : out, "pipe"] });
+    if (stamped) {
+      let rest = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        const lines = (rest + d.toString()).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) fs.writeSync(out, `${((Date.now() - start) / 1000).toFixed(1).padStart(6)} ${line}\n`);
+      });
+    }
+    const stopSampling = sampleTree(child.pid!);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => {
+      const peaks = stopSampling();
       const [e, m, u, s] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
       fs.rmSync(timeFile, { force: true });
       // A failed command's own output says why (pulumi prints its errors on stdout).
       if (code !== 0) stderr += fs.readFileSync(stdoutFile, "utf8").split("\n").filter((l) => /error|failed/i.test(l)).slice(-3).join(" | ");
       if (!outFile) fs.rmSync(stdoutFile, { force: true });
-      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr });
+      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr, peaks });
     });
   });
 }
@@ -81,7 +151,11 @@ async function requestCount(kubeconfig: string, env: NodeJS.ProcessEnv): Promise
 async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number): Promise<void> {
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   for (const facts of CRD_FACTS.filter((f) => ["Certificate", "Issuer", "ClusterIssuer"].includes(f.kind))) {
-    await ext.createCustomResourceDefinition({ body: crdManifest(facts, "apiextensions.k8s.io/v1") as never });
+    // The client's typed serializer knows `x-kubernetes-preserve-unknown-fields` only by its property
+    // name and drops it otherwise: the CRDs then pruned every object's spec (the figures before
+    // issue 13 were taken with spec-less objects).
+    const body = JSON.parse(JSON.stringify(crdManifest(facts, "apiextensions.k8s.io/v1")).replaceAll('"x-kubernetes-preserve-unknown-fields"', '"x_kubernetes_preserve_unknown_fields"'));
+    await ext.createCustomResourceDefinition({ body });
   }
   for (let i = 0; i < 100; i++) {
     const crds = await ext.listCustomResourceDefinition();
@@ -119,6 +193,8 @@ async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number
   await Promise.all(Array.from({ length: 32 }, async () => {
     while (next < tasks.length) await tasks[next++]();
   }));
+  const sample = await custom.getNamespacedCustomObject({ group, version, namespace: "bench-0", plural: "certificates", name: "cert-0" }) as { spec?: { secretName?: string } };
+  if (sample.spec?.secretName !== "cert-0-tls") throw new CliError("seeding failed: the Certificate CRD pruned the objects' spec");
 }
 
 async function deleteCertManagerObjects(kubectl: (args: string[]) => Promise<void>): Promise<void> {
@@ -131,12 +207,13 @@ runMain("bench", async () => {
     sizes: { type: "string", default: "100,1000,10000" },
     namespaces: { type: "string", default: "50" },
     "restore-max": { type: "string", default: "10000" },
-    parallel: { type: "string", default: "16,64" },
+    parallel: { type: "string", default: "" },
     out: { type: "string", default: path.join("bench", "results.json") },
     "skip-checkpoints": { type: "boolean", default: false },
+    "up-log": { type: "string" },
   }, USAGE);
   const sizes = args.sizes!.split(",").map(Number);
-  const parallels = args.parallel!.split(",").map(Number);
+  const parallels = args.parallel!.split(",").filter((p) => p !== "").map(Number);
   const namespaces = Number(args.namespaces);
   const restoreMax = Number(args["restore-max"]);
   if ([...sizes, ...parallels, namespaces, restoreMax].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError("sizes, namespaces, parallel and restore-max take positive whole numbers");
@@ -166,12 +243,12 @@ runMain("bench", async () => {
       await seed(kc, size, namespaces);
       const seedSeconds = (Date.now() - seedStart) / 1000;
 
-      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string): Promise<Measure> => {
+      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string, stamped = false): Promise<Measure> => {
         const before = { req: await requestCount(cluster.kubeconfig, env), api: cpuSeconds(pid("kube-apiserver")), etcd: cpuSeconds(pid("etcd")) };
-        const r = await timed(command, a, e, out);
+        const r = await timed(command, a, e, out, stamped);
         if (r.code !== 0) throw new CliError(`${path.basename(command)} ${a.slice(0, 3).join(" ")} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
         const requests = (await requestCount(cluster.kubeconfig, env)) - before.req - 1;
-        return { seconds: r.seconds, peakMiB: r.peakMiB, requests, clientCpu: +r.clientCpu.toFixed(2),
+        return { seconds: r.seconds, peakMiB: r.peakMiB, peaks: r.peaks, requests, clientCpu: +r.clientCpu.toFixed(2),
           apiserverCpu: +(cpuSeconds(pid("kube-apiserver")) - before.api).toFixed(2), etcdCpu: +(cpuSeconds(pid("etcd")) - before.etcd).toFixed(2) };
       };
 
@@ -188,20 +265,24 @@ runMain("bench", async () => {
           const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
           await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
           const upArgs = ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
-          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv });
+          let upLog: string | undefined;
+          if (args["up-log"]) {
+            fs.mkdirSync(path.resolve(args["up-log"]), { recursive: true });
+            upLog = path.resolve(args["up-log"], `up-${size}-${label}.log`);
+          }
+          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv }, upLog, upLog !== undefined);
           // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next
           // run installs and restores from scratch.
           await timed("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { ...cli.env, PULUMI_SKIP_CHECKPOINTS: "true" });
           return { ...m, perObjectMs: +((m.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((m.requests ?? 0) / objects).toFixed(2) } as Measure;
         };
-        // Above 1,000 objects the file backend's rewrite of the whole state after every step
-        // makes the default run quadratic (hours at 10,000): measure those without checkpoints.
-        const skipCheckpoints = args["skip-checkpoints"] || size > 1000;
+        // Checkpoints on, as a user runs it: the restore's batches keep the state writes few.
+        const skipCheckpoints = args["skip-checkpoints"] === true;
         row.restoreMode = skipCheckpoints ? "PULUMI_SKIP_CHECKPOINTS=true" : "default";
         row.pulumiUp = skipCheckpoints
           ? await runRestore(undefined, "nockpt", { PULUMI_SKIP_CHECKPOINTS: "true" })
           : await runRestore(undefined, "default");
-        if (!skipCheckpoints && (index === 1 || sizes.length === 1)) {
+        if (!skipCheckpoints && parallels.length > 0 && (index === 1 || sizes.length === 1)) {
           for (const p of parallels) row[`pulumiUpParallel${p}`] = await runRestore(p, `p${p}`);
           // The file backend rewrites the whole state after every step; measure without that.
           row.pulumiUpSkipCheckpoints = await runRestore(undefined, "nockpt", { PULUMI_SKIP_CHECKPOINTS: "true" });
@@ -209,6 +290,7 @@ runMain("bench", async () => {
         await deleteCertManagerObjects(kubectl);
         const applied = await measure("kubectl", ["apply", "-f", backupFile], kubectlEnv);
         row.kubectlApply = { ...applied, perObjectMs: +((applied.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((applied.requests ?? 0) / objects).toFixed(2) };
+        row.restoreRatio = +((row.pulumiUp as Measure).seconds / applied.seconds).toFixed(2);
       }
       results.push(row);
       process.stderr.write(`bench: ${size}: ${JSON.stringify(row)}\n`);
@@ -219,6 +301,8 @@ runMain("bench", async () => {
 
   fs.mkdirSync(path.dirname(path.resolve(args.out!)), { recursive: true });
   fs.writeFileSync(args.out!, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
+  // Backups, stacks and clusters of the run: nothing of them is kept (the results are in the JSON).
+  fs.rmSync(work, { recursive: true, force: true });
   const f = (m: unknown, k: keyof Measure) => (m ? String((m as Measure)[k] ?? "-") : "-");
   const rows = results.map((r) => [
     String(r.size), String(r.objects),
@@ -227,8 +311,10 @@ runMain("bench", async () => {
     `${f(r.plan, "seconds")}s / ${f(r.plan, "peakMiB")} MiB`,
     r.pulumiUp ? `${f(r.pulumiUp, "seconds")}s (${(r.pulumiUp as Record<string, unknown>).perObjectMs} ms/obj, ${(r.pulumiUp as Record<string, unknown>).requestsPerObject} req/obj${r.restoreMode === "default" ? "" : ", no checkpoints"})` : "-",
     r.kubectlApply ? `${f(r.kubectlApply, "seconds")}s (${(r.kubectlApply as Record<string, unknown>).perObjectMs} ms/obj, ${(r.kubectlApply as Record<string, unknown>).requestsPerObject} req/obj)` : "-",
+    r.restoreRatio !== undefined ? `${r.restoreRatio}` : "-",
+    r.pulumiUp ? Object.entries((r.pulumiUp as Measure).peaks ?? {}).filter(([k]) => k !== "other").map(([k, v]) => `${k} ${v}`).join(", ") + " MiB" : "-",
   ]);
-  process.stdout.write(renderTable(["CERTS", "OBJECTS", "BACKUP (time/peak)", "KUBECTL GET", "RATIO", "PLAN", "PULUMI UP RESTORE", "KUBECTL APPLY"], rows));
+  process.stdout.write(renderTable(["CERTS", "OBJECTS", "BACKUP (time/peak)", "KUBECTL GET", "RATIO", "PLAN", "PULUMI UP RESTORE", "KUBECTL APPLY", "UP/APPLY", "UP PEAK RSS"], rows));
   process.stdout.write(`bench: results in ${args.out}\n`);
   return EXIT_OK;
 });

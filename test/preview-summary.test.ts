@@ -10,6 +10,7 @@ import {
   RESTORED_LISTED,
   UNKNOWN_VALUE,
   cleanMessage,
+  headline,
   markdownMarker,
   renderMarkdown,
   renderText,
@@ -18,7 +19,7 @@ import {
   urnType,
 } from "../lib/preview-summary";
 import { renderStackFile } from "../lib/stack-files";
-import { LEGACY_WILL_DELETE, PLANTED_KEY, PLANTED_SECRET, SECRET_NAMES, failedPreview, seedPreview, step } from "./support/preview-json";
+import { LEGACY_WILL_DELETE, PLANTED_KEY, PLANTED_SECRET, SECRET_NAMES, failedPreview, restoredBatch, restoredObject, seedPreview, step } from "./support/preview-json";
 import { runTsx } from "./support/run-tsx";
 
 const PLAN_WARNINGS = [
@@ -68,14 +69,13 @@ describe("summarizePreview: the seed's first preview", () => {
     const counts = Object.fromEntries(model.counts.map((c) => [c.type, c.create]));
     assert.deepEqual(counts, {
       "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 5,
-      "kubernetes:certmanager.k8s.io/v1alpha1:Certificate": 2,
-      "kubernetes:certmanager.k8s.io/v1alpha1:ClusterIssuer": 2,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:core/v1:Secret": 3,
       "kubernetes:helm.sh/v3:Release": 1,
-      "pulumi-nodejs:dynamic:Resource": 2,
+      // The removal, the webhook readiness, and two batches of restored objects (issue 13).
+      "pulumi-nodejs:dynamic:Resource": 4,
     });
-    assert.deepEqual(model.totals, { create: 16, update: 0, delete: 0, replace: 0 });
+    assert.deepEqual(model.totals, { create: 14, update: 0, delete: 0, replace: 0 });
   });
 
   test("the Secrets copied: names and their source, the -source- reads left out", () => {
@@ -108,7 +108,7 @@ describe("renderers", () => {
     const text = renderText(model, "dev");
     assertInOrder(text, ["cert-manager upgrade preview of stack dev: Destructive: removes the cert-manager 0.4 release (8 objects), changes 5 CRDs.",
       "DESTRUCTIVE STEPS (6):", "REMOVAL of the cert-manager 0.4 release", "- Deployment kube-system/cert-manager", "CustomResourceDefinition certificates.certmanager.k8s.io",
-      "CHANGES BY TYPE:", /kubernetes:core\/v1:Secret +3/, /TOTAL +16 +0 +0 +0/,
+      "CHANGES BY TYPE:", /kubernetes:core\/v1:Secret +3/, /TOTAL +14 +0 +0 +0/,
       "SECRETS COPIED (3, names only):", "kube-system/cert-manager-setup-production-private-key -> cert-manager/cert-manager-setup-production-private-key",
       "OBJECTS RESTORED (4: 2 ClusterIssuers, 2 Certificates):", "ClusterIssuer letsencrypt-prod", "Certificate test/ivan-test-cert",
       "WARNINGS (2):", "ivan-test-cert: was not Ready"]);
@@ -124,7 +124,7 @@ describe("renderers", () => {
     assertInOrder(md, ["## cert-manager upgrade preview: `dev`", "**⚠️ Destructive: removes the cert-manager 0.4 release",
       "### ⚠️ Destructive steps (6)", "**Removal of the cert-manager 0.4 release**", "- `Deployment kube-system/cert-manager`",
       "| Operation | What | Pulumi resource | Why |", "| **create** | `CustomResourceDefinition certificates.certmanager.k8s.io` |",
-      "### Changes by type", "| `kubernetes:core/v1:Secret` | 3 |", "| **Total** | **16** |",
+      "### Changes by type", "| `kubernetes:core/v1:Secret` | 3 |", "| **Total** | **14** |",
       "### Secrets copied (3, names only)", "| `kube-system/clouddns-service-account` | `cert-manager/clouddns-service-account` | create |",
       "### Objects restored (4)", "2 ClusterIssuers, 2 Certificates.", "- `ClusterIssuer letsencrypt-prod`",
       "### Warnings (2)", "ivan-test-cert: was not Ready"]);
@@ -239,6 +239,59 @@ describe("summarizePreview: other shapes", () => {
     const md = renderMarkdown(model, stack);
     assertInOrder(md, ["### Objects restored (46)", "<details>", "<summary>The first 20 objects</summary>", "- `Certificate ns0/cert-18`", "- and 26 more", "</details>"]);
     assert.ok(!md.includes("cert-19`"), "the 21st object is not listed");
+  });
+
+  test("batches (issue 13): a re-run lists only the objects that differ, an adopted one says so, the rest counted as restored", () => {
+    const a = restoredObject("Certificate", "a", "team");
+    const b = restoredObject("Certificate", "b", "team");
+    const bDrifted = restoredObject("Certificate", "b", "team", "drifted.example.com");
+    const c = restoredObject("Certificate", "c", "team");
+    const ca = restoredObject("ClusterIssuer", "ca");
+    const json = {
+      steps: [
+        // b was edited in the cluster (a refresh read it), c is new in the backup, a is as applied.
+        restoredBatch(stack, "certificates/1", [a, b, c], "update", { oldObjects: [a, bDrifted] }),
+        restoredBatch(stack, "clusterissuers/1", [ca], "create", { adopted: ["ClusterIssuer/ca"] }),
+        restoredBatch(stack, "certificates/2", [restoredObject("Certificate", "d", "other")], "same"),
+      ],
+    };
+    const model = summarizePreview(json);
+    assert.deepEqual(model.restored.map((r) => `${r.op} ${r.kind} ${r.namespace}/${r.name}`), [
+      "adopt ClusterIssuer /ca", "update Certificate team/b", "create Certificate team/c"]);
+    assert.equal(model.restoredUnchanged, 2, "a and d");
+    assert.equal(model.destructive.length, 0);
+    const text = renderText(model, stack);
+    assertInOrder(text, ["OBJECTS RESTORED (3: 1 ClusterIssuer, 2 Certificates):", "ClusterIssuer ca (exists: adopted, not duplicated)", "Certificate team/b (update)", "Certificate team/c", "(2 objects already restored)"]);
+    assert.match(renderMarkdown(model, stack), /- `ClusterIssuer ca \(exists: adopted, not duplicated\)`/);
+  });
+
+  test("a stack restored one resource per object before (issue 13): those resources leave the state, said plainly, not destructive", () => {
+    const old = (kind: string, name: string, namespace?: string) => {
+      const s = step(stack, { op: "delete", parent: "cert-manager-upgrade:index:RestoredResources", type: `kubernetes:certmanager.k8s.io/v1alpha1:${kind}`,
+        name: `restored-${kind.toLowerCase()}-${namespace ? `${namespace}-` : ""}${name}`, inputs: restoredObject(kind, name, namespace) });
+      (s.oldState as Record<string, unknown>).retainOnDelete = true;
+      return s;
+    };
+    const notRetained = step(stack, { op: "delete", type: "kubernetes:certmanager.k8s.io/v1alpha1:Certificate", name: "restored-certificate-x-y", inputs: restoredObject("Certificate", "y", "x") });
+    const json = {
+      steps: [
+        restoredBatch(stack, "clusterissuers/1", [restoredObject("ClusterIssuer", "letsencrypt-prod")]),
+        restoredBatch(stack, "certificates/1", [restoredObject("Certificate", "wonder-app-cert", "default")]),
+        old("ClusterIssuer", "letsencrypt-prod"),
+        old("Certificate", "wonder-app-cert", "default"),
+        notRetained,
+      ],
+    };
+    const model = summarizePreview(json);
+    assert.deepEqual(model.retainedRemovals.map((r) => r.what), ["ClusterIssuer letsencrypt-prod", "Certificate default/wonder-app-cert"]);
+    assert.deepEqual(model.destructive.map((d) => d.what), ["Certificate x/y"], "only a delete that would really delete is destructive");
+    assert.equal(model.restored.length, 2);
+    const text = renderText(model, stack);
+    assert.match(text, /2 resources of restored objects leave the Pulumi state \(an earlier version of this program made one per object; now batches restore them\): nothing is deleted in the cluster/);
+    assert.match(text, /- Certificate default\/wonder-app-cert/);
+    assert.match(headline(model), /deletes 1 resource/, "the two retained ones are not counted as deletes");
+    const md = renderMarkdown(model, stack);
+    assert.match(md, /nothing is deleted in the cluster/);
   });
 
   test("missing fields and odd values are tolerated", () => {

@@ -10,7 +10,7 @@ import type { ClusterFacts } from "../lib/cluster";
 import { KubeObject } from "../lib/types";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
 import { GROUP_VERSIONS_1_15, GROUP_VERSIONS_MODERN } from "./support/fake-kube-api";
-import { LiveSecret, ProgramRun, SOURCE_SECRET_VALUE, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { LiveSecret, ProgramRun, SOURCE_SECRET_VALUE, runProgram, tempDir, writeKubeconfig, restoredBatches } from "./support/pulumi-harness";
 
 const SEED_SECRETS = ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"];
 const OUR_CRDS = ["certificates", "challenges", "clusterissuers", "issuers", "orders"].map((p) => `${p}.certmanager.k8s.io`);
@@ -68,7 +68,7 @@ describe("server-side apply only where the cluster serves it", () => {
   test("Kubernetes 1.15: the provider applies client-side, and the preview says why", async () => {
     const run = await preview(facts("v1.15.12", { legacyFound: true }), { liveSecrets: secretsWith() });
     assert.equal(String(providerOf(run).inputs.enableServerSideApply), "false");
-    assert.ok(run.logs.some((l) => /Kubernetes v1\.15\.12 has no server-side apply .*client-side apply; objects that exist already are taken over with `import`, Secrets excepted/.test(l.message)), JSON.stringify(run.logs));
+    assert.ok(run.logs.some((l) => /Kubernetes v1\.15\.12 has no server-side apply .*client-side apply; objects that exist already are taken over with `import` \(restored objects: replaced with the backup's values\), Secrets excepted/.test(l.message)), JSON.stringify(run.logs));
     // The CRDs it applies are v1beta1 (all 1.15 serves), and the chart is installed as shipped.
     assert.equal(run.registrations.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition").length, 5);
     assert.equal(run.byName("cert-manager").inputs.postrender, undefined, "no post-render mapping on 1.15");
@@ -88,21 +88,25 @@ describe("without server-side apply, objects that exist are taken over with `imp
     assert.deepEqual(imports(run), ["kubernetes:core/v1:Namespace cert-manager"]);
   });
 
-  test("a resumed run (old release gone): the namespace, the 0.6 CRDs and the restored objects that exist, by the provider's ids", async () => {
+  test("a resumed run (old release gone): the namespace and the 0.6 CRDs by the provider's ids; the restored objects that exist adopted by their batch, and named", async () => {
     const live = ["ClusterIssuer/letsencrypt-prod", "Certificate/default/wonder-app-cert", "Certificate/elsewhere/not-in-backup"];
     const run = await preview(facts("v1.15.12", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: live }), { liveSecrets: secretsWith() });
     assert.deepEqual(imports(run), [
       ...OUR_CRDS.map((n) => `kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition ${n}`),
-      "kubernetes:certmanager.k8s.io/v1alpha1:Certificate default/wonder-app-cert",
-      "kubernetes:certmanager.k8s.io/v1alpha1:ClusterIssuer letsencrypt-prod",
       "kubernetes:core/v1:Namespace cert-manager",
     ].sort());
     assert.deepEqual(run.engineReads.filter((r) => r.type === "kubernetes:core/v1:Secret"), [], "no Secret imported");
+    // Design change (issue 13): restored objects are applied by batches, which adopt an existing
+    // object themselves (replaced with the backup's values) and list it as adopted for the preview.
+    const adopted = restoredBatches(run).flatMap((b) => b.inputs.adopted as string[]).sort();
+    assert.deepEqual(adopted, ["Certificate/default/wonder-app-cert", "ClusterIssuer/letsencrypt-prod"]);
+    assert.ok(restoredBatches(run).every((b) => b.inputs.serverSideApply === false));
   });
 
   test("nothing exists yet: nothing imported", async () => {
     const run = await preview(facts("v1.15.12", { legacyFound: true }), { liveSecrets: secretsWith() });
     assert.deepEqual(imports(run), []);
+    assert.deepEqual(restoredBatches(run).flatMap((b) => b.inputs.adopted as string[]), []);
   });
 });
 

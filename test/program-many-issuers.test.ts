@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { certificate, cm, ownBackup, TEST_CLUSTER } from "./support/fixtures";
-import { runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { batchNameOf, restoredBatches, restoredObjects, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
 
 const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
 
@@ -62,13 +62,14 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
   assert.equal(release.inputs.repositoryOpts.repo, "https://charts.helm.sh/stable");
 
   assert.ok(!run.registrations.some((r) => r.type === "cert-manager-upgrade:index:WebhookReadiness"), "no readiness step without the webhook");
-  const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
+  const restored = restoredObjects(run);
   assert.equal(restored.length, objects.length);
   assert.deepEqual(run.outputs.restored, { ClusterIssuer: 3, Issuer: 2, Certificate: 31 });
-  // Namespaces with '-' are written namespace/name (injective names); the old name stays an alias.
-  assert.ok(run.dependencyNames("restored-certificate-team-a/internal").includes("restored-issuer-team-a/team-ca"));
-  assert.deepEqual(run.byName("restored-certificate-team-a/internal").aliases, ["restored-certificate-team-a-internal"]);
-  assert.deepEqual(run.byName("restored-issuer-team-a/team-ca").aliases, ["restored-issuer-team-a-team-ca"]);
+  // Batches per kind; a Certificate's batch after its Issuer's and its ClusterIssuers'.
+  assert.equal(batchNameOf(run, "Certificate/team-a/internal"), "restored-certificates/1");
+  assert.equal(batchNameOf(run, "Issuer/team-a/team-ca"), "restored-issuers/1");
+  assert.deepEqual(restoredBatches(run).map((b) => b.name).sort(), ["restored-certificates/1", "restored-clusterissuers/1", "restored-issuers/1"]);
+  assert.ok(run.dependencyNames("restored-certificates/1").includes("restored-issuers/1"));
 
   const removal = run.byName("legacy-release-delete-0.4-release");
   assert.deepEqual(removal.inputs.willDelete, []);
@@ -77,5 +78,5 @@ test("many issuers and DNS providers on a current cluster: v1 CRDs, mapped APIs,
   const cleanup = run.byName("legacy-secret-cleanup-delete-copied-sources");
   assert.equal(cleanup.inputs.namespace, "kube-system");
   const cleanupDeps = run.dependencyNames("legacy-secret-cleanup-delete-copied-sources");
-  assert.ok(restored.every((r) => cleanupDeps.includes(r.name)), "cleanup only after every object is restored");
+  assert.ok(restoredBatches(run).every((r) => cleanupDeps.includes(r.name)), "cleanup only after every object is restored");
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { KubeObject } from "../lib/types";
 import { certificate, cm, ownBackup, TEST_CLUSTER } from "./support/fixtures";
-import { ProgramRun, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { ProgramRun, batchNameOf, restoredBatches, restoredObjects, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
 
 const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
 const ACME = "https://acme-v02.api.letsencrypt.org/directory";
@@ -154,17 +154,15 @@ describe("resource names stay apart", () => {
       cm("Issuer", "ca", "team-a", { ca: { secretName: "ca" } }),
     ];
     const run = await upgrade(objects, factsWith(["kube-system/x", "kube-system/source-x"]));
-    const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
-    assert.equal(restored.length, objects.length, "one resource per object");
-    const urns = restored.map((r) => `${r.type}::${r.name}`);
+    // Each object in exactly one batch, under its own label: team-a/web and team/a-web stay apart.
+    const restored = restoredObjects(run);
+    assert.equal(restored.length, objects.length, "every object restored once");
+    assert.equal(new Set(restored.map((r) => r.label)).size, objects.length);
+    const urns = restoredBatches(run).map((r) => `${r.type}::${r.name}`);
     assert.equal(new Set(urns).size, urns.length, `distinct names: ${urns.join(", ")}`);
-    const byObject = new Map(restored.map((r) => [`${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`, r]));
-    assert.equal(byObject.get("default/wonder-app-cert")!.name, "restored-certificate-default-wonder-app-cert", "an ordinary object keeps its name");
-    assert.equal(byObject.get("team/a-web")!.name, "restored-certificate-team-a-web");
-    assert.notEqual(byObject.get("team-a/web")!.name, "restored-certificate-team-a-web");
-    assert.deepEqual(byObject.get("team-a/web")!.aliases, [], "no alias onto a name another object now has");
-    assert.deepEqual(byObject.get("team-a/ca")!.aliases, ["restored-issuer-team-a-ca"], "a renamed object answers to its old name");
-    assert.ok(run.dependencyNames(byObject.get("team-a/web")!.name).length > 0);
+    assert.ok(restored.some((r) => r.label === "Certificate/team/a-web" && r.object.metadata.namespace === "team" && r.object.metadata.name === "a-web"));
+    assert.ok(restored.some((r) => r.label === "Certificate/team-a/web" && r.object.metadata.namespace === "team-a" && r.object.metadata.name === "web"));
+    assert.ok(run.dependencyNames(batchNameOf(run, "Certificate/team-a/web")).includes("restored-clusterissuers/1"));
 
     const secretNames = [...copies(run).map((c) => c.name), ...run.reads.map((r) => r.name)];
     assert.equal(secretNames.length, 4, "two copies, two reads");

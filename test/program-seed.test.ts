@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
-import { SOURCE_SECRET_VALUE, SECRET_SIG, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { SOURCE_SECRET_VALUE, SECRET_SIG, batchNameOf, restoredBatches, restoredObjects, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
 
 const OLD_APIS = ["v1", "apps/v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "batch/v1", "batch/v1beta1",
   "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1",
@@ -106,30 +106,32 @@ test("the seed's upgrade as a resource graph", async () => {
   assert.ok(run.dependencyNames("webhook-accepts-objects").includes("cert-manager"));
   assert.equal(webhook.type, "pulumi-nodejs:dynamic:Resource");
 
-  // 7. restored objects: one per backup object, server fields gone, after copies and webhook.
-  const restored = run.registrations.filter((r) => r.type.startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
-  assert.deepEqual(restored.map((r) => r.name).sort(), [
-    "restored-certificate-default-wonder-app-cert",
-    "restored-certificate-test-ivan-test-cert",
-    "restored-clusterissuer-letsencrypt-prod",
-    "restored-clusterissuer-letsencrypt-staging",
+  // 7. restored objects: every backup object named in a batch's inputs (one batch per kind here),
+  // server fields gone, after copies and webhook; a Certificate's batch after its issuer's.
+  const restored = restoredObjects(run);
+  assert.deepEqual(restored.map((r) => r.label).sort(), [
+    "Certificate/default/wonder-app-cert",
+    "Certificate/test/ivan-test-cert",
+    "ClusterIssuer/letsencrypt-prod",
+    "ClusterIssuer/letsencrypt-staging",
   ]);
+  assert.deepEqual(restoredBatches(run).map((b) => b.name), ["restored-clusterissuers/1", "restored-certificates/1"]);
   for (const r of restored) {
-    assert.equal(r.retainOnDelete, true);
-    for (const field of ["uid", "resourceVersion", "selfLink", "creationTimestamp", "generation"]) assert.equal(r.inputs.metadata[field], undefined, `${r.name} ${field}`);
-    assert.equal(r.inputs.status, undefined);
-    assert.equal(r.inputs.metadata.annotations["pulumi.com/patchForce"], "true", `${r.name} adopts an existing object`);
-    assert.equal(r.inputs.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"], undefined);
-    const deps = run.dependencyNames(r.name);
-    assert.ok(deps.includes("webhook-accepts-objects"), `${r.name} after the webhook`);
+    assert.equal(r.batch.retainOnDelete, true);
+    assert.equal(r.batch.inputs.serverSideApply, false, "Kubernetes 1.12: client-side apply");
+    for (const field of ["uid", "resourceVersion", "selfLink", "creationTimestamp", "generation"]) assert.equal(r.object.metadata[field], undefined, `${r.label} ${field}`);
+    assert.equal(r.object.status, undefined);
+    assert.equal(r.object.metadata.annotations?.["kubectl.kubernetes.io/last-applied-configuration"], undefined);
+    const deps = run.dependencyNames(r.batch.name);
+    assert.ok(deps.includes("webhook-accepts-objects"), `${r.label} after the webhook`);
     for (const c of crds) assert.ok(deps.includes(c.name));
   }
-  const prodDeps = run.dependencyNames("restored-clusterissuer-letsencrypt-prod");
+  const prodDeps = run.dependencyNames(batchNameOf(run, "ClusterIssuer/letsencrypt-prod"));
   for (const c of copies) assert.ok(prodDeps.includes(c.name), `ClusterIssuer after ${c.name}`);
-  assert.ok(run.dependencyNames("restored-certificate-test-ivan-test-cert").includes("restored-clusterissuer-letsencrypt-prod"), "certificate after its issuer");
-  const ivan = run.byName("restored-certificate-test-ivan-test-cert");
-  assert.equal(ivan.inputs.metadata.ownerReferences[0].uid, "202bc781-3b1d-11e9-9fb0-02096e167e86");
-  assert.equal(ivan.inputs.metadata.namespace, "test");
+  assert.ok(run.dependencyNames(batchNameOf(run, "Certificate/test/ivan-test-cert")).includes(batchNameOf(run, "ClusterIssuer/letsencrypt-prod")), "certificate after its issuer");
+  const ivan = restored.find((r) => r.label === "Certificate/test/ivan-test-cert")!.object;
+  assert.equal(ivan.metadata.ownerReferences[0].uid, "202bc781-3b1d-11e9-9fb0-02096e167e86");
+  assert.equal(ivan.metadata.namespace, "test");
 
   // The whole chain, step by step: removal → CRDs → release → readiness → restores.
   const dependsOnTransitively = (from: string, to: string, seen = new Set<string>()): boolean => {
@@ -138,7 +140,7 @@ test("the seed's upgrade as a resource graph", async () => {
     const direct = run.dependencyNames(from);
     return direct.includes(to) || direct.some((d) => d !== from && dependsOnTransitively(d, to, seen));
   };
-  assert.ok(dependsOnTransitively("restored-certificate-default-wonder-app-cert", "legacy-release-delete-0.4-release"));
+  assert.ok(dependsOnTransitively("restored-certificates/1", "legacy-release-delete-0.4-release"));
   assert.ok(!dependsOnTransitively("legacy-release-delete-0.4-release", "crds-certificates"), "the removal depends on nothing that comes after it");
 
   // Outputs; the secret's value appears nowhere in them.

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { selfSignedCertificate } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
-import { summarizePreview } from "../../lib/preview-summary";
+import { renderText, summarizePreview } from "../../lib/preview-summary";
 import { CERTMANAGER_API_VERSION, KubeObject } from "../../lib/types";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
@@ -240,14 +240,17 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     await s?.cluster.stop();
   });
 
-  test("each object and each Secret copy its own resource; the state keeps answering to the old names", async () => {
+  test("each object restored under its own label, each Secret copy its own resource; a stack that restored one resource per object upgrades without deleting any", async () => {
     const { cli, backupFile } = await backupAndStack(s, "names", {});
     const preview = await cli.run(["preview", "--json"]);
     assert.equal(preview.code, 0, preview.stdout.slice(-3000) + preview.stderr);
-    const steps = (JSON.parse(preview.stdout) as { steps: Array<{ op: string; urn: string }> }).steps;
+    const steps = (JSON.parse(preview.stdout) as { steps: Array<{ op: string; urn: string; newState?: { type: string; inputs: Record<string, any> } }> }).steps;
     const names = new Map(steps.map((st) => [st.urn.split("::").pop()!, st.op]));
-    assert.equal(names.get("restored-certificate-team-a/web"), "create");
-    assert.equal(names.get("restored-certificate-team-a-web"), "create");
+    // Design change (issue 13): objects are restored by batches; each is named by its label in a batch's inputs.
+    const labels = steps.filter((st) => st.newState?.type === "pulumi-nodejs:dynamic:Resource" && typeof st.newState.inputs.batch === "string")
+      .flatMap((st) => Object.keys(st.newState!.inputs.objects));
+    assert.ok(labels.includes("Certificate/team-a/web") && labels.includes("Certificate/team/a-web"), labels.join(", "));
+    assert.equal(new Set(labels).size, labels.length, "each object once");
     assert.equal(names.get("issuer-secrets-x"), "create");
     assert.equal(names.get("issuer-secrets-source-x"), "create", "the copy of source-x");
     // The sources are read by the program, not through the engine: no read step can collide with a copy.
@@ -256,9 +259,12 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);
     const custom = s.kc.makeApiClient(k8s.CustomObjectsApi);
+    const uids = new Map<string, string>();
     for (const [namespace, name] of [["team-a", "web"], ["team", "a-web"]]) {
       const cert = await custom.getNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace, plural: "certificates", name }) as KubeObject;
-      assert.equal(cert.metadata?.annotations?.["pulumi.com/patchForce"], "true", `${namespace}/${name} restored by the program`);
+      const managers = ((cert.metadata?.managedFields ?? []) as Array<{ manager?: string }>).map((m) => m.manager);
+      assert.ok(managers.includes("cert-manager-upgrade"), `${namespace}/${name} restored by the program (${managers.join(", ")})`);
+      uids.set(`${namespace}/${name}`, String(cert.metadata?.uid));
     }
     for (const name of ["x", "source-x"]) {
       assert.deepEqual((await readSecret(s.core, "cert-manager", name))?.data, (await readSecret(s.core, "kube-system", name))?.data, `cert-manager/${name} is a copy of kube-system/${name}`);
@@ -268,18 +274,45 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     const again = await cli.run(["preview", "--expect-no-changes"]);
     assert.equal(again.code, 0, `the names are the same on the next run: ${again.stdout.slice(-2000)}`);
 
-    // A stack made before names were injective holds `restored-certificate-team-00-svc-000`: the
-    // renamed resource answers to it (an alias), so nothing is deleted or created.
-    const state = await cli.runWithoutConfig(["stack", "export"]);
-    assert.equal(state.code, 0, state.stderr);
-    const urn = (JSON.parse(state.stdout) as { deployment: { resources: Array<{ urn: string }> } }).deployment.resources
-      .map((r) => r.urn).find((u) => u.endsWith("::restored-certificate-team-00/svc-000"));
-    assert.ok(urn, "the seed's team-00/svc-000 has the new name");
-    const renamed = await cli.runWithoutConfig(["state", "rename", urn, "restored-certificate-team-00-svc-000", "--yes"]);
-    assert.equal(renamed.code, 0, renamed.stderr);
-    const afterRename = await cli.run(["preview", "--expect-no-changes", "--json"]);
-    assert.equal(afterRename.code, 0, `an old stack's name is adopted through the alias: ${afterRename.stdout.slice(-2000)}${afterRename.stderr}`);
-    const ops = (JSON.parse(afterRename.stdout) as { steps: Array<{ op: string; urn: string }> }).steps.filter((st) => st.urn.includes("svc-000")).map((st) => st.op);
-    assert.ok(ops.every((op) => op === "same"), ops.join(", "));
+    // A stack restored by an earlier version holds one resource per object (retainOnDelete). Put
+    // two such entries into the state as that version wrote them; the preview must show them
+    // leaving the state without deleting anything, and `pulumi up` must leave both objects in place.
+    const exported = await cli.runWithoutConfig(["stack", "export"]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const deployment = JSON.parse(exported.stdout) as { deployment: { resources: Array<Record<string, any>> } };
+    const resources = deployment.deployment.resources;
+    const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    const batchIndex = resources.findIndex((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.inputs?.objects?.["Certificate/team-a/web"]);
+    const batch = resources[batchIndex];
+    const oldEntries = [["team-a", "web", "restored-certificate-team-a/web"], ["team", "a-web", "restored-certificate-team-a-web"]].map(([namespace, name, resourceName]) => {
+      const object = batch.inputs.objects[`Certificate/${namespace}/${name}`] ?? resources.flatMap((r) => Object.entries(r.inputs?.objects ?? {})).find(([l]) => l === `Certificate/${namespace}/${name}`)![1];
+      const type = "kubernetes:certmanager.k8s.io/v1alpha1:Certificate";
+      return {
+        urn: batch.urn.replace(/\$pulumi-nodejs:dynamic:Resource::.*$/, `$${type}::${resourceName}`),
+        custom: true, id: `${namespace}/${name}`, type, inputs: object, outputs: object, parent: batch.parent,
+        provider: `${provider.urn}::${provider.id}`, retainOnDelete: true,
+      };
+    });
+    resources.splice(batchIndex + 1, 0, ...oldEntries);
+    const stateFile = path.join(work, "names-per-object-state.json");
+    fs.writeFileSync(stateFile, JSON.stringify(deployment));
+    const imported = await cli.runWithoutConfig(["stack", "import", "--file", stateFile]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const upgradePreview = await cli.run(["preview", "--json"]);
+    assert.equal(upgradePreview.code, 0, upgradePreview.stdout.slice(-3000) + upgradePreview.stderr);
+    const summary = summarizePreview(JSON.parse(upgradePreview.stdout));
+    assert.deepEqual(summary.retainedRemovals.map((r) => r.what).sort(), ["Certificate team-a/web", "Certificate team/a-web"]);
+    assert.deepEqual(summary.destructive, [], "leaving the state is not destructive");
+    assert.match(renderText(summary, "names"), /2 resources of restored objects leave the Pulumi state .*nothing is deleted in the cluster/);
+    const upgraded = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(upgraded.code, 0, upgraded.stdout.slice(-3000) + upgraded.stderr);
+    for (const [key, uid] of uids) {
+      const [namespace, name] = key.split("/");
+      const cert = await custom.getNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace, plural: "certificates", name }) as KubeObject;
+      assert.equal(cert.metadata?.uid, uid, `${key} is the same object: not deleted`);
+    }
+    const done = await cli.run(["preview", "--expect-no-changes"]);
+    assert.equal(done.code, 0, done.stdout.slice(-2000));
   });
 });
+

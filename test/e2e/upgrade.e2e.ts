@@ -15,7 +15,7 @@ import { kubectlApplied } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
-import { BACKUP_FORMAT, BackupMeta, KubeObject } from "../../lib/types";
+import { BACKUP_FORMAT, BackupMeta, KubeObject, objectLabel } from "../../lib/types";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
 import { tillerReleaseData } from "../support/tiller-record";
@@ -210,7 +210,9 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.equal(first((s) => s.newState?.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"), -1, "no apiextensions.k8s.io/v1 CRD on 1.15");
     const release = first((s) => s.newState?.type === "kubernetes:helm.sh/v3:Release");
     const copy = first((s) => s.newState?.type === "kubernetes:core/v1:Secret" && name(s).startsWith("issuer-secrets-") && !name(s).includes("-source-") && s.op === "create");
-    const restore = first((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:"));
+    // The restore's batches (issue 13): dynamic resources whose inputs carry the objects by label.
+    const isBatch = (s: (typeof steps)[number]) => s.newState?.type === "pulumi-nodejs:dynamic:Resource" && typeof s.newState.inputs?.batch === "string";
+    const restore = first(isBatch);
     for (const [what, at] of Object.entries({ removal, ns, crd, release, copy, restore })) assert.ok(at >= 0, `${what} in the preview`);
     assert.ok(removal < ns && removal < crd && removal < copy, "the removal comes first");
     assert.ok(ns < release && crd < release, "namespace and CRDs before the release");
@@ -227,9 +229,11 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     assert.ok(willDelete.some((w) => w.startsWith("Secret kube-system/sh.helm.release.v1.cert-manager.")), "the Helm 3 release record");
     assert.ok(willDelete.includes("ConfigMap kube-system/cert-manager.v1"), "the Helm 2 (Tiller) release record");
     assert.match(steps[removal].newState!.inputs.summary, /deleting its CRDs deletes every Issuer, ClusterIssuer and Certificate/);
-    const restores = steps.filter((s) => (s.newState?.type ?? "").startsWith("kubernetes:certmanager.k8s.io/v1alpha1:") && s.op === "create");
+    const restores = steps.filter((s) => isBatch(s) && s.op === "create");
     const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile)));
-    assert.equal(restores.length, plan.restore.length);
+    const named = restores.flatMap((s) => Object.keys(s.newState!.inputs.objects)).sort();
+    assert.deepEqual(named, plan.restore.map((r) => objectLabel(r)).sort(), "every object named in the preview, once");
+    assert.ok(restores.every((s) => s.newState!.inputs.serverSideApply === false), "client-side on 1.15");
 
     // The reviewer's summary of this real preview (npm run preview renders the same model).
     const summary = summarizePreview(JSON.parse(preview.stdout), plan.warnings.map((w) => `${w.object}: ${w.message}`));

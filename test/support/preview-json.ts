@@ -77,21 +77,40 @@ function crd(stack: string, plural: string): Json {
   });
 }
 
-function restored(stack: string, kind: string, name: string, namespace?: string): Json {
-  return step(stack, {
-    op: "create",
-    parent: `${C}RestoredResources`,
-    type: `kubernetes:certmanager.k8s.io/v1alpha1:${kind}`,
-    name: `restored-${kind.toLowerCase()}-${namespace ? `${namespace}-` : ""}${name}`,
-    inputs: {
-      apiVersion: "certmanager.k8s.io/v1alpha1",
-      kind,
-      metadata: { name, ...(namespace ? { namespace } : {}) },
-      spec: kind === "ClusterIssuer"
-        ? { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: `cert-manager-setup-${name.endsWith("staging") ? "staging" : "production"}-private-key` } } }
-        : { secretName: name, issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" }, dnsNames: [`${name}.example.com`] },
-    },
+/** A restored object as the backup has it, sanitized. */
+export function restoredObject(kind: string, name: string, namespace?: string, dnsName = `${name}.example.com`): Json {
+  return {
+    apiVersion: "certmanager.k8s.io/v1alpha1",
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    spec: kind === "ClusterIssuer"
+      ? { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", privateKeySecretRef: { name: `cert-manager-setup-${name.endsWith("staging") ? "staging" : "production"}-private-key` } } }
+      : { secretName: name, issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" }, dnsNames: [dnsName] },
+  };
+}
+
+/** The label of a restored object ("Kind/namespace/name", "ClusterIssuer/name"). */
+export function labelOf(o: Json): string {
+  const meta = o.metadata as { name: string; namespace?: string };
+  return meta.namespace ? `${o.kind}/${meta.namespace}/${meta.name}` : `${o.kind}/${meta.name}`;
+}
+
+/** One batch of restored objects (components/restored-batch.ts), as index.ts declares it. */
+export function restoredBatch(stack: string, batch: string, objects: Json[], op = "create", extra: { adopted?: string[]; oldObjects?: Json[]; retainOnDelete?: boolean } = {}): Json {
+  const inputs = (list: Json[]) => ({
+    __provider: "exports.handler = __f0;\nfunction __f0() { /* serialized dynamic provider */ }",
+    batch,
+    kind: objects[0]?.kind ?? "Certificate",
+    namespaces: [...new Set(objects.map((o) => (o.metadata as { namespace?: string }).namespace).filter((n) => n))],
+    objects: Object.fromEntries(list.map((o) => [labelOf(o), o])),
+    adopted: extra.adopted ?? [],
+    serverSideApply: true,
+    context: "dev",
   });
+  const s = step(stack, { op, parent: `${C}RestoredResources`, type: "pulumi-nodejs:dynamic:Resource", name: `restored-${batch}`, inputs: inputs(objects) });
+  for (const key of ["newState", "oldState"]) if (s[key]) (s[key] as Json).retainOnDelete = extra.retainOnDelete ?? true;
+  if (extra.oldObjects && s.oldState) s.oldState = { ...(s.oldState as Json), inputs: inputs(extra.oldObjects), outputs: inputs(extra.oldObjects) };
+  return s;
 }
 
 /** The seed's first preview: the old release removed, everything else created. */
@@ -172,10 +191,8 @@ export function seedPreview(stack = "dev"): Json {
     step(stack, { op: "create", type: `${C}WebhookReadiness`, name: "webhook", custom: false }),
     step(stack, { op: "create", parent: `${C}WebhookReadiness`, type: "pulumi-nodejs:dynamic:Resource", name: "webhook-accepts-objects", inputs: { timeoutSeconds: 300 } }),
     step(stack, { op: "create", type: `${C}RestoredResources`, name: "restored", custom: false }),
-    restored(stack, "ClusterIssuer", "letsencrypt-prod"),
-    restored(stack, "ClusterIssuer", "letsencrypt-staging"),
-    restored(stack, "Certificate", "wonder-app-cert", "default"),
-    restored(stack, "Certificate", "ivan-test-cert", "test"),
+    restoredBatch(stack, "clusterissuers/1", [restoredObject("ClusterIssuer", "letsencrypt-prod"), restoredObject("ClusterIssuer", "letsencrypt-staging")]),
+    restoredBatch(stack, "certificates/1", [restoredObject("Certificate", "wonder-app-cert", "default"), restoredObject("Certificate", "ivan-test-cert", "test")]),
   );
   const changeSummary: Record<string, number> = {};
   for (const s of steps) changeSummary[s.op as string] = (changeSummary[s.op as string] ?? 0) + 1;

@@ -211,3 +211,34 @@ async function resolve(value: unknown): Promise<any> {
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "cmu-program-"));
 }
+
+/** The restore's batch resources (components/restored-batch.ts), in registration order. */
+export function restoredBatches(run: ProgramRun): Registration[] {
+  return run.registrations.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs.batch === "string" && r.inputs.objects);
+}
+
+export interface RestoredObjectRegistration {
+  label: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  object: Record<string, any>;
+  /** The batch resource that restores it. */
+  batch: Registration;
+}
+
+/** Every restored object, from the batches' inputs, in registration order. */
+export function restoredObjects(run: ProgramRun): RestoredObjectRegistration[] {
+  return restoredBatches(run).flatMap((batch) => Object.entries(batch.inputs.objects as Record<string, Record<string, any>>).map(([label, object]) => {
+    const parts = label.split("/");
+    const [kind, namespace, name] = parts.length === 2 ? [parts[0], "", parts[1]] : [parts[0], parts[1], parts.slice(2).join("/")];
+    return { label, kind, namespace, name, object, batch };
+  }));
+}
+
+/** The name of the batch resource restoring the object `label` ("Kind/namespace/name", "ClusterIssuer/name"). */
+export function batchNameOf(run: ProgramRun, label: string): string {
+  const found = restoredObjects(run).find((o) => o.label === label);
+  if (!found) throw new Error(`no restored object ${label}`);
+  return found.batch.name;
+}

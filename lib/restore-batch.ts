@@ -1,0 +1,202 @@
+// The restore in batches (pure): which objects go into which batch resource, in which order, and
+// what differs between the objects a batch wants and what it last saw. A batch is one Pulumi
+// resource that applies many objects (components/restored-batch.ts): the engine writes its state
+// once per batch instead of once per object, while the batch's inputs, keyed by object label
+// ("Kind/namespace/name"), still name every object in the preview and in `pulumi preview --diff`.
+import { RestoreItem } from "./plan";
+import { KubeObject, RestoreKind, objectLabel } from "./types";
+
+/** Objects per batch at most (measured: README, Performance). */
+export const DEFAULT_BATCH_SIZE = 250;
+
+export interface Batch {
+  /** The batch's resource name, without the component's prefix: `certificates/<n>`, `issuers/<n>`, `clusterissuers/<n>`. */
+  name: string;
+  kind: RestoreKind;
+  /** The namespaces of its objects, in order ([] for ClusterIssuers). */
+  namespaces: string[];
+  /** The objects, keyed by label, in restore order. */
+  objects: Record<string, KubeObject>;
+  /** Names of the batches holding this batch's issuers (Certificates only): they go first. */
+  after: string[];
+}
+
+const PLURAL: Record<RestoreKind, string> = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" };
+
+/** The label of the issuer a Certificate names ("ClusterIssuer/x", "Issuer/ns/x"). */
+export function issuerLabel(item: RestoreItem): string | undefined {
+  const ref = item.object.spec?.issuerRef as { name?: unknown; kind?: unknown } | undefined;
+  if (!ref || typeof ref.name !== "string") return undefined;
+  return ref.kind === "ClusterIssuer" ? objectLabel({ kind: "ClusterIssuer", namespace: "", name: ref.name }) : objectLabel({ kind: "Issuer", namespace: item.namespace, name: ref.name });
+}
+
+/**
+ * Packs the restore plan's items (in restore order) into batches of one kind, at most `size`
+ * objects each, a namespace's objects together unless they alone exceed `size`; numbered from 1
+ * per kind: the same backup gives the same batches every run. ClusterIssuers first, then Issuers,
+ * then Certificates, each Certificate batch after the batches of the issuers its Certificates
+ * name (an issuer the backup lacks is not waited for). Fewer, larger batches mean fewer state
+ * writes (README, Performance).
+ */
+export function planBatches(items: RestoreItem[], size = DEFAULT_BATCH_SIZE): Batch[] {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`batch size must be a positive whole number, not ${size}`);
+  const groups = new Map<string, RestoreItem[]>();
+  for (const item of items) {
+    const key = `${item.kind}\u0000${item.namespace}`;
+    const list = groups.get(key);
+    if (list) list.push(item);
+    else groups.set(key, [item]);
+  }
+  const rank: Record<RestoreKind, number> = { ClusterIssuer: 0, Issuer: 1, Certificate: 2 };
+  const ordered = [...groups.values()].sort((a, b) => rank[a[0].kind] - rank[b[0].kind]);
+  // Chunks of one kind: whole namespaces where they fit, then split.
+  const chunks: RestoreItem[][] = [];
+  let current: RestoreItem[] = [];
+  for (const group of ordered) {
+    if (current.length > 0 && (current[0].kind !== group[0].kind || current.length + group.length > size)) {
+      chunks.push(current);
+      current = [];
+    }
+    for (const item of group) {
+      if (current.length >= size) {
+        chunks.push(current);
+        current = [];
+      }
+      current.push(item);
+    }
+  }
+  if (current.length > 0) chunks.push(current);
+
+  const batches: Batch[] = [];
+  const batchOf = new Map<string, string>(); // issuer label -> batch name
+  const counters: Record<RestoreKind, number> = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
+  for (const chunk of chunks) {
+    const kind = chunk[0].kind;
+    const name = `${PLURAL[kind]}/${++counters[kind]}`;
+    const objects: Record<string, KubeObject> = {};
+    const after = new Set<string>();
+    for (const item of chunk) {
+      const label = objectLabel(item);
+      objects[label] = item.object;
+      if (kind !== "Certificate") batchOf.set(label, name);
+      else {
+        const issuer = issuerLabel(item);
+        const holder = issuer ? batchOf.get(issuer) : undefined;
+        if (holder) after.add(holder);
+      }
+    }
+    batches.push({ name, kind, namespaces: [...new Set(chunk.map((i) => i.namespace).filter((n) => n !== ""))], objects, after: [...after].sort() });
+  }
+  return batches;
+}
+
+/** JSON equality of plain data, key order ignored. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return false;
+}
+
+export type ObjectChange = "add" | "update" | "remove";
+
+/**
+ * Per object label, what changes from `olds` (what the batch last applied, or last read from the
+ * cluster by a refresh) to `news` (what the program wants): "add" for an object not there before
+ * (or gone from the cluster), "update" for one that differs, "remove" for one the program no
+ * longer restores (it leaves the batch; the object stays in the cluster). Labels in restore order.
+ */
+export function objectChanges(olds: Record<string, KubeObject> | undefined, news: Record<string, KubeObject> | undefined): Map<string, ObjectChange> {
+  const before = olds ?? {};
+  const after = news ?? {};
+  const changes = new Map<string, ObjectChange>();
+  for (const [label, wanted] of Object.entries(after)) {
+    if (!(label in before)) changes.set(label, "add");
+    else if (!sameValue(before[label], wanted)) changes.set(label, "update");
+  }
+  for (const label of Object.keys(before)) if (!(label in after)) changes.set(label, "remove");
+  return changes;
+}
+
+const PICKED_METADATA = ["labels", "annotations"] as const;
+
+/**
+ * The part of a live object this program manages, shaped like the object it applied: apiVersion,
+ * kind, name, namespace, ownerReferences and spec as they are live; of labels and annotations only
+ * the keys the program sets (others belong to other managers). What `pulumi refresh` stores, so
+ * that an edit of a restored object's spec (or of one of its labels) shows as drift, and the next
+ * `pulumi up` puts the backup's value back.
+ */
+export function managedView(live: KubeObject, wanted: KubeObject): KubeObject {
+  const meta = live.metadata ?? {};
+  const view: KubeObject = { apiVersion: wanted.apiVersion, kind: wanted.kind, metadata: { name: meta.name } };
+  if (meta.namespace) view.metadata!.namespace = meta.namespace;
+  for (const field of PICKED_METADATA) {
+    const want = wanted.metadata?.[field];
+    if (!want) continue;
+    const have = meta[field] ?? {};
+    const picked: Record<string, string> = {};
+    for (const key of Object.keys(want)) if (key in have) picked[key] = have[key];
+    view.metadata![field] = picked;
+  }
+  if (wanted.metadata?.ownerReferences !== undefined) view.metadata!.ownerReferences = meta.ownerReferences ?? [];
+  for (const [field, value] of Object.entries(live)) {
+    if (field === "apiVersion" || field === "kind" || field === "metadata" || field === "status") continue;
+    if (field in wanted) view[field] = value;
+  }
+  for (const field of Object.keys(wanted)) {
+    if (field !== "apiVersion" && field !== "kind" && field !== "metadata" && !(field in live)) view[field] = undefined;
+  }
+  return JSON.parse(JSON.stringify(view)) as KubeObject;
+}
+
+/**
+ * The object a client-side update writes over a live one (HTTP PUT): the live object (its
+ * resourceVersion, status and other managers' labels and annotations kept) with the backup's spec
+ * (and any other top-level field), labels, annotations and ownerReferences.
+ */
+export function replacementFor(live: KubeObject, wanted: KubeObject): KubeObject {
+  const out: KubeObject = structuredClone(live);
+  const meta = { ...(out.metadata ?? {}) };
+  for (const field of PICKED_METADATA) {
+    const want = wanted.metadata?.[field];
+    if (want) meta[field] = { ...(meta[field] ?? {}), ...want };
+  }
+  if (wanted.metadata?.ownerReferences) meta.ownerReferences = structuredClone(wanted.metadata.ownerReferences);
+  out.metadata = meta;
+  for (const [field, value] of Object.entries(wanted)) {
+    if (field === "apiVersion" || field === "kind" || field === "metadata" || field === "status") continue;
+    out[field] = structuredClone(value);
+  }
+  return out;
+}
+
+/** Label ("Kind/namespace/name", "ClusterIssuer/name") → kind, namespace ("" when cluster-scoped) and name. */
+export function parseLabel(label: string): { kind: string; namespace: string; name: string } {
+  const parts = label.split("/");
+  if (parts.length === 2) return { kind: parts[0], namespace: "", name: parts[1] };
+  return { kind: parts[0], namespace: parts[1], name: parts.slice(2).join("/") };
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; settles all, returns the failures. */
+export async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<Array<{ item: T; error: unknown }>> {
+  const failures: Array<{ item: T; error: unknown }> = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push({ item, error });
+      }
+    }
+  }));
+  return failures;
+}

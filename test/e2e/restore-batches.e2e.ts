@@ -1,0 +1,160 @@
+// The restore in batches (issue 13) on the real control plane with the real engine: `pulumi up`
+// killed while batches are being applied resumes with nothing lost, the release kept in the state,
+// and no change left; `pulumi refresh` shows a restored object edited in the cluster, and the next
+// `pulumi up` puts the backup's value back.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { parseBackup } from "../../lib/backup-format";
+import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
+import { buildRestorePlan } from "../../lib/plan";
+import { objectLabel } from "../../lib/types";
+
+const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
+const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+/** Small batches, one request at a time: the run is slow enough to be killed with batches done and one under way. */
+const BATCH_SIZE = 25;
+
+let env: NodeJS.ProcessEnv;
+let cluster: LocalCluster;
+let kc: k8s.KubeConfig;
+let cli: PulumiCli;
+let planned: string[];
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-batches-"));
+const backupFile = path.join(work, "backups", "cert-manager-backup.yaml");
+
+function script(name: string, args: string[]): Promise<RunResult> {
+  return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env });
+}
+
+/** The 0.4 release's CRD is still there (its objects are the old ones, not restored yet). */
+async function legacyCrdPresent(): Promise<boolean> {
+  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
+  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
+}
+
+/** Restored objects in the cluster, by label (the webhook's own objects in cert-manager left out). */
+async function restoredObjects(): Promise<string[]> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const labels: string[] = [];
+  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
+    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string } }> };
+    for (const o of list.items) if (o.metadata.namespace !== "cert-manager") labels.push(objectLabel({ kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
+  }
+  return labels.sort();
+}
+
+interface StateResource { type: string; urn: string; inputs?: Record<string, any>; outputs?: Record<string, any> }
+
+async function stateResources(): Promise<StateResource[]> {
+  const exported = await cli.runWithoutConfig(["stack", "export"]);
+  assert.equal(exported.code, 0, exported.stderr);
+  return (JSON.parse(exported.stdout).deployment.resources ?? []) as StateResource[];
+}
+
+const isBatch = (r: StateResource) => r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.batch === "string";
+
+before(async () => {
+  env = await toolchainEnv({ build: true });
+  cluster = await startCluster(path.join(work, "cluster"), env);
+  const seeded = await script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "3", "--certificates-per-namespace", "100"]);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const b = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
+  assert.equal(b.code, 0, b.stderr);
+  planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.map((r) => objectLabel(r)).sort();
+  cli = new PulumiCli({ ...env, CMU_RESTORE_BATCH_SIZE: String(BATCH_SIZE), CMU_RESTORE_CONCURRENCY: "1" }, "batches", path.join(work, "pulumi"), path.join(work, "Pulumi.batches.yaml"));
+  await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
+});
+
+after(async () => {
+  await cluster?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("restore in batches", { concurrency: false }, () => {
+  test("`pulumi up` killed with batches done and one under way: the re-run restores every object once, the release stays in the state, a third run changes nothing", async () => {
+    const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d));
+    child.stderr.on("data", (d: Buffer) => (output += d));
+    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    let done = false;
+    void exited.then(() => (done = true));
+    // Kill once a third of the objects are back (some batches finished, others under way): after
+    // the old CRDs (and the objects in them) are gone.
+    const deadline = Date.now() + 900_000;
+    while (!done && Date.now() < deadline && (await legacyCrdPresent())) await new Promise((r) => setTimeout(r, 100));
+    let atKill: string[] = [];
+    while (!done && Date.now() < deadline) {
+      atKill = await restoredObjects().catch(() => []);
+      if (atKill.length >= planned.length / 3) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(!done, `pulumi up finished before it could be killed (${atKill.length} of ${planned.length} restored): ${output.slice(-2000)}`);
+    child.kill("SIGKILL");
+    await exited;
+    stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
+    const restoredAtKill = await restoredObjects();
+    assert.ok(restoredAtKill.length < planned.length, `the restore was under way when killed (${restoredAtKill.length} of ${planned.length})`);
+    const cancel = await cli.runWithoutConfig(["cancel", "--yes"]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+
+    // What the state held at the kill: some batches done, not all; the release recorded.
+    const killedState = await stateResources();
+    const batchesDone = killedState.filter(isBatch);
+    const objectsInDoneBatches = batchesDone.reduce((n, r) => n + Object.keys(r.outputs?.objects ?? {}).length, 0);
+    assert.ok(batchesDone.length > 0, "some batches were done when killed");
+    assert.ok(objectsInDoneBatches < planned.length, "not all of them");
+    assert.ok(restoredAtKill.length > objectsInDoneBatches, `a batch was under way (${restoredAtKill.length} objects in the cluster, ${objectsInDoneBatches} in finished batches)`);
+    assert.ok(killedState.some((r) => r.type === "kubernetes:helm.sh/v3:Release"), "the release is in the state");
+
+    const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(rerun.code, 0, `re-run: ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
+    const after = await restoredObjects();
+    assert.deepEqual(after, planned, "every object restored, once (labels are unique per object)");
+    const state = await stateResources();
+    const labelsInState = state.filter(isBatch).flatMap((r) => Object.keys(r.outputs?.objects ?? {})).sort();
+    assert.deepEqual(labelsInState, planned, "each object in exactly one batch of the state");
+    assert.equal(state.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").length, 1, "the Helm release still in the state, once");
+    const verify = await script("verify", ["--kubeconfig", cluster.kubeconfig, "--backup", backupFile, "--allow-pending"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+
+    const again = await cli.run(["preview", "--expect-no-changes"]);
+    assert.equal(again.code, 0, `a further run would change something: ${again.stdout.slice(-3000)}${again.stderr}`);
+  });
+
+  test("`pulumi refresh` shows a restored Certificate edited in the cluster; the next `pulumi up` puts the backup's value back", async () => {
+    const label = planned.find((l) => l.startsWith("Certificate/"))!;
+    const [, namespace, name] = label.split("/");
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const target = { group: "certmanager.k8s.io", version: "v1alpha1", namespace, plural: "certificates", name };
+    const before = await custom.getNamespacedCustomObject(target) as { spec: { dnsNames?: string[] } };
+    await custom.patchNamespacedCustomObject({ ...target, body: [{ op: "replace", path: "/spec/dnsNames", value: ["drifted.example.com"] }] },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.JsonPatch));
+
+    const refresh = await cli.run(["refresh", "--yes", "--diff"]);
+    assert.equal(refresh.code, 0, refresh.stdout + refresh.stderr);
+    assert.match(refresh.stdout, /drifted\.example\.com/, `refresh shows the new value: ${refresh.stdout.slice(-3000)}`);
+    assert.ok(refresh.stdout.includes(label), `refresh names the object ${label}`);
+    assert.match(refresh.stdout, /1 updated|~ 1 updated|updated/);
+
+    const preview = await cli.run(["preview", "--diff"]);
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.ok(preview.stdout.includes(label) && /drifted\.example\.com/.test(preview.stdout), `the preview names the object to put back: ${preview.stdout.slice(-3000)}`);
+
+    const up = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const now = await custom.getNamespacedCustomObject(target) as { spec: { dnsNames?: string[] } };
+    assert.deepEqual(now.spec.dnsNames, before.spec.dnsNames, "the backup's value is back");
+    const again = await cli.run(["preview", "--expect-no-changes"]);
+    assert.equal(again.code, 0, again.stdout.slice(-3000));
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { RestoreItem } from "../lib/plan";
+import { eachLimited, managedView, objectChanges, parseLabel, planBatches, replacementFor } from "../lib/restore-batch";
+import { KubeObject, RestoreKind, objectLabel } from "../lib/types";
+
+const API = "certmanager.k8s.io/v1alpha1";
+function item(kind: RestoreKind, namespace: string, name: string, spec: Record<string, unknown> = {}): RestoreItem {
+  return { kind, namespace, name, object: { apiVersion: API, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, spec } };
+}
+const cert = (ns: string, name: string, issuer: { kind?: string; name: string }) => item("Certificate", ns, name, { secretName: `${name}-tls`, issuerRef: issuer });
+
+describe("planBatches", () => {
+  const items = [
+    item("ClusterIssuer", "", "acme"),
+    item("Issuer", "team-a", "ca"),
+    item("Issuer", "team", "a-ca"),
+    ...Array.from({ length: 5 }, (_, i) => cert("team-a", `web-${i}`, { name: "ca" })),
+    cert("team", "a-web", { kind: "ClusterIssuer", name: "acme" }),
+    cert("team", "orphan", { name: "not-in-backup" }),
+  ];
+
+  test("batches of one kind, capped, a namespace kept together where it fits, every object exactly once", () => {
+    const batches = planBatches(items, 2);
+    assert.deepEqual(batches.map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
+      "clusterissuers/1::1", "issuers/1:team-a,team:2",
+      "certificates/1:team-a:2", "certificates/2:team-a:2", "certificates/3:team-a:1", "certificates/4:team:2",
+    ]);
+    assert.deepEqual(planBatches(items, 3).map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
+      "clusterissuers/1::1", "issuers/1:team-a,team:2", "certificates/1:team-a:3", "certificates/2:team-a:2", "certificates/3:team:2",
+    ], "a namespace too large for one batch is split; the next namespace, which fits in a batch of its own, is not");
+    const labels = batches.flatMap((b) => Object.keys(b.objects));
+    assert.deepEqual(labels.sort(), items.map((i) => objectLabel(i)).sort());
+    assert.deepEqual(planBatches(items, 2), batches, "the same every run");
+    assert.equal(planBatches(items).length, 3, "default size: one batch per kind here");
+  });
+
+  test("no Certificate batch before the batches of its issuers; issuers before certificates; an issuer missing from the backup is not waited for", () => {
+    const batches = planBatches(items, 2);
+    const position = new Map(batches.map((b, i) => [b.name, i]));
+    const holder = new Map(batches.flatMap((b) => Object.keys(b.objects).map((l) => [l, b.name] as const)));
+    for (const b of batches) for (const dep of b.after) assert.ok(position.get(dep)! < position.get(b.name)!, `${dep} before ${b.name}`);
+    for (const i of items.filter((x) => x.kind === "Certificate")) {
+      const ref = i.object.spec!.issuerRef as { kind?: string; name: string };
+      const issuer = ref.kind === "ClusterIssuer" ? `ClusterIssuer/${ref.name}` : `Issuer/${i.namespace}/${ref.name}`;
+      const batch = batches.find((b) => b.name === holder.get(objectLabel(i)))!;
+      if (holder.has(issuer)) assert.ok(batch.after.includes(holder.get(issuer)!), `${objectLabel(i)} waits for ${issuer}`);
+    }
+    assert.deepEqual(batches.find((b) => b.name === "certificates/4")!.after, ["clusterissuers/1"], "team/a-web's issuer; team/orphan's is not in the backup");
+    assert.deepEqual(batches.find((b) => b.name === "certificates/1")!.after, ["issuers/1"]);
+    assert.deepEqual(batches.find((b) => b.name === "issuers/1")!.after, []);
+  });
+
+  test("a size that is not a positive whole number is refused", () => {
+    assert.throws(() => planBatches(items, 0), /positive whole number/);
+  });
+});
+
+describe("objectChanges", () => {
+  const a = item("Certificate", "n", "a").object;
+  const b = item("Certificate", "n", "b").object;
+  test("add, update, remove, by label; key order does not matter", () => {
+    const b2: KubeObject = { ...b, spec: { secretName: "other" } };
+    const reordered: KubeObject = { spec: a.spec, metadata: { namespace: "n", name: "a" }, kind: a.kind, apiVersion: a.apiVersion };
+    const changes = objectChanges({ "Certificate/n/a": a, "Certificate/n/b": b, "Certificate/n/gone": a }, { "Certificate/n/a": reordered, "Certificate/n/b": b2, "Certificate/n/new": a });
+    assert.deepEqual([...changes], [["Certificate/n/b", "update"], ["Certificate/n/new", "add"], ["Certificate/n/gone", "remove"]]);
+    assert.equal(objectChanges(undefined, { x: a }).get("x"), "add");
+  });
+});
+
+describe("managedView and replacementFor", () => {
+  const wanted: KubeObject = { apiVersion: API, kind: "Certificate", metadata: { name: "x", namespace: "n", labels: { app: "web" }, annotations: { team: "a" }, ownerReferences: [{ kind: "Ingress", name: "i", uid: "u1" }] },
+    spec: { secretName: "x-tls", dnsNames: ["x.example.com"] } };
+  const live: KubeObject = { ...structuredClone(wanted), metadata: { ...structuredClone(wanted.metadata!), uid: "live-uid", resourceVersion: "7", labels: { app: "web", other: "kept" }, annotations: { team: "a", "cert-manager.io/x": "y" } },
+    status: { conditions: [{ type: "Ready", status: "True" }] } };
+
+  test("an unchanged object reads as what was applied: other managers' keys, status and server fields left out", () => {
+    assert.deepEqual(objectChanges({ l: wanted }, { l: managedView(live, wanted) }).size, 0);
+  });
+
+  test("an edited spec, a removed label or an owner dropped show as drift", () => {
+    const edited = structuredClone(live);
+    (edited.spec as { dnsNames: string[] }).dnsNames = ["evil.example.com"];
+    assert.deepEqual(managedView(edited, wanted).spec, { secretName: "x-tls", dnsNames: ["evil.example.com"] });
+    assert.equal(objectChanges({ l: managedView(edited, wanted) }, { l: wanted }).get("l"), "update");
+    const unlabelled = structuredClone(live);
+    delete unlabelled.metadata!.labels!.app;
+    assert.equal(objectChanges({ l: managedView(unlabelled, wanted) }, { l: wanted }).get("l"), "update");
+    const orphaned = structuredClone(live);
+    delete orphaned.metadata!.ownerReferences;
+    assert.equal(objectChanges({ l: managedView(orphaned, wanted) }, { l: wanted }).get("l"), "update");
+  });
+
+  test("a client-side replacement keeps the live object's resourceVersion, status and other keys, and writes the backup's values", () => {
+    const edited = structuredClone(live);
+    edited.spec = { secretName: "x-tls", dnsNames: ["evil.example.com"], extra: true };
+    const out = replacementFor(edited, wanted);
+    assert.equal(out.metadata!.resourceVersion, "7");
+    assert.deepEqual(out.status, live.status);
+    assert.deepEqual(out.spec, wanted.spec);
+    assert.deepEqual(out.metadata!.labels, { app: "web", other: "kept" });
+    assert.deepEqual(out.metadata!.ownerReferences, wanted.metadata!.ownerReferences);
+  });
+
+  test("labels parse back, cluster-scoped ones included", () => {
+    assert.deepEqual(parseLabel("ClusterIssuer/acme"), { kind: "ClusterIssuer", namespace: "", name: "acme" });
+    assert.deepEqual(parseLabel("Certificate/team-a/web"), { kind: "Certificate", namespace: "team-a", name: "web" });
+  });
+});
+
+describe("eachLimited", () => {
+  test("never more than the limit at once; every item done; failures collected, the others finished", async () => {
+    let running = 0;
+    let peak = 0;
+    const done: number[] = [];
+    const failures = await eachLimited(Array.from({ length: 40 }, (_, i) => i), 6, async (i) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 2));
+      running--;
+      if (i % 10 === 3) throw new Error(`no ${i}`);
+      done.push(i);
+    });
+    assert.equal(peak, 6);
+    assert.equal(done.length, 36);
+    assert.deepEqual(failures.map((f) => f.item), [3, 13, 23, 33]);
+  });
+});
