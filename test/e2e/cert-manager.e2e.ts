@@ -240,6 +240,12 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
     const verify = await script("verify", ["--kubeconfig", s.cluster.kubeconfig, "--backup", s.backupFile]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     assert.match(verify.stdout, /^default\s+Certificate\s+wonder-app-cert\s+True → True\s/m);
+    // The seed's step 10 without the controller's log: why ivan-test-cert fails, from the objects the real controller wrote.
+    assert.match(verify.stdout, /npm run explain -- --certificate test\/ivan-test-cert/);
+    const explain = await script("explain", ["--kubeconfig", s.cluster.kubeconfig, "--certificate", "test/ivan-test-cert"]);
+    assert.equal(explain.code, 0, explain.stdout + explain.stderr);
+    assert.match(explain.stdout, /^ {2}order ivan-test-cert-[a-z0-9]+: state errored/m, explain.stdout);
+    assert.doesNotMatch(explain.stdout, new RegExp(MARKER), "no Secret value printed");
   });
 
   test("the real webhook rejects a DNS-01 Secret reference without `key`", async () => {
