@@ -11,6 +11,7 @@ import { parseBackup } from "../../lib/backup-format";
 import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
+import { certManagerObjectLabels, legacyCrdPresent } from "../support/cluster-objects";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
 
@@ -34,21 +35,6 @@ function script(name: string, args: string[]): Promise<RunResult> {
   });
 }
 
-async function legacyCrdPresent(): Promise<boolean> {
-  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
-  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
-}
-
-async function certManagerObjects(): Promise<string[]> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const names: string[] = [];
-  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
-    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string } }> };
-    for (const o of list.items) names.push(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
-  }
-  return names.sort();
-}
-
 before(async () => {
   env = await toolchainEnv({ build: true });
   cluster = await startCluster(path.join(work, "cluster"), env);
@@ -70,7 +56,7 @@ after(async () => {
 describe("faults", { concurrency: false }, () => {
   test("a truncated backup and a backup with one byte changed are refused by `pulumi up`, each with its own message; nothing deleted", async () => {
     const good = fs.readFileSync(backupFile);
-    const objectsBefore = await certManagerObjects();
+    const objectsBefore = await certManagerObjectLabels(kc);
     for (const [what, bytes, message] of [
       ["truncated", good.subarray(0, Math.floor(good.length * 0.6)), /backup check failed: .*meta line is missing: the file was truncated/],
       ["one byte changed", Buffer.concat([good.subarray(0, 400), Buffer.from(good[400] === 0x61 ? "b" : "a"), good.subarray(401)]), /backup check failed: .*checksum mismatch: the backup was changed after it was taken/],
@@ -83,8 +69,8 @@ describe("faults", { concurrency: false }, () => {
       const plan = await script("plan", ["--backup", backupFile]);
       assert.equal(plan.code, 1, `plan refuses the ${what} backup`);
       assert.match(plan.stdout + plan.stderr, message.source.includes("truncated") ? /truncated/ : /checksum mismatch/, `plan names the ${what} backup's fault`);
-      assert.ok(await legacyCrdPresent(), `${what}: the old release's CRDs are untouched`);
-      assert.deepEqual(await certManagerObjects(), objectsBefore, `${what}: every Issuer, ClusterIssuer and Certificate is still there`);
+      assert.ok(await legacyCrdPresent(kc), `${what}: the old release's CRDs are untouched`);
+      assert.deepEqual(await certManagerObjectLabels(kc), objectsBefore, `${what}: every Issuer, ClusterIssuer and Certificate is still there`);
     }
     fs.writeFileSync(backupFile, good);
   });
@@ -119,11 +105,11 @@ describe("faults", { concurrency: false }, () => {
     child.stderr.on("data", (d: Buffer) => (output += d));
     const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
     const deadline = Date.now() + 600_000; // a busy machine may take minutes to reach the removal
-    while (Date.now() < deadline && (await legacyCrdPresent())) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && (await legacyCrdPresent(kc))) await new Promise((r) => setTimeout(r, 100));
     // The intended point: the old CRDs (and every object in them) are gone, the restore not finished.
-    assert.ok(!(await legacyCrdPresent()), "the API server is stopped after the old CRDs were deleted");
+    assert.ok(!(await legacyCrdPresent(kc)), "the API server is stopped after the old CRDs were deleted");
     const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length;
-    const restoredAtStop = (await certManagerObjects().catch(() => [])).length;
+    const restoredAtStop = (await certManagerObjectLabels(kc).catch(() => [])).length;
     assert.ok(restoredAtStop < planned, `the restore was not finished when the API server went away (${restoredAtStop} of ${planned})`);
     await cluster.stopApiServer();
     await new Promise((r) => setTimeout(r, 3000));

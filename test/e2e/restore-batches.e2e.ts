@@ -13,6 +13,7 @@ import { parseBackup } from "../../lib/backup-format";
 import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { objectLabel } from "../../lib/types";
+import { certManagerObjectLabels, legacyCrdPresent } from "../support/cluster-objects";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -30,23 +31,6 @@ const backupFile = path.join(work, "backups", "cert-manager-backup.yaml");
 
 function script(name: string, args: string[]): Promise<RunResult> {
   return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env });
-}
-
-/** The 0.4 release's CRD is still there (its objects are the old ones, not restored yet). */
-async function legacyCrdPresent(): Promise<boolean> {
-  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
-  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
-}
-
-/** Restored objects in the cluster, by label (the webhook's own objects in cert-manager left out). */
-async function restoredObjects(): Promise<string[]> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const labels: string[] = [];
-  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
-    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string } }> };
-    for (const o of list.items) if (o.metadata.namespace !== "cert-manager") labels.push(objectLabel({ kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
-  }
-  return labels.sort();
 }
 
 interface StateResource { type: string; urn: string; inputs?: Record<string, any>; outputs?: Record<string, any> }
@@ -91,10 +75,10 @@ describe("restore in batches", { concurrency: false }, () => {
     // Kill once a third of the objects are back (some batches finished, others under way): after
     // the old CRDs (and the objects in them) are gone.
     const deadline = Date.now() + 900_000;
-    while (!done && Date.now() < deadline && (await legacyCrdPresent())) await new Promise((r) => setTimeout(r, 100));
+    while (!done && Date.now() < deadline && (await legacyCrdPresent(kc))) await new Promise((r) => setTimeout(r, 100));
     let atKill: string[] = [];
     while (!done && Date.now() < deadline) {
-      atKill = await restoredObjects().catch(() => []);
+      atKill = await certManagerObjectLabels(kc, { exceptNamespace: "cert-manager" }).catch(() => []);
       if (atKill.length >= planned.length / 3) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -102,7 +86,7 @@ describe("restore in batches", { concurrency: false }, () => {
     child.kill("SIGKILL");
     await exited;
     stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
-    const restoredAtKill = await restoredObjects();
+    const restoredAtKill = await certManagerObjectLabels(kc, { exceptNamespace: "cert-manager" });
     assert.ok(restoredAtKill.length < planned.length, `the restore was under way when killed (${restoredAtKill.length} of ${planned.length})`);
     const cancel = await cli.runWithoutConfig(["cancel", "--yes"]);
     assert.equal(cancel.code, 0, cancel.stderr);
@@ -118,7 +102,7 @@ describe("restore in batches", { concurrency: false }, () => {
 
     const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
     assert.equal(rerun.code, 0, `re-run: ${rerun.stdout.slice(-3000)}${rerun.stderr}`);
-    const after = await restoredObjects();
+    const after = await certManagerObjectLabels(kc, { exceptNamespace: "cert-manager" });
     assert.deepEqual(after, planned, "every object restored, once (labels are unique per object)");
     const state = await stateResources();
     const labelsInState = state.filter(isBatch).flatMap((r) => Object.keys(r.outputs?.objects ?? {})).sort();

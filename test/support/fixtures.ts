@@ -78,6 +78,9 @@ export function docs(...objects: KubeObject[]): string {
 }
 
 /** The seed's cluster before the upgrade, as the program's read of it reports it (a Kubernetes 1.12-era API). */
+/** What a 1.34 API server serves of the groups the program looks at. */
+export const SERVED_APIS_1_34 = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
+
 export function seedClusterFacts(over: Partial<ClusterFacts> = {}): ClusterFacts {
   return {
     kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.12.10",
