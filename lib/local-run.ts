@@ -1,6 +1,6 @@
 // The local toolchain and control plane, for the demo and the end-to-end tests: find or build the
 // Go-built binaries, start a throwaway cluster on 127.0.0.1, run the real `pulumi` CLI offline.
-import { spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
@@ -133,6 +133,16 @@ export class PulumiCli {
   /** A stack command that takes no config (e.g. `cancel`). */
   runWithoutConfig(args: string[]): Promise<RunResult> {
     return run("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { env: this.env });
+  }
+
+  /** `pulumi up` in the background, for a test that interrupts it: the child, its output so far, its exit. */
+  startUp(): { child: ChildProcess; output: () => string; exited: Promise<number> } {
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.stack, "--config-file", this.configFile, "--non-interactive"], { cwd: ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (d: Buffer) => (output += d));
+    child.stderr!.on("data", (d: Buffer) => (output += d));
+    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    return { child, output: () => output, exited };
   }
 
   run(args: string[], options: { echo?: boolean } = {}): Promise<RunResult> {

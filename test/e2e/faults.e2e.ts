@@ -99,11 +99,7 @@ describe("faults", { concurrency: false }, () => {
 
   test("the API server restarted during `pulumi up`: a re-run completes and nothing is lost", async () => {
     const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d));
-    child.stderr.on("data", (d: Buffer) => (output += d));
-    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    const { child, output, exited } = cli.startUp();
     const deadline = Date.now() + 600_000; // a busy machine may take minutes to reach the removal
     while (Date.now() < deadline && (await legacyCrdPresent(kc))) await new Promise((r) => setTimeout(r, 100));
     // The intended point: the old CRDs (and every object in them) are gone, the restore not finished.
@@ -123,7 +119,7 @@ describe("faults", { concurrency: false }, () => {
       stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
       await cli.runWithoutConfig(["cancel", "--yes"]);
     }
-    seen.push(output);
+    seen.push(output());
 
     const rerun = await cli.run(["up", "--yes", "--skip-preview"]);
     seen.push(rerun.stdout, rerun.stderr);

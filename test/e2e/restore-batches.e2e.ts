@@ -4,7 +4,6 @@
 // `pulumi up` puts the backup's value back.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -65,11 +64,7 @@ after(async () => {
 describe("restore in batches", { concurrency: false }, () => {
   test("`pulumi up` killed with batches done and one under way: the re-run restores every object once, the release stays in the state, a third run changes nothing", async () => {
     const pluginsBefore = pluginProcesses(cli.env.PULUMI_BACKEND_URL!);
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d));
-    child.stderr.on("data", (d: Buffer) => (output += d));
-    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    const { child, output, exited } = cli.startUp();
     let done = false;
     void exited.then(() => (done = true));
     // Kill once a third of the objects are back (some batches finished, others under way): after
@@ -82,7 +77,7 @@ describe("restore in batches", { concurrency: false }, () => {
       if (atKill.length >= planned.length / 3) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.ok(!done, `pulumi up finished before it could be killed (${atKill.length} of ${planned.length} restored): ${output.slice(-2000)}`);
+    assert.ok(!done, `pulumi up finished before it could be killed (${atKill.length} of ${planned.length} restored): ${output().slice(-2000)}`);
     child.kill("SIGKILL");
     await exited;
     stopPluginsStartedSince(pluginsBefore, cli.env.PULUMI_BACKEND_URL!);
