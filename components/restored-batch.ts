@@ -3,8 +3,8 @@
 // inside the provider's process, so that no Kubernetes client is closure-serialized into the state.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { requireTypeScript } from "./dynamic";
 
-const TSX_REGISTER = require.resolve("tsx/cjs");
 const PURE_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch.ts");
 const APPLY_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch-apply.ts");
 
@@ -16,30 +16,26 @@ const APPLY_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch-apply.t
  * never deleted by this program).
  */
 function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
-  const tsx = TSX_REGISTER;
+  const load = requireTypeScript;
   const pure = PURE_MODULE;
   const apply = APPLY_MODULE;
   return {
     async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
-      require(tsx);
-      const changes = require(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
+      const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
       // An object the program no longer restores leaves the batch and stays in the cluster: no update for that alone.
       return { changes: [...changes.values()].some((c) => c !== "remove") };
     },
     async create(inputs: Record<string, any>) {
-      require(tsx);
-      await require(apply).applyBatch(inputs);
+      await load(apply).applyBatch(inputs);
       return { id: `restored-${inputs.batch}`, outs: inputs };
     },
     async update(_id: string, olds: Record<string, any>, news: Record<string, any>) {
-      require(tsx);
-      const changes = require(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
-      await require(apply).applyBatch(news, [...changes].filter(([, c]) => c !== "remove").map(([label]) => label));
+      const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
+      await load(apply).applyBatch(news, [...changes].filter(([, c]) => c !== "remove").map(([label]) => label));
       return { outs: news };
     },
     async read(id: string, props: Record<string, any>) {
-      require(tsx);
-      const objects = await require(apply).readBatch(props);
+      const objects = await load(apply).readBatch(props);
       const state = { ...props, objects };
       return { id, props: state, inputs: state };
     },
@@ -57,8 +53,8 @@ export interface RestoredBatchArgs {
   batch: string;
   kind: string;
   namespaces: string[];
-  /** Label ("Kind/namespace/name") → object: the preview names every object from these. */
-  objects: Record<string, unknown>;
+  /** Label ("Kind/namespace/name") → object as JSON text (lib/restore-batch.ts encodeObject): the preview names every object from these. */
+  objects: Record<string, string>;
   /** Labels of objects that exist already (client-side apply): adopted, shown as such in the preview. */
   adopted: string[];
   serverSideApply: boolean;
@@ -67,7 +63,7 @@ export interface RestoredBatchArgs {
 }
 
 export class RestoredBatch extends pulumi.dynamic.Resource {
-  declare public readonly objects: pulumi.Output<Record<string, unknown>>;
+  declare public readonly objects: pulumi.Output<Record<string, string>>;
   constructor(name: string, args: RestoredBatchArgs, opts: pulumi.CustomResourceOptions) {
     super(PROVIDER, name, { ...args }, opts);
   }

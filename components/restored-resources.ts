@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreItem } from "../lib/plan";
-import { DEFAULT_BATCH_SIZE, planBatches } from "../lib/restore-batch";
+import { DEFAULT_BATCH_SIZE, encodeObjects, planBatches } from "../lib/restore-batch";
 import { RestoreKind } from "../lib/types";
 import { after } from "./after";
 import { RestoredBatch } from "./restored-batch";
@@ -62,7 +62,7 @@ export class RestoredResources extends pulumi.ComponentResource {
         batch: batch.name,
         kind: batch.kind,
         namespaces: batch.namespaces,
-        objects: batch.objects,
+        objects: encodeObjects(batch.objects),
         adopted: Object.keys(batch.objects).filter((label) => existing.has(label)),
         serverSideApply: args.serverSideApply,
         kubeconfig: args.kubeconfig,

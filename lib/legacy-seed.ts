@@ -1,6 +1,6 @@
 // A cluster as the seed's was before the upgrade: cert-manager 0.4.1 in kube-system, its issuers,
 // their Secrets, certificates with TLS Secrets and Ingresses. Used by the demo and the tests.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -94,6 +94,31 @@ export function pkcs1Certificate(dnsNames: string[], options: { days?: number; c
     execFileSync("openssl", ["req", "-x509", "-new", "-key", key, "-days", String(options.days ?? 80), "-subj", `/CN=${options.commonName ?? dnsNames[0]}`, ...ext,
       "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
     return { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(key, "utf8") };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One certificate per DNS name, all for the one given key (PKCS#1 or SEC1 PEM), CN and SAN the name,
+ * made by openssl, `concurrency` at a time: thousands of real certificates in seconds.
+ */
+export async function certificatesForKey(key: string, dnsNames: string[], options: { days?: number; concurrency?: number } = {}): Promise<string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-tls-"));
+  try {
+    const keyFile = path.join(dir, "tls.key");
+    fs.writeFileSync(keyFile, key, { mode: 0o600 });
+    const out: string[] = new Array(dnsNames.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < dnsNames.length; i = next++) {
+        out[i] = await new Promise<string>((resolve, reject) =>
+          execFile("openssl", ["req", "-x509", "-new", "-key", keyFile, "-days", String(options.days ?? 80), "-subj", `/CN=${dnsNames[i]}`, "-addext", `subjectAltName=DNS:${dnsNames[i]}`],
+            { encoding: "utf8" }, (err, stdout, stderr) => (err ? reject(new Error(`openssl req for ${dnsNames[i]} failed: ${stderr.trim().split("\n").pop() ?? err.message}`)) : resolve(stdout))));
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? Math.max(2, os.cpus().length * 2) }, worker));
+    return out;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

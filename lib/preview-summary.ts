@@ -5,7 +5,6 @@
 import { renderTable } from "./cli";
 import { isSecretCopyResourceName } from "./resource-names";
 import { objectChanges, parseLabel } from "./restore-batch";
-import { KubeObject } from "./types";
 
 export const LEGACY_REMOVAL_TYPE = "pulumi-nodejs:dynamic:Resource";
 export const LEGACY_REMOVAL_SUFFIX = "-delete-0.4-release";
@@ -388,11 +387,11 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     }
 
     if (isRestoredBatch(step) && op !== "delete" && op !== "discard") {
-      const objects = obj(step.inputs.objects) as Record<string, KubeObject>;
+      const objects = obj(step.inputs.objects);
       const adopted = new Set(strings(step.inputs.adopted));
       // A create applies every object; an update those that differ from what the batch last applied (or a refresh read).
       const changes = op === "create" || op === "replace" ? new Map(Object.keys(objects).map((l) => [l, "add"])) : op === "update"
-        ? objectChanges(obj(step.oldInputs.objects) as Record<string, KubeObject>, objects) : new Map<string, string>();
+        ? objectChanges(obj(step.oldInputs.objects), objects) : new Map<string, string>();
       for (const label of Object.keys(objects)) {
         const change = changes.get(label);
         if (!change) {

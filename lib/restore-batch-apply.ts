@@ -7,7 +7,7 @@ import * as https from "node:https";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { DEFAULT_RETRY, RetryLog, describeKubeError, isObjectNotFound, loadKubeConfig, statusCode, withRetry } from "./kube";
-import { eachLimited, managedView, replacementFor } from "./restore-batch";
+import { decodeObject, eachLimited, encodeObject, managedView, replacementFor } from "./restore-batch";
 import { CERTMANAGER_API_VERSION, KIND_PLURALS, KubeObject, isRestoreKind } from "./types";
 
 /** The field manager of the objects this program applies (server-side apply). */
@@ -25,8 +25,8 @@ export interface BatchTarget {
 export interface BatchInputs extends BatchTarget {
   /** The batch's name, for messages. */
   batch: string;
-  /** Label ("Kind/namespace/name") → the object as the backup has it, sanitized. */
-  objects: Record<string, KubeObject>;
+  /** Label ("Kind/namespace/name") → the object as the backup has it, sanitized, encoded (lib/restore-batch.ts encodeObject). */
+  objects: Record<string, string | KubeObject>;
 }
 
 /**
@@ -176,8 +176,10 @@ function progress(line: string): void {
 export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.keys(inputs.objects)): Promise<void> {
   const api = await client(inputs);
   const log = new RetryLog();
-  const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(() =>
-    inputs.serverSideApply ? serverSideApply(api, inputs.objects[label], log, label) : createOrReplace(api, inputs.objects[label], log, label)));
+  const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(() => {
+    const object = decodeObject(inputs.objects[label]);
+    return inputs.serverSideApply ? serverSideApply(api, object, log, label) : createOrReplace(api, object, log, label);
+  }));
   if (log.count > 0) progress(`${inputs.batch}: ${log.count} request(s) retried (${log.entries[0]})`);
   if (failures.length > 0) {
     const shown = failures.slice(0, 3).map((f) => `${f.item}: ${describeKubeError(f.error)}`).join("; ");
@@ -187,19 +189,19 @@ export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.
 }
 
 /**
- * The live objects as this program manages them (lib/restore-batch.ts managedView), keyed by label;
+ * The live objects as this program manages them (lib/restore-batch.ts managedView), encoded, keyed by label;
  * an object that no longer exists is left out (the next `pulumi up` creates it again).
  */
-export async function readBatch(inputs: BatchInputs): Promise<Record<string, KubeObject>> {
+export async function readBatch(inputs: BatchInputs): Promise<Record<string, string>> {
   const api = await client(inputs);
   const log = new RetryLog();
-  const views: Record<string, KubeObject> = {};
+  const views: Record<string, string> = {};
   const labels = Object.keys(inputs.objects ?? {});
   const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(async () => {
-    const wanted = inputs.objects[label];
+    const wanted = decodeObject(inputs.objects[label]);
     try {
       const live = await withRetry(`read ${label}`, () => api.read(wanted), log);
-      views[label] = managedView(live, wanted);
+      views[label] = encodeObject(managedView(live, wanted));
     } catch (err) {
       if (!isObjectNotFound(err)) throw err;
     }

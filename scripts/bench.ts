@@ -8,20 +8,21 @@ import * as k8s from "@kubernetes/client-node";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
 import { crdManifest, CRD_FACTS } from "../lib/crds";
 import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
+import { certificatesForKey, pkcs1Certificate } from "../lib/legacy-seed";
 import { CERTMANAGER_API_VERSION } from "../lib/types";
 
-const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--up-profile DIR] [--out FILE]
 
 For each size, a fresh local control plane is seeded with that many Certificates (plus one Issuer
-per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret) across the namespaces,
-then measured:
+per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret holding a real
+certificate for its name, all Ready) across the namespaces, then measured:
   backup   npm run backup        vs  kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates
   plan     npm run plan --json on that backup
   restore  pulumi up (the program) vs  kubectl apply -f of the same backup, after deleting the objects,
            side by side in the same run, and their ratio
 with wall time, peak memory (RSS of the process tree's largest process; for pulumi up also the
-engine's, the program's and the providers' peaks, sampled), API requests counted by kube-apiserver,
-and CPU seconds of the client side, kube-apiserver and etcd.
+engine's, the program's and the providers' peaks and CPU seconds, sampled), API requests counted by
+kube-apiserver, and CPU seconds of the client side, kube-apiserver and etcd.
 
   --sizes LIST        certificate counts (default: 100,1000,10000)
   --namespaces N      namespaces to spread them over (default: 50)
@@ -30,6 +31,8 @@ and CPU seconds of the client side, kube-apiserver and etcd.
                       none), then once with PULUMI_SKIP_CHECKPOINTS=true
   --skip-checkpoints  restore with PULUMI_SKIP_CHECKPOINTS=true (default: checkpoints on, as a user runs it)
   --up-log DIR        keep each pulumi up's output in DIR, each line prefixed with the seconds elapsed
+  --up-profile DIR    write each pulumi up engine's CPU and memory profiles and trace into DIR
+                      (pulumi --profiling; read with \`go tool pprof\`)
   --out FILE          JSON results (default: bench/results.json; the folder is ignored by git)`;
 
 interface Measure {
@@ -41,6 +44,8 @@ interface Measure {
   etcdCpu?: number;
   /** Peak RSS (MiB) per part of the process tree (engine, program, providers), sampled. */
   peaks?: Record<string, number>;
+  /** CPU seconds per part of the process tree, as last sampled (up to 250 ms short for a process that exits). */
+  cpuByRole?: Record<string, number>;
 }
 
 /** Which part of a `pulumi up` a process is, from its command line. */
@@ -59,8 +64,10 @@ function processRole(cmdline: string[]): string {
  * Samples the RSS of every process under `root` twice a second; returns, per role, the peak of the
  * role's processes summed at one instant (MiB).
  */
-function sampleTree(root: number): () => Record<string, number> {
+function sampleTree(root: number): () => { peaks: Record<string, number>; cpu: Record<string, number> } {
   const peaks: Record<string, number> = {};
+  // CPU seconds per process, last seen (a process's figure stops growing when it exits).
+  const cpuByPid = new Map<number, { role: string; seconds: number }>();
   const pageKiB = 4;
   const sample = () => {
     const parent = new Map<number, number>();
@@ -84,6 +91,7 @@ function sampleTree(root: number): () => Record<string, number> {
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
         const rssPages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
         const role = processRole(cmdline);
+        cpuByPid.set(pid, { role, seconds: cpuSeconds(pid) });
         now[role] = (now[role] ?? 0) + (rssPages * pageKiB) / 1024;
       } catch {
         // gone meanwhile
@@ -91,14 +99,16 @@ function sampleTree(root: number): () => Record<string, number> {
     }
     for (const [role, mib] of Object.entries(now)) peaks[role] = Math.max(peaks[role] ?? 0, Math.round(mib));
   };
-  const timer = setInterval(sample, 500);
+  const timer = setInterval(sample, 250);
   return () => {
     clearInterval(timer);
-    return peaks;
+    const cpu: Record<string, number> = {};
+    for (const { role, seconds } of cpuByPid.values()) if (Number.isFinite(seconds)) cpu[role] = +((cpu[role] ?? 0) + seconds).toFixed(2);
+    return { peaks, cpu };
   };
 }
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string, stamped = false): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number> }> {
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string, stamped = false): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number>; cpuByRole: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const timeFile = path.join(os.tmpdir(), `cmu-bench-time-${process.pid}-${Date.now()}`);
     const stdoutFile = outFile ?? `${timeFile}.out`;
@@ -118,13 +128,13 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => {
-      const peaks = stopSampling();
+      const { peaks, cpu: cpuByRole } = stopSampling();
       const [e, m, u, s] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
       fs.rmSync(timeFile, { force: true });
       // A failed command's own output says why (pulumi prints its errors on stdout).
       if (code !== 0) stderr += fs.readFileSync(stdoutFile, "utf8").split("\n").filter((l) => /error|failed/i.test(l)).slice(-3).join(" | ");
       if (!outFile) fs.rmSync(stdoutFile, { force: true });
-      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr, peaks });
+      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr, peaks, cpuByRole });
     });
   });
 }
@@ -165,26 +175,33 @@ async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const [group, version] = CERTMANAGER_API_VERSION.split("/");
-  const tls = { "tls.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nbench\n-----END CERTIFICATE-----\n").toString("base64"), "tls.key": Buffer.from("bench-key").toString("base64") };
+  // Real keys and certificates, as a cluster that 0.4 served has them: one PKCS#1 key for every TLS
+  // Secret and ACME account, each certificate its Certificate's name, 80 days to go. The plan then
+  // predicts no re-issue, as on such a cluster, and the preview carries no warning per object.
+  const b64 = (text: string) => Buffer.from(text).toString("base64");
+  const key = pkcs1Certificate(["bench-key.invalid"]).key;
+  const certificatePems = await certificatesForKey(key, Array.from({ length: certificates }, (_, i) => `cert-${i}.example.com`));
   for (let n = 0; n < namespaces; n++) await core.createNamespace({ body: { metadata: { name: `bench-${n}` } } });
   const clusterIssuers = Math.max(1, Math.floor(certificates / 100));
   for (let c = 0; c < clusterIssuers; c++) {
-    await core.createNamespacedSecret({ namespace: "kube-system", body: { metadata: { name: `acme-key-${c}` }, data: { "tls.key": tls["tls.key"] } } }).catch(() => undefined);
+    await core.createNamespacedSecret({ namespace: "kube-system", body: { metadata: { name: `acme-key-${c}` }, data: { "tls.key": b64(key) } } }).catch(() => undefined);
     await custom.createClusterCustomObject({ group, version, plural: "clusterissuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: `acme-${c}` },
-      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "a@example.com", privateKeySecretRef: { name: `acme-key-${c}` }, http01: {} } } } });
+      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "a@example.com", privateKeySecretRef: { name: `acme-key-${c}` }, http01: {} } },
+      status: { conditions: [{ type: "Ready", status: "True", reason: "ACMEAccountRegistered", message: "The ACME account was registered with the ACME server" }] } } });
   }
   const issuers = Math.max(1, Math.floor(certificates / 20));
   const tasks: Array<() => Promise<unknown>> = [];
   for (let i = 0; i < issuers; i++) {
     const ns = `bench-${i % namespaces}`;
-    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "issuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: `issuer-${i}`, namespace: ns }, spec: { selfSigned: {} } } }));
+    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "issuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: `issuer-${i}`, namespace: ns }, spec: { selfSigned: {} },
+      status: { conditions: [{ type: "Ready", status: "True", reason: "IsReady", message: "" }] } } }));
   }
   for (let i = 0; i < certificates; i++) {
     const ns = `bench-${i % namespaces}`;
     // Half the certificates use an Issuer of their own namespace (issuer-k lives in bench-k), where there is one.
     const k = i % namespaces;
     const issuerRef = i % 2 === 1 && k < issuers ? { name: `issuer-${k}` } : { kind: "ClusterIssuer", name: `acme-${i % clusterIssuers}` };
-    tasks.push(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `cert-${i}-tls`, namespace: ns }, type: "kubernetes.io/tls", data: tls } }));
+    tasks.push(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `cert-${i}-tls`, namespace: ns }, type: "kubernetes.io/tls", data: { "tls.crt": b64(certificatePems[i]), "tls.key": b64(key) } } }));
     tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "certificates", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate",
       metadata: { name: `cert-${i}`, namespace: ns }, spec: { secretName: `cert-${i}-tls`, dnsNames: [`cert-${i}.example.com`], issuerRef },
       status: { conditions: [{ type: "Ready", status: "True", reason: "CertIssued", message: "Certificate issued successfully" }] } } }));
@@ -211,6 +228,7 @@ runMain("bench", async () => {
     out: { type: "string", default: path.join("bench", "results.json") },
     "skip-checkpoints": { type: "boolean", default: false },
     "up-log": { type: "string" },
+    "up-profile": { type: "string" },
   }, USAGE);
   const sizes = args.sizes!.split(",").map(Number);
   const parallels = args.parallel!.split(",").filter((p) => p !== "").map(Number);
@@ -248,7 +266,7 @@ runMain("bench", async () => {
         const r = await timed(command, a, e, out, stamped);
         if (r.code !== 0) throw new CliError(`${path.basename(command)} ${a.slice(0, 3).join(" ")} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
         const requests = (await requestCount(cluster.kubeconfig, env)) - before.req - 1;
-        return { seconds: r.seconds, peakMiB: r.peakMiB, peaks: r.peaks, requests, clientCpu: +r.clientCpu.toFixed(2),
+        return { seconds: r.seconds, peakMiB: r.peakMiB, peaks: r.peaks, cpuByRole: r.cpuByRole, requests, clientCpu: +r.clientCpu.toFixed(2),
           apiserverCpu: +(cpuSeconds(pid("kube-apiserver")) - before.api).toFixed(2), etcdCpu: +(cpuSeconds(pid("etcd")) - before.etcd).toFixed(2) };
       };
 
@@ -264,7 +282,8 @@ runMain("bench", async () => {
           await deleteCertManagerObjects(kubectl);
           const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
           await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
-          const upArgs = ["up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
+          const upArgs = [...(args["up-profile"] ? ["--profiling", path.resolve(args["up-profile"], `up-${size}-${label}`)] : []), "up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
+          if (args["up-profile"]) fs.mkdirSync(path.resolve(args["up-profile"]), { recursive: true });
           let upLog: string | undefined;
           if (args["up-log"]) {
             fs.mkdirSync(path.resolve(args["up-log"]), { recursive: true });

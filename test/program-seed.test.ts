@@ -116,6 +116,8 @@ test("the seed's upgrade as a resource graph", async () => {
     "ClusterIssuer/letsencrypt-staging",
   ]);
   assert.deepEqual(restoredBatches(run).map((b) => b.name), ["restored-clusterissuers/1", "restored-certificates/1"]);
+  // Each object travels as JSON text (lib/restore-batch.ts encodeObject: the RPCs are far cheaper).
+  for (const b of restoredBatches(run)) assert.ok(Object.values(b.inputs.objects as object).every((o) => typeof o === "string"), `${b.name}: objects as JSON text`);
   for (const r of restored) {
     assert.equal(r.batch.retainOnDelete, true);
     assert.equal(r.batch.inputs.serverSideApply, false, "Kubernetes 1.12: client-side apply");

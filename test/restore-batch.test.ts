@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RestoreItem } from "../lib/plan";
-import { eachLimited, managedView, objectChanges, parseLabel, planBatches, replacementFor } from "../lib/restore-batch";
+import { decodeObject, eachLimited, encodeObject, encodeObjects, managedView, objectChanges, parseLabel, planBatches, replacementFor } from "../lib/restore-batch";
 import { KubeObject, RestoreKind, objectLabel } from "../lib/types";
 
 const API = "certmanager.k8s.io/v1alpha1";
@@ -65,6 +65,30 @@ describe("objectChanges", () => {
     const changes = objectChanges({ "Certificate/n/a": a, "Certificate/n/b": b, "Certificate/n/gone": a }, { "Certificate/n/a": reordered, "Certificate/n/b": b2, "Certificate/n/new": a });
     assert.deepEqual([...changes], [["Certificate/n/b", "update"], ["Certificate/n/new", "add"], ["Certificate/n/gone", "remove"]]);
     assert.equal(objectChanges(undefined, { x: a }).get("x"), "add");
+  });
+});
+
+describe("encodeObject: a batch's objects as JSON text", () => {
+  const a = cert("n", "a", { kind: "ClusterIssuer", name: "acme" }).object;
+  const reordered: KubeObject = { spec: { issuerRef: { name: "acme", kind: "ClusterIssuer" }, secretName: "a-tls" }, metadata: { namespace: "n", name: "a" }, kind: a.kind, apiVersion: a.apiVersion };
+
+  test("the same object gives the same text whatever its key order; an undefined field is left out; it decodes to the object", () => {
+    assert.equal(encodeObject(reordered), encodeObject(a));
+    assert.equal(encodeObject({ ...a, extra: undefined } as KubeObject), encodeObject(a));
+    assert.deepEqual(decodeObject(encodeObject(a)), a);
+    assert.equal(typeof encodeObjects({ l: a }).l, "string");
+  });
+
+  test("a differing value gives a differing text, array order counts", () => {
+    assert.notEqual(encodeObject({ ...a, spec: { ...a.spec, secretName: "b-tls" } }), encodeObject(a));
+    assert.notEqual(encodeObject({ ...a, spec: { dnsNames: ["x", "y"] } }), encodeObject({ ...a, spec: { dnsNames: ["y", "x"] } }));
+  });
+
+  test("objectChanges reads text and objects alike: state written as objects by an earlier version needs no update", () => {
+    assert.equal(objectChanges({ l: a }, { l: encodeObject(reordered) }).size, 0);
+    assert.equal(objectChanges({ l: encodeObject(a) }, { l: encodeObject(a) }).size, 0);
+    assert.equal(objectChanges({ l: a }, { l: encodeObject({ ...a, spec: { secretName: "other" } }) }).get("l"), "update");
+    assert.equal(objectChanges({ l: encodeObject(managedView(a, a)) }, { l: encodeObject(a) }).size, 0);
   });
 });
 

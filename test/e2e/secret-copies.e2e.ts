@@ -11,6 +11,7 @@ import * as k8s from "@kubernetes/client-node";
 import { selfSignedCertificate } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 import { renderText, summarizePreview } from "../../lib/preview-summary";
+import { decodeObject } from "../../lib/restore-batch";
 import { CERTMANAGER_API_VERSION, KubeObject } from "../../lib/types";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
@@ -285,7 +286,7 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     const batchIndex = resources.findIndex((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.inputs?.objects?.["Certificate/team-a/web"]);
     const batch = resources[batchIndex];
     const oldEntries = [["team-a", "web", "restored-certificate-team-a/web"], ["team", "a-web", "restored-certificate-team-a-web"]].map(([namespace, name, resourceName]) => {
-      const object = batch.inputs.objects[`Certificate/${namespace}/${name}`] ?? resources.flatMap((r) => Object.entries(r.inputs?.objects ?? {})).find(([l]) => l === `Certificate/${namespace}/${name}`)![1];
+      const object = decodeObject(batch.inputs.objects[`Certificate/${namespace}/${name}`] ?? resources.flatMap((r) => Object.entries(r.inputs?.objects ?? {})).find(([l]) => l === `Certificate/${namespace}/${name}`)![1]);
       const type = "kubernetes:certmanager.k8s.io/v1alpha1:Certificate";
       return {
         urn: batch.urn.replace(/\$pulumi-nodejs:dynamic:Resource::.*$/, `$${type}::${resourceName}`),

@@ -2,6 +2,9 @@
 // resource names and types as index.ts declares them, Secret data planted where a careless summary
 // would print it.
 
+import { encodeObject } from "../../lib/restore-batch";
+import type { KubeObject } from "../../lib/types";
+
 /** Planted in every Secret's data: must never appear in a summary. */
 export const PLANTED_SECRET = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tUExBTlRFRC1ET05PVC1QUklOVA==";
 export const PLANTED_KEY = "planted-acme-private-key-NEVER-PRINT";
@@ -102,7 +105,7 @@ export function restoredBatch(stack: string, batch: string, objects: Json[], op 
     batch,
     kind: objects[0]?.kind ?? "Certificate",
     namespaces: [...new Set(objects.map((o) => (o.metadata as { namespace?: string }).namespace).filter((n) => n))],
-    objects: Object.fromEntries(list.map((o) => [labelOf(o), o])),
+    objects: Object.fromEntries(list.map((o) => [labelOf(o), encodeObject(o as KubeObject)])),
     adopted: extra.adopted ?? [],
     serverSideApply: true,
     context: "dev",

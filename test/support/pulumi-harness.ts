@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts } from "../../lib/cluster";
 import { kubectlApplied } from "../../lib/legacy-seed";
+import { decodeObjects } from "../../lib/restore-batch";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..") + path.sep;
 
@@ -229,7 +230,7 @@ export interface RestoredObjectRegistration {
 
 /** Every restored object, from the batches' inputs, in registration order. */
 export function restoredObjects(run: ProgramRun): RestoredObjectRegistration[] {
-  return restoredBatches(run).flatMap((batch) => Object.entries(batch.inputs.objects as Record<string, Record<string, any>>).map(([label, object]) => {
+  return restoredBatches(run).flatMap((batch) => Object.entries(decodeObjects(batch.inputs.objects as Record<string, unknown>) as Record<string, Record<string, any>>).map(([label, object]) => {
     const parts = label.split("/");
     const [kind, namespace, name] = parts.length === 2 ? [parts[0], "", parts[1]] : [parts[0], parts[1], parts.slice(2).join("/")];
     return { label, kind, namespace, name, object, batch };
