@@ -17,6 +17,5 @@ export function offlinePulumiEnv(opts: OfflineEnv): Record<string, string> {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
   };
 }
