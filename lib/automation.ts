@@ -12,7 +12,11 @@ export interface OfflineEnv {
 export function offlinePulumiEnv(opts: OfflineEnv): Record<string, string> {
   fs.mkdirSync(opts.backendDir, { recursive: true });
   return {
-    PULUMI_BACKEND_URL: `file://${path.resolve(opts.backendDir)}`,
+    // metadata=skip: without it the file backend rewrites a `<stack>.json.attrs` sidecar in place
+    // (truncate, then write) at every checkpoint, and a `pulumi up` killed in between leaves it
+    // empty: every later command then fails with "failed to load checkpoint: EOF" (seen in the
+    // kill-and-resume test). The checkpoint itself is written to a temporary file and renamed.
+    PULUMI_BACKEND_URL: `file://${path.resolve(opts.backendDir)}?metadata=skip`,
     PULUMI_CONFIG_PASSPHRASE: opts.passphrase ?? process.env.PULUMI_CONFIG_PASSPHRASE ?? "local-demo-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

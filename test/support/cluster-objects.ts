@@ -4,20 +4,34 @@ import { objectLabel } from "../../lib/types";
 
 /** The 0.4 release's Certificate CRD is still there (its objects are the old ones, not restored yet). */
 export async function legacyCrdPresent(kc: k8s.KubeConfig): Promise<boolean> {
-  const crd = await kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: "certificates.certmanager.k8s.io" }).catch(() => undefined);
-  return crd?.metadata?.labels?.chart === "cert-manager-v0.4.1";
+  // apiextensions.k8s.io/v1 from Kubernetes 1.16 on, v1beta1 on 1.15.
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  for (const version of ["v1", "v1beta1"]) {
+    try {
+      const crd = await custom.getClusterCustomObject({ group: "apiextensions.k8s.io", version, plural: "customresourcedefinitions", name: "certificates.certmanager.k8s.io" }) as { metadata?: { labels?: Record<string, string> } };
+      return crd.metadata?.labels?.chart === "cert-manager-v0.4.1";
+    } catch {
+      // Not served, or not there: the next version, then "not present".
+    }
+  }
+  return false;
+}
+
+/** Every ClusterIssuer, Issuer and Certificate: label ("Kind/namespace/name") → uid; `exceptNamespace` left out. */
+export async function certManagerObjectUids(kc: k8s.KubeConfig, options: { exceptNamespace?: string } = {}): Promise<Map<string, string>> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const uids = new Map<string, string>();
+  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
+    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string; uid: string } }> };
+    for (const o of list.items) {
+      if (options.exceptNamespace !== undefined && o.metadata.namespace === options.exceptNamespace) continue;
+      uids.set(objectLabel({ kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }), o.metadata.uid);
+    }
+  }
+  return uids;
 }
 
 /** Every ClusterIssuer, Issuer and Certificate by label ("Kind/namespace/name"), sorted; `exceptNamespace` left out. */
 export async function certManagerObjectLabels(kc: k8s.KubeConfig, options: { exceptNamespace?: string } = {}): Promise<string[]> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const labels: string[] = [];
-  for (const plural of ["clusterissuers", "issuers", "certificates"]) {
-    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string } }> };
-    for (const o of list.items) {
-      if (options.exceptNamespace !== undefined && o.metadata.namespace === options.exceptNamespace) continue;
-      labels.push(objectLabel({ kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
-    }
-  }
-  return labels.sort();
+  return [...(await certManagerObjectUids(kc, options)).keys()].sort();
 }
