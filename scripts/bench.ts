@@ -91,7 +91,9 @@ function sampleTree(root: number): () => { peaks: Record<string, number>; cpu: R
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
         const rssPages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
         const role = processRole(cmdline);
-        cpuByPid.set(pid, { role, seconds: cpuSeconds(pid) });
+        // An exited, not yet reaped process has no command line: it keeps the role it was seen with.
+        const seen = cpuByPid.get(pid)?.role;
+        cpuByPid.set(pid, { role: seen && seen !== "other" ? seen : role, seconds: cpuSeconds(pid) });
         now[role] = (now[role] ?? 0) + (rssPages * pageKiB) / 1024;
       } catch {
         // gone meanwhile
