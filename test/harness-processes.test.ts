@@ -1,5 +1,5 @@
 // The harness's process layer: real child processes (sh, sleep, node), no cluster.
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { HarnessProcess, OWNER_VARIABLE, killOrphans, processStartTime, waitUntilReady } from "../harness/processes";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-harness-"));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function running(pid: number): boolean {
   const state = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] : undefined;

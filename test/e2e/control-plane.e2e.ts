@@ -55,6 +55,7 @@ before(async () => {
 
 after(async () => {
   for (const c of leftover) await c.stop();
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("local control plane", { concurrency: false }, () => {

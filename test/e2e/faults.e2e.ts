@@ -51,6 +51,7 @@ before(async () => {
 
 after(async () => {
   await cluster?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("faults", { concurrency: false }, () => {

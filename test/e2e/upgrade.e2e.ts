@@ -131,6 +131,7 @@ before(async () => {
 
 after(async () => {
   for (const c of clusters) await c.stop();
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("the upgrade on a real API server", { concurrency: false }, () => {

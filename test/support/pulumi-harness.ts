@@ -209,8 +209,14 @@ async function resolve(value: unknown): Promise<any> {
   return value;
 }
 
+const tempDirs: string[] = [];
+
+/** A folder for one test; every one of them is removed when the test process exits. */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "cmu-program-"));
+  if (tempDirs.length === 0) process.on("exit", () => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-program-"));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** The restore's batch resources (components/restored-batch.ts), in registration order. */
