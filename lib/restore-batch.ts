@@ -3,6 +3,7 @@
 // resource that applies many objects (components/restored-batch.ts): the engine writes its state
 // once per batch instead of once per object, while the batch's inputs, keyed by object label
 // ("Kind/namespace/name"), still name every object in the preview and in `pulumi preview --diff`.
+import { canonicalJson } from "./changes";
 import { RestoreItem } from "./plan";
 import { KubeObject, RestoreKind, objectLabel } from "./types";
 
@@ -112,20 +113,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
  * display decodes JSON text, so `pulumi preview --diff` still shows each object's fields.
  */
 export function encodeObject(object: KubeObject): string {
-  return JSON.stringify(sortedKeys(object));
-}
-
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortedKeys(v)));
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortedKeys(v);
-    }
-    return out;
-  }
-  return value;
+  return canonicalJson(object);
 }
 
 /** A batch's object back from its inputs or state: JSON text, or (state an earlier version wrote) the object itself. */
