@@ -8,7 +8,8 @@ import * as k8s from "@kubernetes/client-node";
 import { Kubelet, acmeRequestCounts } from "./kubelet";
 import { Pebble, PebbleCounts } from "./pebble";
 import { listPodLinks, listPodNamespaces } from "./pod-network";
-import { OWNER_VARIABLE, processStartTime } from "./processes";
+import { checkRequirements } from "./requirements";
+import { OWNER_VARIABLE, describeExit, processStartTime } from "./processes";
 
 export interface CertManagerHarnessOptions {
   kubeconfig: string;
@@ -44,11 +45,16 @@ export async function readyStates(kc: k8s.KubeConfig): Promise<Map<string, Ready
   return out;
 }
 
-/** Polls `check` (true, or the reason it is not yet) until true; throws with the last reason after timeoutMs. */
-export async function waitFor(what: string, check: () => Promise<true | string>, timeoutMs: number, intervalMs = 2000): Promise<number> {
+/**
+ * Polls `check` (true, or the reason it is not yet) until true; throws with the last reason after
+ * timeoutMs, or at once with what `failure` reports (something the wait depends on cannot work).
+ */
+export async function waitFor(what: string, check: () => Promise<true | string>, timeoutMs: number, intervalMs = 2000, failure?: () => string | undefined): Promise<number> {
   const started = Date.now();
   let last = "not checked yet";
   for (;;) {
+    const broken = failure?.();
+    if (broken) throw new Error(`${what}: cannot happen: ${broken}`);
     try {
       const r = await check();
       if (r === true) return Date.now() - started;
@@ -66,6 +72,7 @@ export class CertManagerHarness {
 
   /** Starts Pebble, then the watcher that runs cert-manager's Deployments. */
   static async start(options: CertManagerHarnessOptions): Promise<CertManagerHarness> {
+    checkRequirements(["pod-networks"], options.env);
     const pebble = await Pebble.start({ dir: path.join(options.dir, "pebble"), env: options.env, log: options.log });
     try {
       const kubelet = Kubelet.start({ kubeconfig: options.kubeconfig, apiserverPort: options.apiserverPort, dir: options.dir, env: options.env, pebble, log: options.log });
@@ -74,6 +81,18 @@ export class CertManagerHarness {
       await pebble.stop();
       throw err;
     }
+  }
+
+  /** Why the harness cannot work (a pod that cannot start, Pebble gone), or undefined. */
+  failure(): string | undefined {
+    const pebble = this.pebble.process.exitStatus;
+    if (pebble) return `Pebble ${describeExit(pebble)}: ${this.pebble.process.logTail(5).replace(/\n\s*/g, " | ")}`;
+    return this.kubelet.failure();
+  }
+
+  /** waitFor that fails at once when the harness itself cannot work. */
+  waitFor(what: string, check: () => Promise<true | string>, timeoutMs: number, intervalMs = 2000): Promise<number> {
+    return waitFor(what, check, timeoutMs, intervalMs, () => this.failure());
   }
 
   counts(): PebbleCounts {

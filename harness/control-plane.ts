@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { HarnessProcess, StartError, killOrphans, waitUntilReady } from "./processes";
+import { checkRequirements } from "./requirements";
 
 const SERVICE_CIDR = "10.0.0.0/24";
 const SERVICE_IP = "10.0.0.1"; // the `kubernetes` Service: first address of SERVICE_CIDR
@@ -175,6 +176,7 @@ export class ControlPlane {
 
   /** Starts etcd, kube-apiserver and kube-controller-manager; throws with the failing component's exit and log. */
   static async start(options: ControlPlaneOptions): Promise<ControlPlane> {
+    checkRequirements(["control-plane"], options.env);
     const orphans = killOrphans();
     const cp = new ControlPlane(options.dir, options.env, options);
     if (orphans > 0) cp.log(`stopped ${orphans} process(es) left by an earlier run whose owner is gone`);

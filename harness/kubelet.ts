@@ -35,7 +35,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { Pebble } from "./pebble";
-import { HarnessProcess, describeExit } from "./processes";
+import { ExitStatus, HarnessProcess, describeExit } from "./processes";
 import { PodNetwork, cleanupLeftoverPodNetworks } from "./pod-network";
 
 const IMAGE = /(^|\/)jetstack\/cert-manager-(controller|webhook):(v[\w.-]+)$/;
@@ -77,6 +77,7 @@ interface Pod {
   network?: PodNetwork;
   process?: HarnessProcess;
   restarts: number;
+  startedAt: number;
   waiting?: string;
   nextStart: number;
   labels: Record<string, string>;
@@ -106,6 +107,7 @@ export class Kubelet {
   private busy = false;
   private stopped = false;
   private lastError = "";
+  private fatal?: string;
   private readonly log: (line: string) => void;
   private readonly events: string[] = [];
 
@@ -169,7 +171,7 @@ export class Kubelet {
         const image = certManagerImage(container.image)!;
         pod = {
           key, kind: image.kind, version: image.version, namespace: d.metadata!.namespace!, deployment: d.metadata!.name!, uid: d.metadata!.uid!,
-          restarts: 0, nextStart: 0, labels: d.spec!.template.metadata?.labels ?? {},
+          restarts: 0, startedAt: 0, nextStart: 0, labels: d.spec!.template.metadata?.labels ?? {},
         };
         this.pods.set(key, pod);
       }
@@ -179,13 +181,20 @@ export class Kubelet {
         continue;
       }
       if (pod.process?.exitStatus) {
+        // A pod that ran a while before it crashed starts a new count, as the kubelet's back-off does.
+        if (Date.now() - pod.startedAt > 60_000) pod.restarts = 0;
+        const cannotRun = cannotRunReason(pod.process.exitStatus, pod.restarts, pod.process.logTail(5));
+        if (cannotRun) {
+          this.failed(`${pod.namespace}/${pod.deployment} ${describeExit(pod.process.exitStatus)}, ${cannotRun}: ${oneLine(pod.process.logTail(5))}`);
+          continue;
+        }
         // Crashed: restart with a back-off, as the kubelet does (CrashLoopBackOff).
         this.log(`kubelet: ${pod.namespace}/${pod.deployment} ${describeExit(pod.process.exitStatus)}; restarting (${pod.process.logTail(5)})`);
         pod.process = undefined;
         pod.restarts++;
         pod.nextStart = Date.now() + Math.min(30_000, 2000 * 2 ** Math.min(pod.restarts, 4));
       }
-      if (Date.now() < pod.nextStart) continue;
+      if (Date.now() < pod.nextStart || this.fatal) continue;
       await this.startPod(pod, d, container);
     }
   }
@@ -249,16 +258,21 @@ export class Kubelet {
       return;
     }
     pod.waiting = undefined;
-    pod.network ??= PodNetwork.create(podDir);
-    await pod.network.bridge(this.options.apiserverPort, this.options.env);
-    if (this.options.pebble) await pod.network.bridge(this.options.pebble.port, this.options.env);
+    // What a container runtime and CNI plugin would do cannot be retried into working: a network,
+    // bridge or process that fails here fails the harness at once, with its own message.
+    const network = await this.orFail(pod, async () => {
+      pod.network ??= PodNetwork.create(podDir);
+      await pod.network.bridge(this.options.apiserverPort, this.options.env);
+      if (this.options.pebble) await pod.network.bridge(this.options.pebble.port, this.options.env);
+      return pod.network;
+    });
 
     const env: Record<string, string> = {};
     for (const e of container.env ?? []) {
       if (e.value !== undefined) env[e.name] = expandArg(e.value, env);
       else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = pod.namespace;
       else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = podName;
-      else if (e.valueFrom?.fieldRef?.fieldPath === "status.podIP") env[e.name] = pod.network.podIp;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "status.podIP") env[e.name] = network.podIp;
     }
     let args = (container.args ?? []).map((a) => expandArg(a, env));
     for (const [mountPath, dir] of mounts) args = args.map((a) => a.split(`${mountPath}/`).join(`${dir}/`));
@@ -270,19 +284,40 @@ export class Kubelet {
     // In the pod's network namespace (`ip netns exec` also gives it a mount namespace of its own):
     // a private /run holding the service-account volume at /var/run/secrets/kubernetes.io/serviceaccount,
     // then the binary itself (exec: the pid stays the program's).
-    const { command, args: execArgs } = pod.network.exec("sh", ["-c", MOUNT_SERVICE_ACCOUNT, "sh", sa.dir, binary, ...args]);
+    const { command, args: execArgs } = network.exec("sh", ["-c", MOUNT_SERVICE_ACCOUNT, "sh", sa.dir, binary, ...args]);
     // In-cluster configuration, as the kubelet sets it; the address is the bridge to kube-apiserver.
     const processEnv: NodeJS.ProcessEnv = {
       PATH: this.options.env.PATH, HOME: podDir,
       KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: String(this.options.apiserverPort), ...env,
     };
     if (this.options.pebble) processEnv.SSL_CERT_FILE = this.options.pebble.caFile;
-    pod.process = await HarnessProcess.start({
+    pod.process = await this.orFail(pod, () => HarnessProcess.start({
       name: `${pod.namespace}/${pod.deployment}`, command, args: execArgs, env: processEnv,
       logFile: path.join(podDir, `${pod.kind}.log`),
-    });
-    this.log(`kubelet: started ${pod.namespace}/${pod.deployment} (${pod.kind} ${pod.version}${pod.version === "v0.6.2" ? "" : " run by the v0.6.2 binary"}) pid ${pod.process.pid} in ${pod.network.namespace} at ${pod.network.podIp}: ${args.filter((a) => !a.startsWith("--kubeconfig") && !a.includes("-kubeconfig=")).join(" ")}`);
+    }));
+    pod.startedAt = Date.now();
+    this.log(`kubelet: started ${pod.namespace}/${pod.deployment} (${pod.kind} ${pod.version}${pod.version === "v0.6.2" ? "" : " run by the v0.6.2 binary"}) pid ${pod.process.pid} in ${network.namespace} at ${network.podIp}: ${args.filter((a) => !a.startsWith("--kubeconfig") && !a.includes("-kubeconfig=")).join(" ")}`);
     if (pod.kind === "webhook") await this.webhookUpkeep(pod, d);
+  }
+
+  private async orFail<T>(pod: Pod, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      this.failed(`${pod.namespace}/${pod.deployment} cannot start: ${oneLine((err as Error).message)}`);
+      throw err;
+    }
+  }
+
+  private failed(reason: string): void {
+    if (this.fatal) return;
+    this.fatal = reason;
+    this.log(`kubelet: ${reason}`);
+  }
+
+  /** Why a pod cannot run here (it will not start however long one waits), or undefined. */
+  failure(): string | undefined {
+    return this.fatal;
   }
 
   /** The endpoints controller's and the ca-sync job's part for a running webhook pod. */
@@ -399,6 +434,25 @@ export class Kubelet {
     while (this.busy) await new Promise((r) => setTimeout(r, 50));
     for (const pod of [...this.pods.values()]) await this.stopPod(pod, "the harness stops");
   }
+}
+
+/**
+ * When a pod's exit means it cannot run at all, rather than a crash worth restarting: the shell
+ * (127, 126) or `ip netns exec` (255) could not exec the program, or it keeps crashing (the
+ * kubelet's CrashLoopBackOff, which a test waiting on it would otherwise sit out to its timeout).
+ */
+export function cannotRunReason(status: ExitStatus, restartsSoFar: number, logTail: string): string | undefined {
+  if (status.code === 127 || status.code === 126) return "its program could not be run";
+  // 255 is also klog.Fatal's status: only ip's own message says the exec failed.
+  if (status.code === 255 && /exec of ".*" failed/.test(logTail)) return "its network namespace could not run it";
+  if (restartsSoFar + 1 >= CRASH_LOOP_LIMIT) return `crashed ${restartsSoFar + 1} times in a row`;
+  return undefined;
+}
+
+const CRASH_LOOP_LIMIT = 5;
+
+function oneLine(text: string): string {
+  return text.trim().replace(/\n\s*/g, " | ");
 }
 
 /** certmanager_http_acme_client_request_count samples by path and status (pure: tested without a controller). */

@@ -6,7 +6,8 @@
 //   - kube-apiserver reaches the pod at a non-loopback address (Endpoints may not use 127.0.0.0/8);
 //   - the pod reaches what the host serves on 127.0.0.1 only (kube-apiserver, Pebble) through a
 //     bridge per port: a Unix socket served by this Node process, forwarding to 127.0.0.1:port, and
-//     inside the namespace `socat` listening on 127.0.0.1:port, forwarding to that socket.
+//     inside the namespace a Node process (harness/pod-bridge.cjs) listening on 127.0.0.1:port,
+//     forwarding to that socket. Node is the one program the harness can count on being there.
 // Nothing listens on a non-loopback address of the root namespace; the host end of the veth pair
 // only carries the route to the pod. Everything is removed on stop(); leftovers of an owner that
 // died are removed by cleanupLeftoverPodNetworks() (called at each start).
@@ -14,7 +15,18 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { HarnessProcess, processStartTime } from "./processes";
+import { HarnessProcess, describeExit, processStartTime } from "./processes";
+
+/** What runs inside the namespace for each bridged port. */
+const POD_BRIDGE_SCRIPT = path.join(__dirname, "pod-bridge.cjs");
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
 
 /** Where owner files and bridge sockets live (short: Unix socket paths are limited to 107 bytes). */
 export const POD_NETWORK_RUN_DIR = "/tmp/cmu-pod-network";
@@ -200,16 +212,15 @@ export class PodNetwork {
     fs.chmodSync(socket, 0o600);
     server.unref();
     this.servers.push(server);
-    const { command, args } = this.exec("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`]);
+    const { command, args } = this.exec(process.execPath, [POD_BRIDGE_SCRIPT, String(port), socket]);
     const proc = await HarnessProcess.start({ name: `bridge ${this.namespace} :${port}`, command, args, logFile: path.join(this.logDir, `${this.namespace}-bridge-${port}.log`), env });
     this.bridges.push(proc);
-    const deadline = Date.now() + 30_000;
+    // No deadline of its own: the bridge either says it listens or exits (the caller's wait is
+    // what gives up, and then says it was this bridge it waited for).
     for (;;) {
-      if (proc.exitStatus) throw new Error(`socat bridge for port ${port} in ${this.namespace} ended: ${proc.logTail(5)} (is socat installed? apt-get install socat)`);
-      const listening = spawnSync("ip", ["netns", "exec", this.namespace, "ss", "-Hltn", `sport = :${port}`], { encoding: "utf8" }).stdout;
-      if (listening.trim() !== "") return;
-      if (Date.now() > deadline) throw new Error(`socat bridge for port ${port} in ${this.namespace} not listening after 30s: ${proc.logTail(5)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      if (proc.exitStatus) throw new Error(`the bridge for port ${port} in ${this.namespace} ${describeExit(proc.exitStatus)}: ${proc.logTail(5).replace(/\n\s*/g, " | ")}`);
+      if (readText(proc.logFile).includes(`listening on 127.0.0.1:${port}`)) return;
+      await Promise.race([new Promise((r) => setTimeout(r, 50)), proc.exited]);
     }
   }
 

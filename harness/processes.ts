@@ -1,6 +1,6 @@
 // Processes the local harness starts (etcd, kube-apiserver, …): each is a child of the Node process
 // that owns it, dies with it, and reports how it ended. Nothing here runs in a user's cluster.
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, SpawnOptions, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 
 /** Set in every process the harness starts: "<owner pid>/<owner start time>", so leftovers can be found. */
@@ -78,24 +78,78 @@ export interface StartOptions {
 const live = new Set<ChildProcess>();
 let watching = false;
 
+/** This process's ancestors, nearest first, up to (not including) init, each with its start time. */
+export function ancestors(pid = process.pid): Array<{ pid: number; started: string }> {
+  const out: Array<{ pid: number; started: string }> = [];
+  let current = pid;
+  for (let depth = 0; depth < 64; depth++) {
+    let parent: number;
+    try {
+      const stat = fs.readFileSync(`/proc/${current}/stat`, "utf8");
+      parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+    if (!(parent > 1)) break;
+    const started = processStartTime(parent);
+    if (started === undefined) break;
+    out.push({ pid: parent, started });
+    current = parent;
+  }
+  return out;
+}
+
 /**
- * Belt and braces beside the parent-death signal: on this process's exit, and when its own parent
- * goes (a killed test runner, or the `tsx` wrapper of a killed command), nothing it started stays.
+ * Belt and braces beside the parent-death signal: on this process's exit, on a terminating signal
+ * nobody else handles, and when any of its ancestors goes, nothing it started stays. Ancestors, not
+ * only the parent: `npm run` → sh → tsx → this process, and npm may die of a SIGTERM without
+ * passing it on, leaving tsx (re-parented to init) and this process running.
  */
 function watchOwner(): void {
   if (watching) return;
   watching = true;
-  const parent = process.ppid;
+  const chain = ancestors();
   const killAll = () => {
     for (const child of live) child.kill("SIGKILL");
   };
   process.on("exit", killAll);
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129], ["SIGINT", 130]] as const) {
+    // First in line, so that a command's own handler (npm run cluster's Ctrl-C: it stops things its
+    // way) is still registered when this one looks.
+    process.prependListener(signal, () => {
+      if (process.listenerCount(signal) > 1) return;
+      process.stderr.write(`harness: ${signal}: stopping ${live.size} process(es)\n`);
+      process.exit(code); // runs the exit handlers: children killed, pod networks removed
+    });
+  }
   setInterval(() => {
-    if (process.ppid === parent) return;
-    process.stderr.write(`harness: the process that started this one (pid ${parent}) is gone; stopping ${live.size} process(es) and exiting\n`);
-    killAll();
+    const gone = chain.find((a) => processStartTime(a.pid) !== a.started || isZombie(a.pid));
+    if (!gone) return;
+    process.stderr.write(`harness: pid ${gone.pid}, which this process runs under, is gone; stopping ${live.size} process(es) and exiting\n`);
     process.exit(1);
   }, 1000).unref();
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] === "Z";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Spawns a process that belongs to this one: the parent-death signal (setpriv execs the program,
+ * so the pid is the program's), the owner token in its environment (inherited by what it starts),
+ * killed when this process exits or loses an ancestor.
+ */
+export function spawnOwned(command: string, args: string[], options: SpawnOptions & { env: NodeJS.ProcessEnv }): ChildProcess {
+  const [cmd, cmdArgs] = hasSetpriv() ? ["setpriv", ["--pdeathsig", "KILL", "--", command, ...args]] : [command, args];
+  const child = spawn(cmd, cmdArgs, { ...options, env: { ...options.env, [OWNER_VARIABLE]: ownerToken() } });
+  watchOwner();
+  live.add(child);
+  child.on("exit", () => live.delete(child));
+  return child;
 }
 
 /** A process started by the harness. Its pid is the program's own (spawn resolves after exec). */
@@ -114,17 +168,8 @@ export class HarnessProcess {
 
   static start(options: StartOptions): Promise<HarnessProcess> {
     const log = fs.openSync(options.logFile, "a");
-    const [command, args] = hasSetpriv()
-      ? ["setpriv", ["--pdeathsig", "KILL", "--", options.command, ...options.args]]
-      : [options.command, options.args];
-    const child = spawn(command, args, {
-      env: { ...options.env, [OWNER_VARIABLE]: ownerToken() },
-      stdio: ["ignore", log, log],
-    });
+    const child = spawnOwned(options.command, options.args, { env: options.env, stdio: ["ignore", log, log] });
     fs.closeSync(log);
-    watchOwner();
-    live.add(child);
-    child.on("exit", () => live.delete(child));
     return new Promise((resolve, reject) => {
       child.once("error", (err) => reject(new Error(`${options.name}: cannot start ${options.command}: ${err.message}`)));
       child.once("spawn", () => resolve(new HarnessProcess(options.name, options.logFile, child)));

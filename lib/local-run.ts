@@ -4,6 +4,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
+import { spawnOwned } from "../harness/processes";
 import { offlinePulumiEnv } from "./automation";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -17,20 +18,21 @@ export interface RunResult {
 /** Runs a command, streaming nothing; resolves with its output (never rejects on a non-zero exit). */
 export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; echo?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    // Owned like the harness's processes: a killed demo or test takes its pulumi and builds with it.
+    const child = spawnOwned(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout!.on("data", (d: Buffer) => {
       stdout += d;
       if (options.echo) process.stdout.write(d);
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr!.on("data", (d: Buffer) => {
       stderr += d;
       if (options.echo) process.stderr.write(d);
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+    child.stdin!.end(options.input ?? "");
   });
 }
 
@@ -41,6 +43,14 @@ function parseExports(text: string): Record<string, string> {
     if (m) env[m[1]] = m[2];
   }
   return env;
+}
+
+/** Whether the toolchain (and the named optional steps) is built, so nothing needs Go. */
+export function toolchainBuilt(extras: Array<"cert-manager" | "pebble"> = []): boolean {
+  const result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
+  if (result.status !== 0) return false;
+  const exports = parseExports(result.stdout);
+  return extras.every((e) => exports[e === "cert-manager" ? "CMU_CERT_MANAGER_BIN" : "CMU_PEBBLE_BIN"]);
 }
 
 /** The toolchain's environment; builds what is missing (slow the first time, cached after). */

@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
-import { startCluster, toolchainEnv } from "../lib/local-run";
+import { RequirementsError, ensureRequirements } from "../harness/requirements";
+import { startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
 
 const USAGE = `Usage: npm run cluster -- [--kubernetes 1.15|1.34] [--dir PATH]
 
@@ -33,6 +34,12 @@ runMain("cluster", async () => {
     process.once("SIGTERM", resolve);
   });
   const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
+  try {
+    ensureRequirements([...(toolchainBuilt() ? [] : ["toolchain-build" as const]), "control-plane"], { log: (line) => process.stderr.write(`cluster: ${line}\n`) });
+  } catch (err) {
+    if (err instanceof RequirementsError) throw new CliError(`nothing was started: ${err.message}`);
+    throw err;
+  }
   const env = await toolchainEnv({ build: true, echo: true });
   const log = (line: string) => process.stderr.write(`cluster: ${line}\n`);
   const cluster = await startCluster(dir, env, { log, kubernetesVersion }).catch((err: Error) => {

@@ -3,10 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, leftovers, readyStates, waitFor } from "../harness/cert-manager";
+import { CertManagerHarness, leftovers, readyStates } from "../harness/cert-manager";
+import { RequirementsError, ensureRequirements } from "../harness/requirements";
 import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
-import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainEnv } from "../lib/local-run";
+import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
 
 const USAGE = `Usage: npm run demo -- [--kubernetes 1.15|1.34] [--namespaces N] [--certificates-per-namespace M] [--keep]
 
@@ -59,9 +60,20 @@ runMain("demo", async () => {
     throw new CliError(`the demo needs the chart archives in ${charts} (the project's shared/ folder)`);
   }
 
-  let done = step("toolchain: find or build pulumi, the Kubernetes provider, kube-apiserver and etcd (first time: slow)");
   // cert-manager 0.6.2 runs on 1.15 only (1.22+ lack the APIs it uses): its binaries and Pebble then.
-  const env = await toolchainEnv({ build: true, echo: true, extras: newerThanChart ? [] : ["cert-manager", "pebble"] });
+  const extras: Array<"cert-manager" | "pebble"> = newerThanChart ? [] : ["cert-manager", "pebble"];
+  let done = step("this machine: what the toolchain build, the control plane and cert-manager's pods need");
+  try {
+    ensureRequirements([...(toolchainBuilt(extras) ? [] : ["toolchain-build" as const]), "control-plane", ...(newerThanChart ? [] : ["pod-networks" as const])],
+      { log: (line) => process.stdout.write(`    ${line}\n`) });
+  } catch (err) {
+    if (err instanceof RequirementsError) throw new CliError(`nothing was started: ${err.message}`);
+    throw err;
+  }
+  done();
+
+  done = step("toolchain: find or build pulumi, the Kubernetes provider, kube-apiserver and etcd (first time: slow)");
+  const env = await toolchainEnv({ build: true, echo: true, extras });
   done();
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-demo-"));
@@ -95,7 +107,7 @@ runMain("demo", async () => {
     if (certManager) {
       const harness = certManager;
       done = step("the 0.4.1 release's controller (stand-in) registers the ACME accounts and reports the issuers Ready");
-      await waitFor("the legacy issuers Ready", async () => {
+      await harness.waitFor("the legacy issuers Ready", async () => {
         const issuers = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
         const waiting = issuers.filter((s) => s.ready !== "True");
         return issuers.length > 0 && waiting.length === 0 ? true : `${waiting.length} of ${issuers.length} not Ready yet: ${waiting.slice(0, 3).map((s) => `${s.name} ${s.reason}`).join(", ")}`;
@@ -143,7 +155,7 @@ runMain("demo", async () => {
       const harness = certManager;
       done = step("the 0.6.2 controller reads what was restored (waiting until it reported on every object)");
       const expected = [...(await readyStates(kc)).keys()];
-      await waitFor("a Ready condition on every restored object", async () => {
+      await harness.waitFor("a Ready condition on every restored object", async () => {
         const now = await readyStates(kc);
         const waiting = expected.filter((k) => !now.get(k)?.ready);
         return waiting.length === 0 ? true : `${waiting.length} without a Ready condition yet (${waiting.slice(0, 3).join(", ")})`;

@@ -77,7 +77,7 @@ async function setUp(name: string, options: { pkcs8?: boolean; notCopied?: strin
 
   // As on the user's cluster before the upgrade: the ACME accounts registered by the running
   // (stand-in) controller with the keys in kube-system, every issuer Ready as it reports.
-  await waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
+  await harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
     const states = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
     const notReady = states.filter((s) => s.ready !== "True");
     if (states.length !== 6 || notReady.length > 0) return `${notReady.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.ready || "no status"} ${s.reason}`).join("; ")} (${states.length} issuers)`;
@@ -136,7 +136,7 @@ async function upgrade(s: Scenario): Promise<Map<string, ReadyState>> {
   assert.deepEqual(s.harness.kubelet.running().map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`).sort(),
     ["cert-manager/cert-manager controller v0.6.2", "cert-manager/cert-manager-webhook webhook v0.6.2"], "the release's pods run; the legacy one stopped with its Deployment");
   let states = new Map<string, ReadyState>();
-  await waitFor("the 0.6.2 controller reports on every restored object and on the webhook's own", async () => {
+  await s.harness.waitFor("the 0.6.2 controller reports on every restored object and on the webhook's own", async () => {
     states = await readyStates(s.kc);
     const missing = [...s.before.keys()].filter((k) => !states.get(k)?.ready);
     const webhookOwn = [...states.values()].filter((x) => x.namespace === "cert-manager" && x.ready !== "True");
@@ -193,13 +193,13 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
     // The controller reaches ivan-test-cert's order some time after it reported Ready on every
     // object: wait until the Orders at Pebble are the predicted ones (a wrong prediction times out).
     assert.ok(s.plan.reissues, "plan --json predicts what 0.6.2 re-issues");
-    await waitFor("0.6.2 orders exactly the certificates the plan predicted", async () => {
+    await s.harness.waitFor("0.6.2 orders exactly the certificates the plan predicted", async () => {
       const ordered = orderedCertificates(await orders(s.kc));
       return JSON.stringify(ordered) === JSON.stringify(predictedCertificates(s.plan))
         ? true : `ordered ${JSON.stringify(ordered)}, predicted ${JSON.stringify(predictedCertificates(s.plan))}`;
     }, WAIT_MS);
     // Each Order the controller made has its state back from Pebble (Pebble logs an order before the controller records it).
-    await waitFor("every Order has its state", async () => {
+    await s.harness.waitFor("every Order has its state", async () => {
       const pending = (await orders(s.kc)).filter((o) => o.state === "");
       return pending.length === 0 ? true : `${pending.length} Order(s) without a state: ${JSON.stringify(pending)}`;
     }, WAIT_MS);
@@ -276,13 +276,13 @@ describe("the real cert-manager 0.6.2 after the upgrade (Kubernetes 1.15, Pebble
     assert.deepEqual(predictedAccounts(n.plan), ["letsencrypt-staging"], `the account not copied is predicted: ${JSON.stringify(n.plan.reissues)}`);
     assert.match(n.preview, /2 certificates will be issued anew and 1 new ACME account registered by cert-manager 0\.6\.2/);
     assert.ok(expected.includes(`${PKCS8_CERT.namespace}/${PKCS8_CERT.name}`), `the PKCS#8 certificate is predicted: ${JSON.stringify(n.plan.reissues)}`);
-    await waitFor("0.6.2 registers a new account for letsencrypt-staging and orders the certificates it cannot read", async () => {
+    await n.harness.waitFor("0.6.2 registers a new account for letsencrypt-staging and orders the certificates it cannot read", async () => {
       const c = n.harness.counts();
       const ordered = orderedCertificates(await orders(n.kc));
       return c.accounts === n.pebbleBefore.accounts + 1 && JSON.stringify(ordered) === JSON.stringify(expected)
         ? true : `Pebble ${JSON.stringify(c)} (before ${JSON.stringify(n.pebbleBefore)}), ordered ${JSON.stringify(ordered)}, expected ${JSON.stringify(expected)}`;
     }, WAIT_MS);
-    await waitFor("every Order has its state", async () => {
+    await n.harness.waitFor("every Order has its state", async () => {
       const pending = (await orders(n.kc)).filter((o) => o.state === "");
       return pending.length === 0 ? true : `${pending.length} Order(s) without a state`;
     }, WAIT_MS);
@@ -335,18 +335,18 @@ describe("a pod network whose owner is killed", () => {
     });
     const [, namespace, link] = line.split(" ");
     assert.ok(listPodNamespaces().includes(namespace) && listPodLinks().includes(link), line);
-    const socat = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    const bridges = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
       try {
         return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`${namespace}-`);
       } catch {
         return false;
       }
     });
-    assert.equal(socat().length, 1, "the bridge runs");
+    assert.equal(bridges().length, 1, "the bridge runs");
     const exited = new Promise((resolve) => owner.once("exit", resolve));
     owner.kill("SIGKILL");
     await exited;
-    await waitFor("the bridge dies with its owner", async () => (socat().length === 0 ? true : `still running: ${socat().join(", ")}`), 10_000, 100);
+    await waitFor("the bridge dies with its owner", async () => (bridges().length === 0 ? true : `still running: ${bridges().join(", ")}`), 10_000, 100);
     assert.ok(listPodNamespaces().includes(namespace), "a SIGKILLed owner could not remove its namespace");
     const removed = cleanupLeftoverPodNetworks();
     assert.ok(removed.includes(`netns ${namespace}`), removed.join(", "));
