@@ -5,8 +5,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
 import { offlinePulumiEnv } from "./automation";
+import { PROJECT_ROOT } from "./project-path";
 
-export const ROOT = path.resolve(__dirname, "..");
+export const ROOT = PROJECT_ROOT;
 
 export interface RunResult {
   code: number;

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { startCluster, toolchainEnv } from "../lib/local-run";
+import { projectPath } from "../lib/project-path";
 
 const USAGE = `Usage: npm run cluster -- [--kubernetes 1.15|1.34] [--dir PATH]
 
@@ -32,7 +33,7 @@ runMain("cluster", async () => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
+  const dir = projectPath(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
   const env = await toolchainEnv({ build: true, echo: true });
   const log = (line: string) => process.stderr.write(`cluster: ${line}\n`);
   const cluster = await startCluster(dir, env, { log, kubernetesVersion }).catch((err: Error) => {
