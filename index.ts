@@ -63,7 +63,7 @@ async function upgrade() {
     releaseName: settings.releaseName,
     namespace: namespace.name,
     crdNames: crds.names,
-    localChart: settings.chart,
+    localChart: target.chart,
     repository: settings.chartRepository,
     version: settings.chartVersion,
     // Values set with `pulumi config set --secret` stay secret in the release's state.

@@ -11,7 +11,7 @@ export interface CertManagerReleaseArgs {
   namespace: pulumi.Input<string>;
   /** The 0.6 CRDs (step 3): the chart creates Issuers and Certificates for its webhook. */
   crdNames: pulumi.Input<string[]>;
-  /** Local chart directory or .tgz; when unset, `chart` from `repository` at `version`. */
+  /** Local chart directory or .tgz, an absolute path; when unset, `chart` from `repository` at `version`. */
   localChart?: string;
   repository: pulumi.Input<string>;
   version: pulumi.Input<string>;
@@ -34,7 +34,7 @@ export class CertManagerRelease extends pulumi.ComponentResource {
   constructor(name: string, args: CertManagerReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:CertManagerRelease", name, {}, opts);
     const chartSource: Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> = args.localChart
-      ? { chart: path.resolve(args.localChart) }
+      ? { chart: args.localChart }
       : { chart: "cert-manager", version: args.version, repositoryOpts: { repo: args.repository } };
     const release = new k8s.helm.v3.Release(name, {
       name: args.releaseName,

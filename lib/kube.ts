@@ -4,9 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CliError } from "./cli";
+import { describePath, projectPath } from "./project-path";
 import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, ClusterIdentity, KubeObject } from "./types";
 
 export interface KubeTarget {
+  /** As the user gave it: a relative path is relative to the project folder (lib/project-path.ts). */
   kubeconfig?: string;
   context?: string;
 }
@@ -72,9 +74,10 @@ export function loadKubeConfig(target: KubeTarget): k8s.KubeConfig {
   let where: string;
   if (target.kubeconfig) {
     // One file, like kubectl's --kubeconfig.
-    where = target.kubeconfig;
-    if (!fs.existsSync(target.kubeconfig)) throw new CliError(`kubeconfig ${target.kubeconfig} does not exist: pass --kubeconfig PATH or set KUBECONFIG`);
-    kc = mergeKubeconfigFiles([target.kubeconfig]).config;
+    const file = projectPath(target.kubeconfig);
+    where = describePath(target.kubeconfig);
+    if (!fs.existsSync(file)) throw new CliError(`kubeconfig ${where} does not exist: pass --kubeconfig PATH or set KUBECONFIG`);
+    kc = mergeKubeconfigFiles([file]).config;
   } else {
     const listed = kubeconfigFiles(process.env.KUBECONFIG);
     const files = listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];

@@ -6,8 +6,9 @@ import * as path from "node:path";
 import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
 import { spawnOwned } from "../harness/processes";
 import { offlinePulumiEnv } from "./automation";
+import { PROJECT_ROOT } from "./project-path";
 
-export const ROOT = path.resolve(__dirname, "..");
+export const ROOT = PROJECT_ROOT;
 
 export interface RunResult {
   code: number;

@@ -48,15 +48,15 @@ export const DEFAULT_VALUES = {
 
 /** The schema; Pulumi.yaml declares the same keys (a test keeps the two in step). */
 export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
-  backupFile: { type: "string", required: true, description: "Backup written by `npm run backup` for this cluster (path relative to the project)." },
-  kubeconfig: { type: "string", description: "Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)." },
+  backupFile: { type: "string", required: true, description: "Backup written by `npm run backup` for this cluster (a relative path is relative to the project folder, where Pulumi.yaml is)." },
+  kubeconfig: { type: "string", description: "Kubeconfig file, a relative path relative to the project folder (default: $KUBECONFIG or ~/.kube/config)." },
   context: { type: "string", description: "Kube context of the cluster this stack upgrades (default: the kubeconfig's current context)." },
   legacyReleaseName: { type: "string", default: "cert-manager", description: "Name of the old cert-manager 0.4 Helm release." },
   legacyNamespace: { type: "string", default: "kube-system", description: "Namespace of the old release; where its ClusterIssuer Secrets live." },
   tillerNamespace: { type: "string", default: "kube-system", description: "Where Tiller (Helm 2) kept its release records, if the old release was installed with Helm 2 (ConfigMaps or Secrets labelled OWNER=TILLER)." },
   namespace: { type: "string", default: "cert-manager", description: "Namespace for cert-manager 0.6 (labelled certmanager.k8s.io/disable-validation=true)." },
   releaseName: { type: "string", default: "cert-manager", description: "Name of the new Helm release." },
-  chart: { type: "string", description: "Local chart directory or .tgz to install instead of the chart repository (e.g. for offline use)." },
+  chart: { type: "string", description: "Local chart directory or .tgz to install instead of the chart repository (e.g. for offline use); a relative path is relative to the project folder." },
   chartRepository: { type: "string", default: "https://charts.helm.sh/stable", description: "Chart repository holding cert-manager v0.6.6." },
   chartVersion: { type: "string", default: "v0.6.6", description: "Chart version (cert-manager 0.6.2 is chart v0.6.6)." },
   values: { type: "object", default: DEFAULT_VALUES, description: "Chart values, merged over the defaults (the seed's resources)." },

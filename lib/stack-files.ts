@@ -208,6 +208,7 @@ export function renderStackFile(opts: NewStackFile): string {
     `# Stack of the cluster of kube context ${JSON.stringify(opts.context)}: \`pulumi preview -s ${opts.stack}\` shows and`,
     `# \`pulumi up -s ${opts.stack}\` applies its upgrade. Written by \`npm run add-cluster\`; every key lives under`,
     `# \`${CONFIG_NAMESPACE}:\` and is declared with its type, default and description in Pulumi.yaml.`,
+    "# A relative path (backupFile, kubeconfig, chart) is relative to the project folder, where Pulumi.yaml is.",
     "# Pull requests get a preview of this stack as a comment (.github/workflows/preview.yml).",
     "config:",
   ];

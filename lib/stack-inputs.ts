@@ -1,6 +1,5 @@
 // Everything the program reads before declaring a resource: stack config, the backup, the cluster.
 import * as fs from "node:fs";
-import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { ParsedBackup, parseBackup } from "./backup-format";
@@ -10,8 +9,9 @@ import { ClusterFacts, inspectCluster } from "./cluster";
 import { RetryLog, loadKubeConfig, readSecret } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
+import { describePath, projectPath } from "./project-path";
 import { SecretObject, carriesLastApplied, clientSideCopyDecision, copySource } from "./secret-copy";
-import { ConfigError, Settings, parseSettings } from "./settings";
+import { CONFIG_NAMESPACE, ConfigError, Settings, parseSettings } from "./settings";
 
 export interface StackInputs {
   settings: Settings;
@@ -26,8 +26,11 @@ export interface StackInputs {
    * they are ("namespace/name"); see clientSideCopyDecision.
    */
   copiesLeftAsTheyAre: string[];
-  /** Absolute paths and the context (the stack's, else the kubeconfig's current one), as the provider and the dynamic steps need them. */
-  target: { kubeconfig?: string; context?: string; backupFile: string };
+  /**
+   * Absolute paths (the stack's relative ones against the project folder) and the context (the
+   * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
+   */
+  target: { kubeconfig?: string; context?: string; backupFile: string; chart?: string };
 }
 
 export interface SecretCopy extends SecretCopyDecision {
@@ -90,22 +93,40 @@ async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecisio
   return { copies, leftAsTheyAre };
 }
 
+/** A stack config key's file that cannot be read: its key, the path as written and as resolved. */
+function unreadableConfigFile(check: string, key: "backupFile" | "kubeconfig" | "chart", written: string, stackFile: string, err: unknown, todo: string): PreflightError {
+  return new PreflightError(
+    `${check} check failed: cannot read ${describePath(written)}, config key ${CONFIG_NAMESPACE}:${key} in ${stackFile}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}; ${todo}; nothing was changed`,
+  );
+}
+
+/** The absolute path of a file a stack config key names; a missing one stops the program here. */
+function existingConfigFile(check: string, key: "kubeconfig" | "chart", written: string, stackFile: string, todo: string): string {
+  const file = projectPath(written);
+  try {
+    fs.statSync(file);
+  } catch (err) {
+    throw unreadableConfigFile(check, key, written, stackFile, err, todo);
+  }
+  return file;
+}
+
 export async function readStackInputs(): Promise<StackInputs> {
   const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
   try {
     const settings = parseSettings(pulumi.runtime.allConfig(), stackFile);
-    const backupFile = path.resolve(settings.backupFile);
+    const backupFile = projectPath(settings.backupFile);
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(backupFile);
     } catch (err) {
-      throw new PreflightError(
-        `backup check failed: cannot read ${settings.backupFile} (config key cert-manager-upgrade:backupFile in ${stackFile}): ${(err as NodeJS.ErrnoException).code ?? "unreadable"}; run \`npm run backup\` first; nothing was changed`,
-      );
+      throw unreadableConfigFile("backup", "backupFile", settings.backupFile, stackFile, err, "run `npm run backup` first");
     }
     const backup = parseBackup(bytes, settings.backupFile);
     const plan = buildRestorePlan(backup, planOptions(settings));
-    const kubeconfig = settings.kubeconfig ? path.resolve(settings.kubeconfig) : undefined;
+    const kubeconfig = settings.kubeconfig ? existingConfigFile("kubeconfig", "kubeconfig", settings.kubeconfig, stackFile, "fix the key, or remove it to use $KUBECONFIG") : undefined;
+    // Helm reads a local chart in the provider's process, whose folder is not the project either.
+    const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : undefined;
     const kc = loadKubeConfig({ kubeconfig, context: settings.context });
     const cluster = await clusterReader.inspect(kc, {
       legacyReleaseName: settings.legacyReleaseName,
@@ -121,7 +142,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target: { kubeconfig, context: kc.getCurrentContext(), backupFile } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

@@ -4,9 +4,8 @@ import * as path from "node:path";
 import { defaultBackupPath } from "../lib/backup";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { loadKubeConfig } from "../lib/kube";
+import { PROJECT_ROOT, describePath, projectPath } from "../lib/project-path";
 import { isValidStackName, renderStackFile, stackNameFromContext, validateStackFile } from "../lib/stack-files";
-
-const ROOT = path.resolve(__dirname, "..");
 
 const USAGE = `Usage: npm run add-cluster -- --context NAME [--kubeconfig PATH] [--stack NAME] [--dir DIR] [--force]
 
@@ -23,6 +22,7 @@ Nothing on the cluster is read or changed; the context must exist in the kubecon
   --force             replace an existing stack file
 
 Then: commit the file; pull requests show this cluster's preview as a comment.
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 written, 1 failed (nothing written), 2 usage.`;
 
 function shellQuote(s: string): string {
@@ -45,16 +45,16 @@ runMain("add-cluster", async () => {
   // The context must exist (nothing is requested from the cluster).
   loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
 
-  const dir = path.resolve(args.dir ?? ROOT);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`--dir ${dir} is not a directory`);
+  const dir = projectPath(args.dir ?? ".");
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`--dir ${describePath(args.dir ?? ".")} is not a directory`);
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  const relative = path.relative(process.cwd(), file);
+  const relative = path.relative(PROJECT_ROOT, file);
   const shown = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
   if (fs.existsSync(file) && !args.force) {
     throw new CliError(`${shown} already exists: pass --force to replace it (or --stack NAME for another stack)`);
   }
 
-  const text = renderStackFile({ stack, context: args.context, kubeconfig: args.kubeconfig ? path.resolve(args.kubeconfig) : undefined });
+  const text = renderStackFile({ stack, context: args.context, kubeconfig: args.kubeconfig ? projectPath(args.kubeconfig) : undefined });
   const temp = path.join(dir, `.Pulumi.${stack}.yaml.${process.pid}.tmp`);
   fs.writeFileSync(temp, text, { mode: 0o644 });
   try {

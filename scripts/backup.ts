@@ -2,6 +2,7 @@
 import { defaultBackupPath, takeBackup } from "../lib/backup";
 import { EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { loadKubeConfig } from "../lib/kube";
+import { projectPath } from "../lib/project-path";
 
 const USAGE = `Usage: npm run backup -- [--context NAME] [--kubeconfig PATH] [--out FILE] [--legacy-namespace NS] [--force]
 
@@ -19,6 +20,7 @@ applyable with \`kubectl apply -f\`.
   --force                 write even when the backup would be empty or smaller than the existing one
 
 An existing backup is never deleted: it is renamed with its timestamp before the new one takes its place.
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 written, 1 failed (nothing replaced), 2 usage.`;
 
 runMain("backup", async () => {
@@ -36,12 +38,13 @@ runMain("backup", async () => {
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const out = args.out ?? defaultBackupPath(kc.getCurrentContext());
   const progress = new Progress("backup");
-  const result = await takeBackup(kc, { out, legacyNamespace: args["legacy-namespace"]!, force: args.force!, pageSize }, progress);
+  const result = await takeBackup(kc, { out: projectPath(out), legacyNamespace: args["legacy-namespace"]!, force: args.force!, pageSize }, progress);
 
   const c = result.meta.counts;
   const missing = result.meta.secrets.filter((s) => !s.exists);
   const lines = [
-    `backup: wrote ${result.file}: ${c.ClusterIssuer} clusterissuers, ${c.Issuer} issuers, ${c.Certificate} certificates` +
+    // As written (relative: to the project), the form a stack's backupFile takes.
+    `backup: wrote ${out}: ${c.ClusterIssuer} clusterissuers, ${c.Issuer} issuers, ${c.Certificate} certificates` +
       ` (${c.Order} orders, ${c.Challenge} challenges recorded, not kept)`,
     `backup: cluster ${result.meta.cluster.server} (${result.meta.cluster.serverVersion}), kube-system uid ${result.meta.cluster.kubeSystemUID}`,
     `backup: ${result.meta.secrets.length} referenced secrets inventoried` + (missing.length ? `, ${missing.length} missing: ${missing.map((s) => `${s.namespace}/${s.name}`).join(", ")}` : ""),
@@ -64,7 +67,7 @@ runMain("backup", async () => {
       (unusable.length ? `, ${unusable.length} that cert-manager 0.6.2 cannot use: ${unusable.slice(0, 3).map((a) => `${a.secretNamespace}/${a.secretName} (${!a.secretExists ? "missing: a new account would be registered" : a.keyType ?? "no PEM key"})`).join(", ")}` : ""));
   }
   if (result.meta.missingTlsSecrets.length) lines.push(`backup: ${result.meta.missingTlsSecrets.length} certificates have no TLS secret yet (they will be issued anew)`);
-  lines.push(`backup: \`npm run plan -- --backup ${result.file}\` says what cert-manager 0.6.2 will issue anew or register`);
+  lines.push(`backup: \`npm run plan -- --backup ${out}\` says what cert-manager 0.6.2 will issue anew or register`);
   if (result.previous) lines.push(`backup: previous backup kept as ${result.previous}`);
   if (result.retries.length) lines.push(`backup: retried ${result.retries.length} requests: ${result.retries.join("; ")}`);
   process.stdout.write(lines.join("\n") + "\n");

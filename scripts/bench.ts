@@ -9,6 +9,7 @@ import { CliError, EXIT_OK, UsageError, parseCommandLine, renderTable, runMain }
 import { crdManifest, CRD_FACTS } from "../lib/crds";
 import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
 import { certificatesForKey, pkcs1Certificate } from "../lib/legacy-seed";
+import { projectPath } from "../lib/project-path";
 import { CERTMANAGER_API_VERSION } from "../lib/types";
 
 const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--up-profile DIR] [--out FILE]
@@ -284,12 +285,12 @@ runMain("bench", async () => {
           await deleteCertManagerObjects(kubectl);
           const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
           await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
-          const upArgs = [...(args["up-profile"] ? ["--profiling", path.resolve(args["up-profile"], `up-${size}-${label}`)] : []), "up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
-          if (args["up-profile"]) fs.mkdirSync(path.resolve(args["up-profile"]), { recursive: true });
+          const upArgs = [...(args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), `up-${size}-${label}`)] : []), "up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
+          if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
           let upLog: string | undefined;
           if (args["up-log"]) {
-            fs.mkdirSync(path.resolve(args["up-log"]), { recursive: true });
-            upLog = path.resolve(args["up-log"], `up-${size}-${label}.log`);
+            fs.mkdirSync(projectPath(args["up-log"]), { recursive: true });
+            upLog = path.join(projectPath(args["up-log"]), `up-${size}-${label}.log`);
           }
           const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv }, upLog, upLog !== undefined);
           // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next
@@ -320,8 +321,9 @@ runMain("bench", async () => {
     }
   }
 
-  fs.mkdirSync(path.dirname(path.resolve(args.out!)), { recursive: true });
-  fs.writeFileSync(args.out!, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
+  const out = projectPath(args.out!);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
   // Backups, stacks and clusters of the run: nothing of them is kept (the results are in the JSON).
   fs.rmSync(work, { recursive: true, force: true });
   const f = (m: unknown, k: keyof Measure) => (m ? String((m as Measure)[k] ?? "-") : "-");

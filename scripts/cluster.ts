@@ -7,6 +7,7 @@ import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane
 import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { RequirementsError, ensureRequirements } from "../harness/requirements";
 import { startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
+import { projectPath } from "../lib/project-path";
 
 const USAGE = `Usage: npm run cluster -- [--kubernetes 1.15|1.34] [--dir PATH]
 
@@ -33,7 +34,7 @@ runMain("cluster", async () => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  const dir = path.resolve(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
+  const dir = projectPath(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
   try {
     ensureRequirements([...(toolchainBuilt() ? [] : ["toolchain-build" as const]), "control-plane"], { log: (line) => process.stderr.write(`cluster: ${line}\n`) });
   } catch (err) {

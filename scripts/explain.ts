@@ -19,6 +19,7 @@ Read-only; prints nothing secret (no Secret is read).
   --context NAME          kube context (default: current)
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
 
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 explained (or every Certificate is Ready), 1 the Certificate does not exist or the
 cluster cannot be read, 2 usage.`;
 

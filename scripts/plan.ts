@@ -27,6 +27,7 @@ anew and which ACME accounts it will register (with the reason for each), the wa
                           duration, e.g. 720h; default 720h = 30 days); a Certificate's
                           spec.renewBefore takes precedence
 
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 valid, 1 invalid, 2 usage.`;
 
 runMain("plan", async () => {

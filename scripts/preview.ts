@@ -12,10 +12,9 @@ import { run } from "../lib/local-run";
 import { buildRestorePlan, unknownWarnings } from "../lib/plan";
 import { planOptions } from "../lib/preflight";
 import { PreviewJsonError, PreviewSummary, renderMarkdown, renderText, summarizePreview } from "../lib/preview-summary";
+import { PROJECT_ROOT, describePath, projectPath } from "../lib/project-path";
 import { CONFIG_NAMESPACE, parseSettings } from "../lib/settings";
 import { isValidStackName, rawConfigOf, validateStackFile } from "../lib/stack-files";
-
-const ROOT = path.resolve(__dirname, "..");
 
 const USAGE = `Usage: npm run preview -- --stack NAME [--markdown FILE] [--kubeconfig PATH]
 
@@ -38,12 +37,13 @@ the Secrets copied (names only, never data), the objects restored, warnings.
 
 Environment: PULUMI_BACKEND_URL (required: the state backend holding the stack), and what the
 backend and secrets provider need (PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE, ...).
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 preview succeeded, 1 failed (the summary names the first error), 2 usage.`;
 
 function writeMarkdown(file: string | undefined, model: PreviewSummary, stack: string): void {
   if (!file) return;
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, renderMarkdown(model, stack));
+  fs.mkdirSync(path.dirname(projectPath(file)), { recursive: true });
+  fs.writeFileSync(projectPath(file), renderMarkdown(model, stack));
 }
 
 /** A model holding only an error, for failures before the preview ran. */
@@ -85,9 +85,9 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
   if (args["from-json"]) {
     let text: string;
     try {
-      text = fs.readFileSync(args["from-json"], "utf8");
+      text = fs.readFileSync(projectPath(args["from-json"]), "utf8");
     } catch (err) {
-      throw new CliError(`cannot read ${args["from-json"]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new CliError(`cannot read ${describePath(args["from-json"])}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
       return summarizePreview(text);
@@ -103,8 +103,9 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
   const doc = yaml.load(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
   const config = { ...(doc?.config ?? {}) };
   const settings = parseSettings(rawConfigOf(config), path.basename(stackFile));
-  const kubeconfig = args.kubeconfig ? path.resolve(args.kubeconfig) : settings.kubeconfig ? path.resolve(ROOT, settings.kubeconfig) : undefined;
-  const kc = loadKubeConfig({ kubeconfig, context: settings.context });
+  const kubeconfigArg = args.kubeconfig ?? settings.kubeconfig;
+  const kubeconfig = kubeconfigArg ? projectPath(kubeconfigArg) : undefined;
+  const kc = loadKubeConfig({ kubeconfig: kubeconfigArg, context: settings.context });
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-preview-"));
   try {
@@ -127,12 +128,12 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
     progress.update("running pulumi preview");
     let result;
     try {
-      result = await run("pulumi", ["preview", "--json", "--stack", stack, "--config-file", configFile, "--non-interactive"], { cwd: ROOT, env });
+      result = await run("pulumi", ["preview", "--json", "--stack", stack, "--config-file", configFile, "--non-interactive"], { cwd: PROJECT_ROOT, env });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new CliError(code === "ENOENT" ? "the pulumi CLI is not on PATH: install it (or run scripts/toolchain.sh and put its bin folder on PATH)" : `cannot run pulumi: ${(err as Error).message}`);
     }
-    if (args["save-json"]) fs.writeFileSync(args["save-json"], result.stdout, { mode: 0o600 });
+    if (args["save-json"]) fs.writeFileSync(projectPath(args["save-json"]), result.stdout, { mode: 0o600 });
 
     let model: PreviewSummary;
     try {
@@ -166,7 +167,7 @@ runMain("preview", async () => {
   if (!args.stack) throw new UsageError("--stack NAME is required");
   if (!isValidStackName(args.stack)) throw new UsageError(`--stack ${JSON.stringify(args.stack)} is not a valid stack name`);
   const stack = args.stack;
-  const stackFile = path.join(path.resolve(args.dir ?? ROOT), `Pulumi.${stack}.yaml`);
+  const stackFile = path.join(projectPath(args.dir ?? "."), `Pulumi.${stack}.yaml`);
 
   let model: PreviewSummary;
   try {

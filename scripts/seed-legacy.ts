@@ -9,9 +9,9 @@ import { offlinePulumiEnv } from "../lib/automation";
 import { CliError, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { RetryLog, clusterIdentity, discoverApiVersions, loadKubeConfig, statusCode } from "../lib/kube";
 import { seedLegacyObjects } from "../lib/legacy-seed";
+import { PROJECT_ROOT as ROOT, projectPath } from "../lib/project-path";
 import { serverSideApplyFor } from "../lib/served-apis";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S] [--acme-server URL]
 
 Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system: as shipped where
@@ -64,11 +64,11 @@ runMain("seed-legacy", async () => {
   const namespaces = Number(args.namespaces);
   const perNamespace = Number(args["certificates-per-namespace"]);
   if (!Number.isInteger(namespaces) || namespaces < 0 || !Number.isInteger(perNamespace) || perNamespace < 0) throw new UsageError("--namespaces and --certificates-per-namespace take whole numbers");
-  const kubeconfig = path.resolve(args.kubeconfig);
-  const kc = loadKubeConfig({ kubeconfig, context: args.context });
+  const kubeconfig = projectPath(args.kubeconfig);
+  const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const progress = new Progress("seed-legacy");
 
-  const chart = path.resolve(args.chart!);
+  const chart = projectPath(args.chart!);
   // The chart as shipped where the cluster serves what it renders; the post-render mapping only where not.
   const log = new RetryLog();
   const served = new Set(await discoverApiVersions(kc, log));
@@ -93,7 +93,7 @@ runMain("seed-legacy", async () => {
       }, { provider });
       return { status: release.status.status, version: release.status.version };
     },
-  }, { envVars: offlinePulumiEnv({ backendDir: args.state! }), projectSettings: { name: "cert-manager-legacy", runtime: "nodejs" } });
+  }, { envVars: offlinePulumiEnv({ backendDir: projectPath(args.state!) }), projectSettings: { name: "cert-manager-legacy", runtime: "nodejs" } });
   progress.update("installing chart v0.4.1 as release cert-manager in kube-system");
   const up = await stack.up({ onOutput: () => undefined }).catch((err: Error) => {
     const lines = err.message.split("\n").map((l) => l.trim());

@@ -35,6 +35,7 @@ shows why. Prints a table and exits 1 on any difference.
                           expectedMissingSecrets); Secrets the backup found missing need not be listed
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
 
+A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 everything is back, 1 differences found or failure, 2 usage.`;
 
 runMain("verify", async () => {

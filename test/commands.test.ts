@@ -370,23 +370,35 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     assert.deepEqual(fs.readdirSync(outDir), ["cert-manager-backup.yaml"], "a temporary file was left behind");
   });
 
-  test("without --out, the backup goes to backups/<context>/ under the working directory (server paging on its own)", async () => {
+  test("relative paths are the project's from any working directory: the default backups/<context>/, --kubeconfig, plan's --backup (server paging on its own)", async () => {
     const api = await fakeApi();
     seedCluster(api);
     api.maxPageSize = 1; // short pages although the client asks for 500: continue tokens must still be followed
     const cwd = dir("cwd");
     const context = `ctx-${process.pid}`;
     const kubeconfig = api.writeKubeconfig(path.join(dir("cwd-config"), "kubeconfig"), context);
-    const result = await runScript("backup", ["--kubeconfig", kubeconfig], { cwd });
-    assert.equal(result.code, 0, result.output);
-    const expected = path.join("backups", context, "cert-manager-backup.yaml");
-    assert.match(result.stdout, new RegExp(`^backup: wrote ${expected}:`, "m"));
-    const parsed = parseBackup(fs.readFileSync(path.join(cwd, expected)));
-    assert.deepEqual(parsed.errors, []);
-    assert.equal(parsed.meta?.cluster.context, context);
-    assert.equal(parsed.objects.length, 4);
-    assert.deepEqual(api.requestsTo(CERTIFICATES).map((r) => [r.query.get("limit"), r.query.has("continue")]), [["500", false], ["500", true]]);
-    assert.ok(!fs.existsSync(path.join(ROOT, "backups", context)), "wrote into the project instead of the working directory");
+    const backups = path.join(ROOT, "backups");
+    const backupsExisted = fs.existsSync(backups);
+    try {
+      // "../../tmp/…/kubeconfig": from the working directory it names nothing.
+      const result = await runScript("backup", ["--kubeconfig", path.relative(ROOT, kubeconfig)], { cwd });
+      assert.equal(result.code, 0, result.output);
+      const expected = path.join("backups", context, "cert-manager-backup.yaml");
+      assert.match(result.stdout, new RegExp(`^backup: wrote ${expected}:`, "m"));
+      const parsed = parseBackup(fs.readFileSync(path.join(ROOT, expected)));
+      assert.deepEqual(parsed.errors, []);
+      assert.equal(parsed.meta?.cluster.context, context);
+      assert.equal(parsed.objects.length, 4);
+      assert.deepEqual(api.requestsTo(CERTIFICATES).map((r) => [r.query.get("limit"), r.query.has("continue")]), [["500", false], ["500", true]]);
+      assert.deepEqual(fs.readdirSync(cwd), [], "wrote into the working directory instead of the project");
+
+      const missing = path.join("backups", context, "no-such-backup.yaml");
+      const [plan, planMissing] = await Promise.all([runScript("plan", ["--backup", expected], { cwd }), runScript("plan", ["--backup", missing], { cwd })]);
+      assert.equal(plan.code, 0, plan.output);
+      assertOneLineError(planMissing, 1, new RegExp(`^plan: cannot read backup ${missing} \\(${path.join(ROOT, missing)}\\): no such file`));
+    } finally {
+      fs.rmSync(backupsExisted ? path.join(backups, context) : backups, { recursive: true, force: true });
+    }
   });
 
   test("usage errors and help", async () => {

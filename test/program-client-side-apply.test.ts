@@ -10,7 +10,7 @@ import type { ClusterFacts } from "../lib/cluster";
 import { KubeObject } from "../lib/types";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
 import { GROUP_VERSIONS_1_15, GROUP_VERSIONS_MODERN } from "./support/fake-kube-api";
-import { LiveSecret, ProgramRun, SOURCE_SECRET_VALUE, runProgram, tempDir, writeKubeconfig, restoredBatches } from "./support/pulumi-harness";
+import { LiveSecret, ProgramRun, SOURCE_SECRET_VALUE, runProgram, tempDir, writeChart, writeKubeconfig, restoredBatches } from "./support/pulumi-harness";
 
 const SEED_SECRETS = ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"];
 const OUR_CRDS = ["certificates", "challenges", "clusterissuers", "issuers", "orders"].map((p) => `${p}.certmanager.k8s.io`);
@@ -42,7 +42,7 @@ async function preview(f: ClusterFacts, options: { liveSecrets?: Record<string, 
   return runProgram({
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
-    "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
+    "cert-manager-upgrade:chart": writeChart(dir),
     "cert-manager-upgrade:webhook": "false",
     // 1.34 lacks what cert-manager 0.6.2 runs on (a test cluster): mapped, and acknowledged; 1.15 needs neither.
     "cert-manager-upgrade:mapApiVersions": f.serverVersion === "v1.34.4" ? "true" : "false",

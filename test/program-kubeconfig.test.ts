@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
-import { runProgram, tempDir } from "./support/pulumi-harness";
+import { runProgram, tempDir, writeChart } from "./support/pulumi-harness";
 
 const dir = tempDir();
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ test("a KUBECONFIG list: the context set by its second file reaches the provider
   };
   const run = await runProgram({
     "cert-manager-upgrade:backupFile": backupFile,
-    "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
+    "cert-manager-upgrade:chart": writeChart(dir),
     "cert-manager-upgrade:mapApiVersions": "true",
     "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",
   }, facts, true);

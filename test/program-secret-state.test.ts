@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { LAST_APPLIED } from "../lib/legacy-seed";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
-import { LiveSecret, SECRET_SIG, SOURCE_SECRET_PLAINTEXT, SOURCE_SECRET_VALUE, kubectlAppliedSecret, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { LiveSecret, SECRET_SIG, SOURCE_SECRET_PLAINTEXT, SOURCE_SECRET_VALUE, kubectlAppliedSecret, runProgram, tempDir, writeChart, writeKubeconfig } from "./support/pulumi-harness";
 import { findMarker } from "./support/secret-scan";
 
 const SOURCES = ["cert-manager-setup-production-private-key", "cert-manager-setup-staging-private-key", "clouddns-service-account"];
@@ -60,7 +60,7 @@ test("no Secret's data or kubectl annotation reaches the state in the clear; cop
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
     "cert-manager-upgrade:context": "test-context",
-    "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
+    "cert-manager-upgrade:chart": writeChart(dir),
     "cert-manager-upgrade:webhook": "false",
     "cert-manager-upgrade:mapApiVersions": "true",
     "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true",

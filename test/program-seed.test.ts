@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterFacts } from "../lib/cluster";
 import { ownBackup, seedObjects, TEST_CLUSTER } from "./support/fixtures";
-import { SOURCE_SECRET_VALUE, SECRET_SIG, batchNameOf, restoredBatches, restoredObjects, runProgram, tempDir, writeKubeconfig } from "./support/pulumi-harness";
+import { SOURCE_SECRET_VALUE, SECRET_SIG, batchNameOf, restoredBatches, restoredObjects, runProgram, tempDir, writeChart, writeKubeconfig } from "./support/pulumi-harness";
 
 const OLD_APIS = ["v1", "apps/v1", "apps/v1beta1", "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "batch/v1", "batch/v1beta1",
   "apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1",
@@ -44,7 +44,7 @@ test("the seed's upgrade as a resource graph", async () => {
     "cert-manager-upgrade:backupFile": backupFile,
     "cert-manager-upgrade:kubeconfig": writeKubeconfig(dir),
     "cert-manager-upgrade:context": "test-context",
-    "cert-manager-upgrade:chart": "/charts/cert-manager-v0.6.6.tgz",
+    "cert-manager-upgrade:chart": writeChart(dir),
   }, facts, true);
 
   // Components, one per step.
@@ -81,7 +81,7 @@ test("the seed's upgrade as a resource graph", async () => {
   // 4. the release after namespace and CRDs.
   const release = run.byName("cert-manager");
   assert.equal(release.type, "kubernetes:helm.sh/v3:Release");
-  assert.equal(release.inputs.chart, "/charts/cert-manager-v0.6.6.tgz");
+  assert.equal(release.inputs.chart, path.join(dir, "cert-manager-v0.6.6.tgz"));
   assert.equal(release.inputs.namespace, "cert-manager");
   assert.equal(release.inputs.name, "cert-manager");
   assert.deepEqual(release.inputs.values.resources, { requests: { cpu: "10m", memory: "50Mi" }, limits: { cpu: "15m", memory: "100Mi" } });

@@ -73,6 +73,13 @@ export function writeKubeconfig(dir: string): string {
   return file;
 }
 
+/** A local chart archive for the `chart` key: the program checks that it exists; nothing reads it under mocks. */
+export function writeChart(dir: string): string {
+  const file = path.join(dir, "cert-manager-v0.6.6.tgz");
+  fs.writeFileSync(file, "");
+  return file;
+}
+
 function unwrap(value: any): any {
   return JSON.parse(JSON.stringify(value ?? {}));
 }
