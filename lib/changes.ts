@@ -5,12 +5,16 @@
 import { createHash } from "node:crypto";
 import { ParsedBackup } from "./backup-format";
 import { sanitizeForRestore } from "./sanitize";
+import { describeSpecDifferences, specDifferences } from "./spec-equivalence";
 import { LiveTlsCertificate, shortSha } from "./tls-facts";
 import { KubeObject, isClusterScoped, isRestoreKind, objectLabel } from "./types";
 
-/** Hashes of what the restore writes of an object: its spec, and its labels, annotations and ownerReferences. */
+/**
+ * What the restore writes of an object: its spec (kept whole, to be compared as cert-manager reads
+ * it and the differing fields named), and a hash of its labels, annotations and ownerReferences.
+ */
 export interface ObjectDigest {
-  spec: string;
+  spec: Record<string, unknown>;
   metadata: string;
 }
 
@@ -30,7 +34,7 @@ export function objectDigest(kind: string, obj: KubeObject): ObjectDigest {
   const restored = sanitizeForRestore(obj, isClusterScoped(kind));
   const m = restored.metadata ?? {};
   return {
-    spec: sha(restored.spec ?? {}),
+    spec: restored.spec ?? {},
     metadata: sha({ labels: m.labels ?? {}, annotations: m.annotations ?? {}, ownerReferences: m.ownerReferences ?? [] }),
   };
 }
@@ -53,7 +57,9 @@ export interface LiveForComparison {
  * Objects of the backup that the cluster holds in another version, and TLS Secrets that no longer
  * hold the certificate the backup recorded (or appeared, or went). Objects gone from the cluster are
  * not listed: the old release's removal deletes them, and a resumed run must not stop on that.
- * Each entry is one short description, e.g. "Certificate/default/web (spec)".
+ * Each entry is one short description, e.g. "Certificate/default/web (spec.dnsNames)". A spec the
+ * old controller wrote back through its Go types (zero values added, durations rewritten) is the
+ * same spec (lib/spec-equivalence.ts).
  */
 export function changesSinceBackup(backup: ParsedBackup, live: LiveForComparison): string[] {
   const changes: string[] = [];
@@ -63,8 +69,9 @@ export function changesSinceBackup(backup: ParsedBackup, live: LiveForComparison
     const now = live.objects[label];
     if (!now) continue;
     const then = objectDigest(o.kind, o.object);
+    const fields = specDifferences(o.kind, then.spec, now.spec);
     const what = [
-      ...(now.spec !== then.spec ? ["spec"] : []),
+      ...(fields.length > 0 ? [describeSpecDifferences(fields)] : []),
       ...(now.metadata !== then.metadata ? ["labels, annotations or ownerReferences"] : []),
     ];
     if (what.length) changes.push(`${label} (${what.join("; ")})`);

@@ -17,6 +17,7 @@
 //   account; a Secret whose key is missing or not an RSA PKCS#1 key (pkg/acme ReadPrivateKey) leaves
 //   the issuer not Ready (ErrVerifyACMEAccount) and registers nothing; otherwise the account is looked up.
 import { readyCondition } from "./conditions";
+import { goDurationNanoseconds } from "./go-duration";
 import { ACCOUNT_KEY_TYPES_READ, TLS_KEY_TYPES_READ, TlsCertificateRecord } from "./tls-facts";
 import { AccountKeyRecord, BackupMeta, BackupObject, objectLabel } from "./types";
 
@@ -70,24 +71,10 @@ const ACME_V1_URLS = new Set([
   "https://acme-staging.api.letsencrypt.org/directory/",
 ]);
 
-const GO_DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A Go time.Duration string (metav1.Duration's JSON form, e.g. "720h", "1h30m0s") in milliseconds; undefined when it is not one. */
 export function parseGoDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (s === "0") return 0;
-  const sign = s.startsWith("-") ? -1 : 1;
-  const body = s.replace(/^[-+]/, "");
-  if (!body) return undefined;
-  let total = 0;
-  let rest = body;
-  while (rest) {
-    const m = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m) return undefined;
-    total += Number(m[1]) * GO_DURATION_UNITS[m[2]];
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
+  const ns = goDurationNanoseconds(text.trim());
+  return ns === undefined ? undefined : Number(ns) / 1e6;
 }
 
 /** The controller flag --renew-before-expiry-duration among a release's extraArgs (chart value), in milliseconds. */

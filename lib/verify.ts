@@ -1,27 +1,9 @@
 // After the upgrade: compare what the cluster holds with what the backup says it should.
 import { isDeepStrictEqual } from "node:util";
 import { readyCondition, RestorePlan } from "./plan";
+import { describeSpecDifferences, specDifferences } from "./spec-equivalence";
 import { LiveTlsCertificate, TlsCertificateRecord, shortSha } from "./tls-facts";
 import { BackupObject, KubeObject, Problem, objectLabel } from "./types";
-
-/** A spec without its empty-string fields, at any depth (see sameSpec). */
-function withoutEmptyStrings(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutEmptyStrings);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== "").map(([k, v]) => [k, withoutEmptyStrings(v)]));
-  }
-  return value;
-}
-
-/**
- * Specs equal as cert-manager reads them: a string field set to "" is the same as one left out.
- * The 0.6 controller writes objects back through its Go types, which adds the fields declared
- * without omitempty (an http01 solver gets `ingress: ""`) and drops empty ones declared with it
- * (`commonName: ""`); both mean the Go zero value, so neither is a difference.
- */
-export function sameSpec(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(withoutEmptyStrings(a), withoutEmptyStrings(b));
-}
 
 export const DEFAULT_RELEASE_NAME = "cert-manager";
 
@@ -119,7 +101,9 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
       continue;
     }
     const problems: string[] = [];
-    if (!sameSpec(actual.spec ?? {}, item.object.spec ?? {})) problems.push("spec differs");
+    // As cert-manager reads it: the 0.6 controller writes objects back through its Go types (zero values added, durations rewritten).
+    const fields = specDifferences(item.kind, item.object.spec, actual.spec);
+    if (fields.length > 0) problems.push(`spec differs (${describeSpecDifferences(fields)})`);
     if (!subsetOf(item.object.metadata?.labels, actual.metadata?.labels)) problems.push("labels differ");
     if (!subsetOf(item.object.metadata?.annotations, actual.metadata?.annotations)) problems.push("annotations differ");
     if (!isDeepStrictEqual(actual.metadata?.ownerReferences ?? [], item.object.metadata?.ownerReferences ?? [])) problems.push("ownerReferences differ");

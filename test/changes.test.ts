@@ -17,7 +17,7 @@ import { parseSettings } from "../lib/settings";
 import { certificateFacts } from "../lib/tls-facts";
 import { KubeObject, objectLabel } from "../lib/types";
 import { FakeKubeApi } from "./support/fake-kube-api";
-import { TEST_CLUSTER, certificate, ownBackup, seedObjects } from "./support/fixtures";
+import { TEST_CLUSTER, certificate, cm, ownBackup, seedObjects } from "./support/fixtures";
 
 let tmp: string;
 let crt: { a: string; b: string };
@@ -75,7 +75,7 @@ describe("changesSinceBackup", () => {
 
   test("a spec edited since the backup", () => {
     const live = edit("ClusterIssuer/letsencrypt-prod", (o) => ((o.spec!.acme as { email: string }).email = "new@example.com"));
-    assert.deepEqual(changesSinceBackup(seedBackup(), live), ["ClusterIssuer/letsencrypt-prod (spec)"]);
+    assert.deepEqual(changesSinceBackup(seedBackup(), live), ["ClusterIssuer/letsencrypt-prod (spec.acme.email)"]);
   });
 
   test("labels, annotations or ownerReferences changed since the backup", () => {
@@ -133,7 +133,7 @@ describe("runPreflight: coverage compares what changed, not only names", () => {
     assert.throws(() => runPreflight({ ...settings, mapApiVersions: true, acknowledgeUnsupportedKubernetes: true }, backup, buildRestorePlan(backup), facts(live)), (e: Error) => {
       assert.ok(e instanceof PreflightError);
       assert.equal(e.message.split("\n").length, 1);
-      assert.equal(e.message, "backup coverage check failed: 1 object(s) changed in the cluster since backups/test/b.yaml was taken (Certificate/default/wonder-app-cert (spec)); the restore would bring back the backed-up version and verify could not tell a re-issue: take the backup again");
+      assert.equal(e.message, "backup coverage check failed: 1 object(s) changed in the cluster since backups/test/b.yaml was taken (Certificate/default/wonder-app-cert (spec.dnsNames)); the restore would bring back the backed-up version and verify could not tell a re-issue: take the backup again");
       return true;
     });
   });
@@ -208,7 +208,7 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
     api.addObject(certificate("default", "wonder-app-cert", { kind: "ClusterIssuer", name: "letsencrypt-prod" }, "wonder-app-cert", { metadata: { name: "wonder-app-cert", namespace: "default", labels: { edited: "yes" } } }));
     await assert.rejects(
       removeLegacyRelease({ kubeconfig, releaseName: "cert-manager", legacyNamespace: "kube-system", tillerNamespace: "kube-system", newReleaseName: "cert-manager", newNamespace: "cert-manager", backupFile, backupSha256: sha, timeoutSeconds: 5 }),
-      /^Error: 1 object\(s\) changed in the cluster since .*backup\.yaml was taken \(Certificate\/default\/wonder-app-cert \(spec; labels, annotations or ownerReferences\)\); .*take the backup again; nothing was deleted$/,
+      /^Error: 1 object\(s\) changed in the cluster since .*backup\.yaml was taken \(Certificate\/default\/wonder-app-cert \(spec\.acme, spec\.dnsNames; labels, annotations or ownerReferences\)\); .*take the backup again; nothing was deleted$/,
     );
     assertNothingDeleted(api);
   });
@@ -222,5 +222,56 @@ describe("against the API stand-in: the preview's look and the removal's re-chec
       /Secret\/default\/wonder-app-cert \(another certificate: .*re-issued\).*nothing was deleted$/,
     );
     assertNothingDeleted(api);
+  });
+});
+
+// Issue 19, item 8: the 0.4.1 controller writes the whole object back through its Go types (no status
+// subresource), adding the zero values of fields declared without omitempty and writing durations in
+// their canonical form. That is the same object to the controller: no stop. A real edit still stops,
+// naming the field.
+describe("coverage compares specs as the controller means them", () => {
+  const settings = parseSettings({ "cert-manager-upgrade:backupFile": "backups/test/b.yaml", "cert-manager-upgrade:mapApiVersions": "true", "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true" });
+  const vault = (): KubeObject => cm("Issuer", "vault-issuer", "team-a", {
+    vault: { server: "https://vault.example.com:8200", path: "pki/sign/team-a", auth: { tokenSecretRef: { name: "vault-token", key: "token" } } },
+  });
+  const web = (): KubeObject => cm("Certificate", "web", "team-a", { secretName: "web-tls", dnsNames: ["web.example.com"], issuerRef: { name: "vault-issuer" }, renewBefore: "2000h" });
+
+  /** The preview's facts of a 0.4 cluster holding the seed's objects, the backup's Vault issuer and certificate, as `edit` leaves them. */
+  function facts(edit: (vaultIssuer: KubeObject, webCert: KubeObject) => void): ClusterFacts {
+    const objects = [...seedObjects(), vault(), web()];
+    edit(objects[objects.length - 2], objects[objects.length - 1]);
+    const digests = Object.fromEntries(objects.map((o) => [labelOf(o), objectDigest(o.kind!, o)]));
+    return {
+      kubeSystemUID: TEST_CLUSTER.kubeSystemUID, server: TEST_CLUSTER.server, serverVersion: "v1.34.4", servedApiVersions: ["v1", "apps/v1", "apiextensions.k8s.io/v1"],
+      legacy: { found: true, record: "helm3", objects: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "kube-system", name: "cert-manager" }] },
+      liveObjects: Object.keys(digests), liveObjectDigests: digests, liveTlsSecrets: liveAsBackedUp().tlsSecrets, footprint: { crds: [], deployments: [] },
+      secrets: { "kube-system/cert-manager-setup-production-private-key": true, "kube-system/cert-manager-setup-staging-private-key": true, "kube-system/clouddns-service-account": true },
+    };
+  }
+  function preview(edit: (vaultIssuer: KubeObject, webCert: KubeObject) => void): string {
+    const backup = seedBackup([...seedObjects(), vault(), web()]);
+    try {
+      runPreflight(settings, backup, buildRestorePlan(backup), facts(edit));
+      return "passed";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  const vaultAuth = (o: KubeObject) => (o.spec!.vault as { auth: Record<string, unknown> }).auth;
+
+  test("a Vault issuer written back with `auth.appRole` of empty strings is not a change: the preview goes on", () => {
+    assert.equal(preview((v) => (vaultAuth(v).appRole = { path: "", roleId: "", secretRef: { key: "", name: "" } })), "passed");
+  });
+
+  test("renewBefore written back as 2000h0m0s (Go's canonical form of 2000h) is not a change", () => {
+    assert.equal(preview((_v, w) => (w.spec!.renewBefore = "2000h0m0s")), "passed");
+  });
+
+  test("real edits still stop the preview, naming the field: dnsNames, a non-zero value, another duration, appRole set where the backup had none", () => {
+    const stopped = (what: string) => `backup coverage check failed: 1 object(s) changed in the cluster since backups/test/b.yaml was taken (${what}); the restore would bring back the backed-up version and verify could not tell a re-issue: take the backup again`;
+    assert.equal(preview((_v, w) => (w.spec!.dnsNames = ["web.example.org"])), stopped("Certificate/team-a/web (spec.dnsNames)"));
+    assert.equal(preview((v) => ((v.spec!.vault as { server: string }).server = "https://vault-2.example.com:8200")), stopped("Issuer/team-a/vault-issuer (spec.vault.server)"));
+    assert.equal(preview((_v, w) => (w.spec!.renewBefore = "1h")), stopped("Certificate/team-a/web (spec.renewBefore)"));
+    assert.equal(preview((v) => (vaultAuth(v).appRole = { path: "approle", roleId: "web", secretRef: { name: "vault-approle", key: "secretId" } })), stopped("Issuer/team-a/vault-issuer (spec.vault.auth.appRole)"));
   });
 });

@@ -3,8 +3,8 @@ import * as assert from "node:assert/strict";
 import { parseBackup } from "../lib/backup-format";
 import { buildRestorePlan } from "../lib/plan";
 import { KubeObject, objectLabel } from "../lib/types";
-import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, sameSpec, verifyAgainstBackup } from "../lib/verify";
-import { cm, readyStatus, seedBytes } from "./support/fixtures";
+import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, verifyAgainstBackup } from "../lib/verify";
+import { cm, ownBackup, readyStatus, seedBytes } from "./support/fixtures";
 
 const parsed = parseBackup(seedBytes(), "seed.yaml");
 const plan = buildRestorePlan(parsed);
@@ -57,7 +57,7 @@ describe("verifyAgainstBackup", () => {
   test("a spec that differs", () => {
     const live = goodLive();
     (live.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as { email: string }).email = "someone-else@example.com";
-    assert.deepEqual(differences(live), ["ClusterIssuer/letsencrypt-prod: spec differs"]);
+    assert.deepEqual(differences(live), ["ClusterIssuer/letsencrypt-prod: spec differs (spec.acme.email)"]);
   });
 
   test("ownerReferences that differ, or are gone", () => {
@@ -174,19 +174,40 @@ describe("verifyAgainstBackup", () => {
   });
 });
 
-describe("sameSpec", () => {
-  test("the 0.6 controller's write-back through its Go types is no difference: `ingress: \"\"` added, `commonName: \"\"` dropped", () => {
-    const restored = { secretName: "x", commonName: "", acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["a.example.com"] }] } };
-    const written = { secretName: "x", acme: { config: [{ http01: { ingress: "", ingressClass: "nginx" }, domains: ["a.example.com"] }] } };
-    assert.equal(sameSpec(written, restored), true);
+// Issue 19, item 8: the controller writes the whole object back through its Go types (no status
+// subresource): zero values of fields declared without omitempty appear, durations come back in Go's
+// canonical form. Verify must not call that a difference, and must still name a real one.
+describe("verify compares specs as the controller means them", () => {
+  const vault = cm("Issuer", "vault-issuer", "team-a", {
+    vault: { server: "https://vault.example.com:8200", path: "pki/sign/team-a", auth: { tokenSecretRef: { name: "vault-token", key: "token" } } },
+  }, { status: readyStatus("True") });
+  const web = cm("Certificate", "web", "team-a", { secretName: "web-tls", dnsNames: ["web.example.com"], issuerRef: { name: "vault-issuer" }, renewBefore: "2000h" }, { status: readyStatus("True") });
+  const backup = parseBackup(ownBackup([vault, web]).text, "b.yaml");
+  const restorePlan = buildRestorePlan(backup);
+
+  type VaultSpec = { server: string; auth: Record<string, unknown> };
+  type CertificateSpec = { dnsNames: string[]; renewBefore: string };
+
+  /** verify's differences once the restored objects, Ready, are changed by `edit`. */
+  function check(edit: (vault: VaultSpec, web: CertificateSpec) => void): string[] {
+    const objects = new Map(restorePlan.restore.map((item) => [objectLabel(item), { ...structuredClone(item.object), status: readyStatus("True") }]));
+    edit(objects.get("Issuer/team-a/vault-issuer")!.spec!.vault as VaultSpec, objects.get("Certificate/team-a/web")!.spec as CertificateSpec);
+    const live: LiveState = { objects, tlsSecrets: new Map([["team-a/web-tls", {}]]), copiedSecrets: new Map(), webhookEnabled: false };
+    return verifyAgainstBackup(restorePlan, backup.objects, live, OPTIONS).differences.map((d) => `${d.object}: ${d.message}`);
+  }
+
+  test("renewBefore read back as 2000h0m0s (Go's canonical form of 2000h) is no difference", () => {
+    assert.deepEqual(check((_v, w) => (w.renewBefore = "2000h0m0s")), []);
   });
 
-  test("any other change is a difference: a value, an added or removed field, order in a list", () => {
-    const spec = { secretName: "x", dnsNames: ["a", "b"], acme: { config: [{ http01: { ingress: "" } }] } };
-    assert.equal(sameSpec({ ...spec, secretName: "y" }, spec), false);
-    assert.equal(sameSpec({ ...spec, isCA: false }, spec), false);
-    assert.equal(sameSpec({ ...spec, dnsNames: ["b", "a"] }, spec), false);
-    assert.equal(sameSpec({ ...spec, acme: { config: [{ http01: { ingress: "web" } }] } }, spec), false);
-    assert.equal(sameSpec({ secretName: "x" }, spec), false);
+  test("a Vault issuer written back with `auth.appRole` of empty strings is no difference", () => {
+    assert.deepEqual(check((v) => (v.auth.appRole = { path: "", roleId: "", secretRef: { key: "", name: "" } })), []);
+  });
+
+  test("real differences are still reported, naming the field: dnsNames, a non-zero value, another duration, appRole set where the backup had none", () => {
+    assert.deepEqual(check((_v, w) => (w.dnsNames = ["web.example.org"])), ["Certificate/team-a/web: spec differs (spec.dnsNames)"]);
+    assert.deepEqual(check((v) => (v.server = "https://vault-2.example.com:8200")), ["Issuer/team-a/vault-issuer: spec differs (spec.vault.server)"]);
+    assert.deepEqual(check((_v, w) => (w.renewBefore = "2h")), ["Certificate/team-a/web: spec differs (spec.renewBefore)"]);
+    assert.deepEqual(check((v) => (v.auth.appRole = { path: "approle", roleId: "web", secretRef: { name: "vault-approle", key: "secretId" } })), ["Issuer/team-a/vault-issuer: spec differs (spec.vault.auth.appRole)"]);
   });
 });
