@@ -90,7 +90,10 @@ runMain("demo", async () => {
       certManager = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(work, "cert-manager"), env, log: say });
       done();
     }
-    const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
+    // Paths as a user writes them in the project folder: relative to it (README "Usage"), for the
+    // commands and the stack alike, although the files live in the work folder.
+    const fromProject = (p: string) => path.relative(ROOT, p);
+    const kube = ["--kubeconfig", fromProject(cluster.kubeconfig), "--context", cluster.context];
     const node = path.join(ROOT, "node_modules", ".bin", "node");
     const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const script = (name: string, rest: string[]) => run(node, [tsx, path.join(ROOT, "scripts", `${name}.ts`), ...rest], { env, echo: true });
@@ -118,7 +121,7 @@ runMain("demo", async () => {
       done();
     }
 
-    const backup = path.join(work, "backups", "local", "cert-manager-backup.yaml");
+    const backup = fromProject(path.join(work, "backups", "local", "cert-manager-backup.yaml"));
     done = step("npm run backup (the pre-step)");
     await must("backup", script("backup", [...kube, "--out", backup]));
     done();
@@ -131,9 +134,9 @@ runMain("demo", async () => {
     const pulumi = new PulumiCli(env, "local", path.join(work, "pulumi"), path.join(work, "Pulumi.local.yaml"));
     await pulumi.init({
       backupFile: backup,
-      kubeconfig: cluster.kubeconfig,
+      kubeconfig: fromProject(cluster.kubeconfig),
       context: cluster.context,
-      chart: path.join(charts, "cert-manager-v0.6.6.tgz"),
+      chart: fromProject(path.join(charts, "cert-manager-v0.6.6.tgz")),
       // A current API server no longer serves the chart's apps/v1beta1 etc., nor what the 0.6.2
       // binaries use (they could not run there); 1.15 serves both charts as shipped.
       mapApiVersions: String(newerThanChart),
