@@ -6,7 +6,9 @@
 // - pkg/controller/certificates/sync.go Sync: nothing is issued unless the Certificate's issuer
 //   exists and is Ready (and, for an ACME issuer, the Certificate has spec.acme). Then it issues when
 //   the TLS Secret, its tls.key or its tls.crt is missing or unreadable (kube.SecretTLSKeyPair; only
-//   PEM "RSA PRIVATE KEY" and "EC PRIVATE KEY" keys are read: pkg/util/pki/parse.go), when the key is
+//   PEM "RSA PRIVATE KEY" and "EC PRIVATE KEY" keys are read: pkg/util/pki/parse.go; tls.crt through
+//   pki.DecodeX509CertificateChainBytes, pkg/util/kube/pki.go:95, which parses every PEM block and
+//   fails the whole of tls.crt on one that is not a certificate: parse.go:87-97), when the key is
 //   not the certificate's, when the certificate's common name is not the spec's (commonName, else the
 //   first of dnsNames: pki.CommonNameForCertificate), when its DNS names differ from the spec's, the
 //   common name included (pki.DNSNamesForCertificate, compared unordered: util.EqualUnsorted), or
@@ -214,7 +216,12 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
   if (record.problem) return { reasons: [`TLS Secret ${o.namespace}/${secretName}: ${record.problem}, which 0.6.2 takes for a missing certificate`] };
 
   const reasons: string[] = [];
-  let unknown: string | undefined;
+  const unknowns: string[] = [];
+  if (record.chainProblem) {
+    reasons.push(`TLS Secret ${o.namespace}/${secretName}: ${record.chainProblem}; 0.6.2 reads every PEM block of tls.crt and takes the certificate for missing when one does not parse`);
+  } else if (record.chainLength === undefined) {
+    unknowns.push(`the backup was taken before every PEM block of tls.crt was checked: whether 0.6.2 reads all of ${o.namespace}/${secretName}'s tls.crt is not known`);
+  }
   if (record.keyProblem) {
     reasons.push(`TLS Secret ${o.namespace}/${secretName}: ${record.keyProblem}, so 0.6.2 takes the certificate for missing`);
   } else if (record.keyType && !TLS_KEY_TYPES_READ.includes(record.keyType)) {
@@ -222,9 +229,9 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
   } else if (record.keyMatchesCertificate === false) {
     reasons.push(`TLS Secret ${o.namespace}/${secretName}: tls.key is not the key of the certificate in tls.crt`);
   } else if (record.keyMatchesCertificate === undefined) {
-    unknown = meta.acmeAccountKeys === undefined
+    unknowns.push(meta.acmeAccountKeys === undefined
       ? `the backup was taken before keys were checked: whether tls.key of ${o.namespace}/${secretName} is present, readable by 0.6.2 and the certificate's is not known`
-      : `the backup does not say whether tls.key of ${o.namespace}/${secretName} is the certificate's`;
+      : `the backup does not say whether tls.key of ${o.namespace}/${secretName} is the certificate's`);
   }
 
   const expectedCn = expectedCommonName(spec);
@@ -250,9 +257,9 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
         : `the certificate expires at ${record.notAfter}, within its renewal window (${source})`);
     }
   } else {
-    unknown ??= `the backup records no expiry of TLS Secret ${o.namespace}/${secretName}`;
+    unknowns.push(`the backup records no expiry of TLS Secret ${o.namespace}/${secretName}`);
   }
-  return { reasons, unknown: reasons.length ? undefined : unknown };
+  return { reasons, unknown: reasons.length || unknowns.length === 0 ? undefined : unknowns.join("; ") };
 }
 
 export function predictReissues(input: PredictionInput): Prediction {

@@ -21,7 +21,7 @@ import {
   reissuesToJson,
   renewBeforeFromArgs,
 } from "../lib/reissue-prediction";
-import { TlsCertificateRecord, keyFacts } from "../lib/tls-facts";
+import { TlsCertificateRecord, certificateFacts, keyFacts } from "../lib/tls-facts";
 import { AccountKeyRecord, BACKUP_FORMAT, BackupMeta, BackupObject, KubeObject } from "../lib/types";
 import { SEED_FIXTURE, cm, ownBackup, readyStatus, TEST_CLUSTER } from "./support/fixtures";
 import { runScript } from "./support/run-command";
@@ -45,7 +45,7 @@ function goodFacts(name: string, over: Partial<TlsCertificateRecord> = {}): TlsC
   return {
     namespace: "apps", certificate: name, secretName: `${name}-tls`,
     serial: "01", sha256: "ab".repeat(32), notAfter: new Date(NOW.getTime() + 60 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`], keyType: "RSA PRIVATE KEY", keyMatchesCertificate: true,
+    commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`], keyType: "RSA PRIVATE KEY", keyMatchesCertificate: true, chainLength: 1,
     ...over,
   };
 }
@@ -381,5 +381,90 @@ describe("keyFacts: tls.key against tls.crt, in memory (openssl keys)", () => {
     // Nothing of the key is in what is returned.
     const body = read("rsa1.key").split("\n")[1];
     assert.ok(!JSON.stringify(keyFacts(b64(read("rsa1.key")), rsaCert)).includes(body.slice(0, 20)));
+  });
+});
+
+describe("tls.crt: every PEM block, as 0.6.2 reads it (issue 19)", () => {
+  // cert-manager v0.6.2 pkg/util/kube/pki.go SecretTLSKeyPair decodes tls.crt with
+  // pki.DecodeX509CertificateChainBytes (pkg/util/pki/parse.go): pem.Decode block after block, each
+  // parsed with x509.ParseCertificate; one that does not parse fails the whole tls.crt, and
+  // certificates/sync.go then takes the certificate for missing and issues it.
+  let tmp: string;
+  let leaf: { crt: string; key: string };
+  let other: string;
+  const b64 = (t: string | Buffer): string => Buffer.from(t).toString("base64");
+  const now = new Date();
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-chain-"));
+    const make = (name: string, cn: string): void => {
+      execFileSync("openssl", ["genrsa", "-traditional", "-out", path.join(tmp, `${name}.key`), "2048"], { stdio: "ignore" });
+      execFileSync("openssl", ["req", "-x509", "-key", path.join(tmp, `${name}.key`), "-out", path.join(tmp, `${name}.crt`), "-days", "90", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`], { stdio: "ignore" });
+    };
+    make("web", "web.example.com");
+    make("ca", "ca.example.com");
+    leaf = { crt: fs.readFileSync(path.join(tmp, "web.crt"), "utf8"), key: fs.readFileSync(path.join(tmp, "web.key"), "utf8") };
+    other = fs.readFileSync(path.join(tmp, "ca.crt"), "utf8");
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** The prediction for `web` whose TLS Secret holds this tls.crt and the leaf's key, as `npm run backup` records it. */
+  const predictFor = (tlsCrt: string | Buffer) => {
+    const facts = certificateFacts(b64(tlsCrt), b64(leaf.key), true);
+    return { facts, p: predictWeb({ namespace: "apps", certificate: "web", secretName: "web-tls", ...facts }, {}, { now }) };
+  };
+  const block = (type: string, body: Buffer): string => `-----BEGIN ${type}-----\n${body.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END ${type}-----\n`;
+
+  test("the leaf alone, or with a certificate after it: nothing; the backup says every block was read", () => {
+    const alone = predictFor(leaf.crt);
+    assert.deepEqual(alone.p, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.equal((alone.facts as { chainLength?: number }).chainLength, 1);
+    const chain = predictFor(leaf.crt + other);
+    assert.deepEqual(chain.p.reissues, []);
+    assert.equal((chain.facts as { chainLength?: number }).chainLength, 2);
+  });
+
+  test("a second block that does not parse as a certificate: issued anew (the leaf parses)", () => {
+    const { facts, p } = predictFor(leaf.crt + block("CERTIFICATE", Buffer.from("not a certificate at all, but valid base64")));
+    assert.equal((facts as { commonName?: string }).commonName, "web.example.com", "the leaf's facts are kept");
+    assert.match((facts as { chainProblem?: string }).chainProblem ?? "", /^PEM block 2 of 2 in tls\.crt \(CERTIFICATE\) does not parse as a certificate$/);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+    assert.match(p.reissues[0].reason, /TLS Secret apps\/web-tls: PEM block 2 of 2 in tls\.crt \(CERTIFICATE\) does not parse as a certificate; 0\.6\.2 reads every PEM block of tls\.crt and takes the certificate for missing/);
+  });
+
+  test("the key pasted after the certificate in tls.crt: issued anew (0.6.2 parses every block as a certificate, whatever its type)", () => {
+    const { p } = predictFor(leaf.crt + leaf.key);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+    assert.match(p.reissues[0].reason, /PEM block 2 of 2 in tls\.crt \(RSA PRIVATE KEY\)/);
+    // Nothing of the key is in the reason.
+    assert.ok(!p.reissues[0].reason.includes(leaf.key.split("\n")[1].slice(0, 20)));
+  });
+
+  test("a key or anything else first: tls.crt does not parse (a problem, no facts)", () => {
+    const { facts, p } = predictFor(leaf.key + leaf.crt);
+    assert.match((facts as { problem?: string }).problem ?? "", /first PEM block .*RSA PRIVATE KEY/);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+  });
+
+  test("DER instead of PEM: pem.Decode finds no block, issued anew", () => {
+    const der = new X509Certificate(leaf.crt).raw;
+    const { facts, p } = predictFor(der);
+    assert.deepEqual(facts, { problem: "tls.crt does not parse as a certificate: it holds no PEM block" });
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+  });
+
+  test("what Go's pem.Decode skips is skipped: text around blocks, a block without its END line, a body that is not base64", () => {
+    const skipped = "explanatory text\n" + leaf.crt + "trailing text\n-----BEGIN CERTIFICATE-----\nAAAA\n" ;
+    assert.deepEqual(predictFor(skipped).p.reissues, []);
+    assert.equal((predictFor(skipped).facts as { chainLength?: number }).chainLength, 1);
+    const badBase64 = leaf.crt + "-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n";
+    assert.deepEqual(predictFor(badBase64).p.reissues, []);
+  });
+
+  test("a backup that did not check every block (taken before issue 19): cannot tell, never fine", () => {
+    const p = predictWeb(goodFacts("web", { chainLength: undefined }));
+    assert.deepEqual(p.reissues, []);
+    assert.deepEqual(whats(p.unknown), ["certificate Certificate/apps/web"]);
+    assert.match(p.unknown[0].reason, /taken before every PEM block of tls\.crt was checked/);
   });
 });
