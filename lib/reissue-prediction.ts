@@ -37,6 +37,11 @@ export interface Reissue {
 export interface Prediction {
   /** What 0.6.2 will do: issue these certificates anew, register these accounts. */
   reissues: Reissue[];
+  /**
+   * Certificates 0.6.2 may issue, depending on what the backup cannot fix in advance (an issuer not
+   * Ready in it, which 0.6.2 checks again after the restore): counted apart from reissues, never left out.
+   */
+  mayReissue: Reissue[];
   /** What the backup cannot tell (it lacks the facts): maybe issued, maybe not. Never taken for "fine". */
   unknown: Reissue[];
   /** Certificates 0.6.2 would issue, but their issuer will not be Ready: nothing happens until it is. */
@@ -151,6 +156,12 @@ interface IssuerOutlook {
   notReady?: string;
   /** The same, short, for the certificates that wait for it. */
   notReadyShort?: string;
+  /**
+   * Why it may or may not be Ready after the upgrade: it was not Ready in the backup, but the restore
+   * strips status and 0.6.2 runs the issuer's Setup again (pkg/controller/issuers/sync.go), and on
+   * each issuer change syncs its certificates again (pkg/controller/certificates/controller.go:76,83).
+   */
+  notReadyInBackup?: string;
   acme: boolean;
 }
 
@@ -263,7 +274,7 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
 }
 
 export function predictReissues(input: PredictionInput): Prediction {
-  const out: Prediction = { reissues: [], unknown: [], held: [], accountKeyProblems: [] };
+  const out: Prediction = { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] };
   const legacyNamespace = input.legacyNamespace ?? input.meta?.legacyNamespace ?? "kube-system";
   const notCopied = new Set(input.accountKeysNotCopied ?? []);
   const renewBeforeDefaultMs = input.renewBeforeDefaultMs ?? DEFAULT_RENEW_BEFORE_MS;
@@ -287,8 +298,7 @@ export function predictReissues(input: PredictionInput): Prediction {
         }
       }
       if (!outlook.notReady && ready && ready.status !== "True") {
-        outlook.notReady = `it was not Ready before the upgrade (${[ready.reason, ready.message].filter(Boolean).join(": ") || ready.status})`;
-        outlook.notReadyShort = "it was not Ready before the upgrade";
+        outlook.notReadyInBackup = `was not Ready in the backup (${[ready.reason, ready.message].filter(Boolean).join(": ") || ready.status})`;
       }
     }
     issuers.set(issuerKey(o.kind, o.namespace, o.name), outlook);
@@ -311,6 +321,7 @@ export function predictReissues(input: PredictionInput): Prediction {
     if (reasons.length) {
       const reason = reasons.join("; ");
       if (blocked) out.held.push({ ...ref, reason: `${reason}; but ${blocked}: 0.6.2 issues nothing for it until that is fixed, then it issues it anew` });
+      else if (issuer.notReadyInBackup) out.mayReissue.push({ ...ref, reason: `${reason}; its ${issuerLabel} ${issuer.notReadyInBackup}: 0.6.2 checks the issuer again after the restore and issues it at once if the issuer becomes Ready` });
       else out.reissues.push({ ...ref, reason });
     } else if (unknown && !blocked) {
       out.unknown.push({ ...ref, reason: unknown });
@@ -336,6 +347,7 @@ export function describePrediction(p: Prediction): string {
   let line = certs.length === 0 && accounts.length === 0
     ? "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2"
     : `${plural(certs.length, "certificate", "certificates")} will be issued anew and ${plural(accounts.length, "new ACME account", "new ACME accounts")} registered by cert-manager 0.6.2 (${named})`;
+  if (p.mayReissue.length) line += `; ${plural(p.mayReissue.length, "certificate", "certificates")} may be issued (${shortList(p.mayReissue)})`;
   if (p.unknown.length) line += `; ${p.unknown.length} cannot be told from this backup (${shortList(p.unknown)})`;
   if (p.held.length) line += `; ${plural(p.held.length, "more certificate waits", "more certificates wait")} for an issuer that will not be Ready (${shortList(p.held)})`;
   return line;

@@ -77,7 +77,7 @@ const whats = (items: Array<{ kind: string; namespace: string; name: string; wha
 describe("certificates: when 0.6.2 issues (sync.go)", () => {
   test("a good certificate (key matches, names as the spec, outside the window): nothing", () => {
     const p = predictWeb(goodFacts("web"));
-    assert.deepEqual(p, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(p, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
   });
 
   test("a TLS Secret missing at backup time: issued", () => {
@@ -164,15 +164,21 @@ describe("certificates: when 0.6.2 issues (sync.go)", () => {
 });
 
 describe("certificates: when 0.6.2 issues nothing", () => {
-  test("an issuer not Ready before the upgrade: held, not counted", () => {
-    const p = predictReissues({
-      objects: [obj(cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") })), obj(cert("web"))],
-      meta: meta({ missingTlsSecrets: ["apps/web-tls"] }),
-      now: NOW,
-    });
+  test("an issuer not Ready in the backup: may be issued, counted apart, never left out (issue 19)", () => {
+    // The restore strips status; 0.6.2's issuer controller runs Setup again (issuers/sync.go) and the
+    // certificates controller re-queues an issuer's certificates when it changes (controller.go:76,83).
+    const notReady = obj(cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") }));
+    const p = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ missingTlsSecrets: ["apps/web-tls"] }), now: NOW });
     assert.deepEqual(p.reissues, []);
-    assert.deepEqual(whats(p.held), ["certificate Certificate/apps/web"]);
-    assert.match(p.held[0].reason, /did not exist at backup time; but its ClusterIssuer\/le will not be Ready \(it was not Ready before the upgrade\)/);
+    assert.deepEqual(p.held, []);
+    assert.deepEqual(whats(p.mayReissue), ["certificate Certificate/apps/web"]);
+    assert.match(p.mayReissue[0].reason, /^TLS Secret apps\/web-tls did not exist at backup time; its ClusterIssuer\/le was not Ready in the backup \(ErrRegisterACMEAccount: nope\): 0\.6\.2 checks the issuer again after the restore and issues it at once if the issuer becomes Ready$/);
+    assert.match(describePrediction(p), /; 1 certificate may be issued \(apps\/web\)/);
+    // A good certificate of that issuer: nothing; one the backup cannot tell: cannot tell, not dropped.
+    const good = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web")] }), now: NOW });
+    assert.deepEqual([good.reissues, good.mayReissue, good.unknown, good.held], [[], [], [], []]);
+    const unknown = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web", { keyMatchesCertificate: undefined })] }), now: NOW });
+    assert.deepEqual(whats(unknown.unknown), ["certificate Certificate/apps/web"]);
   });
 
   test("an issuer with an ACME v1 URL (InvalidConfig): held", () => {
@@ -184,7 +190,7 @@ describe("certificates: when 0.6.2 issues nothing", () => {
 
   test("an issuer not in the backup: nothing (IssuerNotFound); a Certificate of an ACME issuer without spec.acme: held (BadConfig)", () => {
     const orphan = predictReissues({ objects: [obj(cert("web", {}, "absent"))], meta: meta({ missingTlsSecrets: ["apps/web-tls"] }), now: NOW });
-    assert.deepEqual(orphan, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(orphan, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
     const noAcme = predictWeb(undefined, { acme: undefined });
     assert.deepEqual(noAcme.reissues, []);
     assert.match(noAcme.held[0].reason, /no spec\.acme/);
@@ -204,7 +210,7 @@ describe("ACME accounts (setup.go)", () => {
     predictReissues({ objects: [obj(readyIssuer()), obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web")], acmeAccountKeys: record ? [record] : [] }), now: NOW, ...input });
 
   test("an RSA PKCS#1 key: the account is looked up, nothing new", () => {
-    assert.deepEqual(withKey(accountKey()), { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(withKey(accountKey()), { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
   });
 
   test("the Secret missing at backup time: a new account", () => {
@@ -287,7 +293,7 @@ describe("the count line and the JSON", () => {
       now: NOW,
     });
     assert.equal(describePrediction(p), "2 certificates will be issued anew and 1 new ACME account registered by cert-manager 0.6.2 (apps/a, apps/b; account of other)");
-    assert.equal(describePrediction({ reissues: [], unknown: [], held: [], accountKeyProblems: [] }), "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2");
+    assert.equal(describePrediction({ reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] }), "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2");
   });
 
   test("reissues entries have exactly kind, namespace, name, what, reason", () => {
@@ -305,6 +311,37 @@ describe("the count line and the JSON", () => {
     assert.deepEqual(plan.warnings.filter((w) => w.object === "plan").map((w) => w.message), ["1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/a)"]);
     const json = planToJson(plan) as { reissues: unknown[] };
     assert.deepEqual(json.reissues, [{ kind: "Certificate", namespace: "apps", name: "a", what: "certificate", reason: "TLS Secret apps/a-tls did not exist at backup time" }]);
+  });
+});
+
+describe("may be issued: in the plan's warnings, its JSON and the count line (issue 19)", () => {
+  const notReady = cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") });
+
+  test("a certificate that may be issued is named with its reason, counted apart, and in `mayReissue`, not in `reissues`", () => {
+    const { text } = ownBackup([notReady, cert("a")], { missingTlsSecrets: ["apps/a-tls"], acmeAccountKeys: [accountKey()] });
+    const plan = buildRestorePlan(parseBackup(text), { legacyNamespace: "kube-system", namespace: "cert-manager", now: NOW });
+    assert.deepEqual(plan.warnings.filter((w) => w.object === "plan").map((w) => w.message), [
+      "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2; 1 certificate may be issued (apps/a)",
+    ]);
+    const forA = plan.warnings.filter((w) => w.object === "Certificate/apps/a").map((w) => w.message);
+    assert.equal(forA.length, 1);
+    assert.match(forA[0], /^may be issued anew by cert-manager 0\.6\.2: TLS Secret apps\/a-tls did not exist at backup time; its ClusterIssuer\/le was not Ready in the backup/);
+    // The issuer's own warning no longer says it stays not Ready.
+    assert.match(plan.warnings.find((w) => w.object === "ClusterIssuer/le")!.message, /not Ready before the upgrade \(ErrRegisterACMEAccount: nope\); cert-manager 0\.6\.2 checks it again after the restore/);
+    const json = planToJson(plan) as { reissues: unknown[]; mayReissue: Array<Record<string, string>> };
+    assert.deepEqual(json.reissues, []);
+    assert.deepEqual(json.mayReissue.map((m) => Object.keys(m)), [["kind", "namespace", "name", "what", "reason"]]);
+    assert.deepEqual(json.mayReissue.map((m) => [m.kind, m.namespace, m.name, m.what]), [["Certificate", "apps", "a", "certificate"]]);
+  });
+
+  test("the definite part of the count line is unchanged by what may be issued", () => {
+    const p = predictReissues({
+      objects: [obj(notReady), obj(cert("a")), obj(cert("b"))],
+      meta: meta({ missingTlsSecrets: ["apps/a-tls", "apps/b-tls"] }),
+      now: NOW,
+    });
+    const withDefinite = { ...p, reissues: [{ kind: "Certificate", namespace: "apps", name: "c", what: "certificate" as const, reason: "r" }] };
+    assert.equal(describePrediction(withDefinite), "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/c); 2 certificates may be issued (apps/a, apps/b)");
   });
 });
 
@@ -417,7 +454,7 @@ describe("tls.crt: every PEM block, as 0.6.2 reads it (issue 19)", () => {
 
   test("the leaf alone, or with a certificate after it: nothing; the backup says every block was read", () => {
     const alone = predictFor(leaf.crt);
-    assert.deepEqual(alone.p, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(alone.p, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
     assert.equal((alone.facts as { chainLength?: number }).chainLength, 1);
     const chain = predictFor(leaf.crt + other);
     assert.deepEqual(chain.p.reissues, []);
