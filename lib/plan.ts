@@ -29,6 +29,8 @@ export interface PlanOptions {
   now?: Date;
   /** The controller's --renew-before-expiry-duration in milliseconds (default 30 days). */
   renewBeforeDefaultMs?: number;
+  /** How long after `now` the upgrade may run, in milliseconds (default 7 days: lib/reissue-prediction.ts). */
+  renewalMarginMs?: number;
   /** ClusterIssuer Secrets that will not be copied (the stack's expectedMissingSecrets). */
   accountKeysNotCopied?: string[];
 }
@@ -174,6 +176,7 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
     meta: parsed.meta,
     now: options.now ?? new Date(),
     renewBeforeDefaultMs: options.renewBeforeDefaultMs,
+    renewalMarginMs: options.renewalMarginMs,
     // Only a copy can be left out: a Secret already where 0.6 reads it is not copied at all.
     accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
     legacyNamespace: options.legacyNamespace,

@@ -14,12 +14,15 @@
 //   common name included (pki.DNSNamesForCertificate, compared unordered: util.EqualUnsorted), or
 //   when it is within renewBefore of its expiry (spec.renewBefore, else the controller's
 //   --renew-before-expiry-duration, default 30 days: IssuerOptions.CertificateNeedsRenew).
+// - What the backup cannot settle is "may be issued" (mayReissue), counted apart: an issuer not Ready
+//   in it (the restore strips status and 0.6.2 checks the issuer again), and a renewal window that
+//   opens between the prediction's `now` and the run (a margin, 7 days by default).
 // - pkg/issuer/acme/setup.go Setup: an issuer with an ACME v1 URL is marked InvalidConfig (no key is
 //   read, no account); a missing account key Secret makes it generate a new key and register a NEW
 //   account; a Secret whose key is missing or not an RSA PKCS#1 key (pkg/acme ReadPrivateKey) leaves
 //   the issuer not Ready (ErrVerifyACMEAccount) and registers nothing; otherwise the account is looked up.
 import { readyCondition } from "./conditions";
-import { ACCOUNT_KEY_TYPES_READ, TLS_KEY_TYPES_READ, TlsCertificateRecord } from "./tls-facts";
+import { ACCOUNT_KEY_TYPES_READ, TLS_KEY_TYPES_READ, TlsCertificateRecord, isoSeconds } from "./tls-facts";
 import { AccountKeyRecord, BackupMeta, BackupObject, objectLabel } from "./types";
 
 export type ReissueWhat = "certificate" | "acme-account";
@@ -60,6 +63,11 @@ export interface PredictionInput {
   now: Date;
   /** The controller's --renew-before-expiry-duration in milliseconds (default 30 days). */
   renewBeforeDefaultMs?: number;
+  /**
+   * How long after `now` the upgrade may run (default 7 days): a certificate whose renewal window
+   * opens within it may be renewed by 0.6.2 as soon as it starts, so it is "may be issued".
+   */
+  renewalMarginMs?: number;
   /** ClusterIssuer Secrets that will not be where 0.6 reads them (not copied: the stack's expectedMissingSecrets). */
   accountKeysNotCopied?: string[];
   /** Where the old release kept ClusterIssuer Secrets (default: the backup's, else kube-system). */
@@ -68,6 +76,8 @@ export interface PredictionInput {
 
 /** cert-manager v0.6.2 v1alpha1.DefaultRenewBefore. */
 export const DEFAULT_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+/** A plan reviewed up to a week before the run still holds. */
+export const DEFAULT_RENEWAL_MARGIN_MS = 7 * 24 * 3600 * 1000;
 
 /** pkg/issuer/acme/setup.go acmev1ToV2Mappings: exactly these URLs make an issuer InvalidConfig. */
 const ACME_V1_URLS = new Set([
@@ -213,20 +223,30 @@ function accountOutlook(
   return undefined;
 }
 
+interface CertificateOutlook {
+  /** Why 0.6.2 will issue it (as far as the backup tells). */
+  reasons: string[];
+  /** Why it may: what happens between this prediction and the run (none when there are reasons). */
+  maybe: string[];
+  /** What the backup does not tell (none when there are reasons). */
+  unknown?: string;
+}
+
 /** Why this certificate would be issued, from the backup's facts; "unknown: …" when they do not tell. */
-function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: Date, renewBeforeDefaultMs: number): { reasons: string[]; unknown?: string } {
+function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: Date, renewBeforeDefaultMs: number, marginMs: number): CertificateOutlook {
   const spec = o.object.spec;
   const secretName = str(spec?.secretName);
   if (meta?.missingTlsSecrets.includes(`${o.namespace}/${secretName}`)) {
-    return { reasons: [`TLS Secret ${o.namespace}/${secretName} did not exist at backup time`] };
+    return { reasons: [`TLS Secret ${o.namespace}/${secretName} did not exist at backup time`], maybe: [] };
   }
-  if (!meta) return { reasons: [], unknown: "the backup was not written by `npm run backup`: it records nothing of the TLS Secret" };
-  if (!meta.tlsCertificates) return { reasons: [], unknown: `the backup (format ${meta.format}) records no certificate facts` };
+  if (!meta) return { reasons: [], maybe: [], unknown: "the backup was not written by `npm run backup`: it records nothing of the TLS Secret" };
+  if (!meta.tlsCertificates) return { reasons: [], maybe: [], unknown: `the backup (format ${meta.format}) records no certificate facts` };
   const record: TlsCertificateRecord | undefined = meta.tlsCertificates.find((c) => c.namespace === o.namespace && c.certificate === o.name);
-  if (!record) return { reasons: [], unknown: `the backup records no facts of TLS Secret ${o.namespace}/${secretName}` };
-  if (record.problem) return { reasons: [`TLS Secret ${o.namespace}/${secretName}: ${record.problem}, which 0.6.2 takes for a missing certificate`] };
+  if (!record) return { reasons: [], maybe: [], unknown: `the backup records no facts of TLS Secret ${o.namespace}/${secretName}` };
+  if (record.problem) return { reasons: [`TLS Secret ${o.namespace}/${secretName}: ${record.problem}, which 0.6.2 takes for a missing certificate`], maybe: [] };
 
   const reasons: string[] = [];
+  const maybe: string[] = [];
   const unknowns: string[] = [];
   if (record.chainProblem) {
     reasons.push(`TLS Secret ${o.namespace}/${secretName}: ${record.chainProblem}; 0.6.2 reads every PEM block of tls.crt and takes the certificate for missing when one does not parse`);
@@ -266,11 +286,15 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
       reasons.push(new Date(record.notAfter).getTime() <= now.getTime()
         ? `the certificate expired at ${record.notAfter}`
         : `the certificate expires at ${record.notAfter}, within its renewal window (${source})`);
+    } else if (renewAt <= now.getTime() + marginMs) {
+      // Not now, but maybe at the run: "now" is the plan's time, not the upgrade's.
+      maybe.push(`the certificate enters its renewal window (${source}) at ${isoSeconds(new Date(renewAt))}, within ${formatDuration(marginMs)} of this plan (${isoSeconds(now)}): if the upgrade runs after that, 0.6.2 renews it at once; an ordinary renewal it would make then anyway, not a loss`);
     }
   } else {
     unknowns.push(`the backup records no expiry of TLS Secret ${o.namespace}/${secretName}`);
   }
-  return { reasons, unknown: reasons.length || unknowns.length === 0 ? undefined : unknowns.join("; ") };
+  if (reasons.length) return { reasons, maybe: [] };
+  return { reasons, maybe, unknown: unknowns.length ? unknowns.join("; ") : undefined };
 }
 
 export function predictReissues(input: PredictionInput): Prediction {
@@ -278,6 +302,7 @@ export function predictReissues(input: PredictionInput): Prediction {
   const legacyNamespace = input.legacyNamespace ?? input.meta?.legacyNamespace ?? "kube-system";
   const notCopied = new Set(input.accountKeysNotCopied ?? []);
   const renewBeforeDefaultMs = input.renewBeforeDefaultMs ?? DEFAULT_RENEW_BEFORE_MS;
+  const marginMs = input.renewalMarginMs ?? DEFAULT_RENEWAL_MARGIN_MS;
   const issuers = new Map<string, IssuerOutlook>();
 
   const sorted = [...input.objects].sort((a, b) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
@@ -314,7 +339,7 @@ export function predictReissues(input: PredictionInput): Prediction {
     const issuer = issuers.get(issuerKey(issuerKind, o.namespace, issuerName));
     if (!issuer) continue; // IssuerNotFound: nothing is issued (plan warns about the missing issuer)
     const ref = { kind: o.kind, namespace: o.namespace, name: o.name, what: "certificate" as const };
-    const { reasons, unknown } = certificateReasons(o, input.meta, input.now, renewBeforeDefaultMs);
+    const { reasons, maybe, unknown } = certificateReasons(o, input.meta, input.now, renewBeforeDefaultMs, marginMs);
     const issuerLabel = objectLabel({ kind: issuerKind, namespace: issuerKind === "ClusterIssuer" ? "" : o.namespace, name: issuerName });
     let blocked = issuer.notReady ? `its ${issuerLabel} will not be Ready (${issuer.notReadyShort})` : undefined;
     if (!blocked && issuer.acme && (spec?.acme === undefined || spec?.acme === null)) blocked = "it has no spec.acme (0.6.2 reports BadConfig)";
@@ -323,6 +348,11 @@ export function predictReissues(input: PredictionInput): Prediction {
       if (blocked) out.held.push({ ...ref, reason: `${reason}; but ${blocked}: 0.6.2 issues nothing for it until that is fixed, then it issues it anew` });
       else if (issuer.notReadyInBackup) out.mayReissue.push({ ...ref, reason: `${reason}; its ${issuerLabel} ${issuer.notReadyInBackup}: 0.6.2 checks the issuer again after the restore and issues it at once if the issuer becomes Ready` });
       else out.reissues.push({ ...ref, reason });
+    } else if (maybe.length) {
+      const reason = [...maybe, ...(unknown ? [unknown] : [])].join("; ");
+      if (blocked) out.held.push({ ...ref, reason: `${reason}; but ${blocked}: 0.6.2 issues nothing for it until that is fixed, then it renews it` });
+      else if (issuer.notReadyInBackup) out.mayReissue.push({ ...ref, reason: `${reason}; its ${issuerLabel} ${issuer.notReadyInBackup}: 0.6.2 checks the issuer again after the restore` });
+      else out.mayReissue.push({ ...ref, reason });
     } else if (unknown && !blocked) {
       out.unknown.push({ ...ref, reason: unknown });
     }

@@ -156,6 +156,30 @@ describe("certificates: when 0.6.2 issues (sync.go)", () => {
     assert.match(predictWeb(goodFacts("web", { notAfter: at(-1) })).reissues[0].reason, /expired at/);
   });
 
+  test("entering the renewal window within the margin (7 days by default): may be issued, an ordinary renewal (issue 19)", () => {
+    const at = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
+    // 33 days left: the 30-day window opens in 3 days, before a run a few days after this plan.
+    const soon = predictWeb(goodFacts("web", { notAfter: at(33) }));
+    assert.deepEqual(soon.reissues, []);
+    assert.deepEqual(whats(soon.mayReissue), ["certificate Certificate/apps/web"]);
+    assert.match(soon.mayReissue[0].reason, /^the certificate enters its renewal window \(renewBefore 30 days\) at 2026-01-04T00:00:00Z, within 7 days of this plan \(2026-01-01T00:00:00Z\): if the upgrade runs after that, 0\.6\.2 renews it at once; an ordinary renewal it would make then anyway, not a loss$/);
+    // The margin's end counts; past it, nothing.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(37) })).mayReissue.length, 1);
+    assert.deepEqual(predictWeb(goodFacts("web", { notAfter: at(38) })), { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
+    // The margin is an option; spec.renewBefore and the controller's flag move the window as before.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(33) }), {}, { renewalMarginMs: 0 }).mayReissue.length, 0);
+    assert.match(predictWeb(goodFacts("web", { notAfter: at(39) }), {}, { renewalMarginMs: 10 * DAY }).mayReissue[0].reason, /within 10 days of this plan/);
+    assert.match(predictWeb(goodFacts("web", { notAfter: at(22) }), { renewBefore: "480h" }).mayReissue[0].reason, /renewal window \(spec\.renewBefore 480h\) at 2026-01-03T00:00:00Z/);
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(13) }), {}, { renewBeforeDefaultMs: 10 * DAY }).mayReissue.length, 1);
+    // Already inside the window: will be issued, as before.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(30) })).reissues.length, 1);
+    // An issuer that will surely not be Ready holds it, named, not counted.
+    const v1 = cm("ClusterIssuer", "le", undefined, { acme: { server: "https://acme-v01.api.letsencrypt.org/directory", privateKeySecretRef: { name: "le-key" } } }, { status: readyStatus("True") });
+    const held = predictReissues({ objects: [obj(v1), obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web", { notAfter: at(33) })] }), now: NOW });
+    assert.deepEqual([held.reissues, held.mayReissue], [[], []]);
+    assert.match(held.held[0].reason, /enters its renewal window .*; but its ClusterIssuer\/le will not be Ready .*then it renews it$/);
+  });
+
   test("several reasons are all named", () => {
     const p = predictWeb(goodFacts("web", { keyMatchesCertificate: false, commonName: "x.example.com", dnsNames: ["x.example.com"] }));
     assert.equal(p.reissues.length, 1);
@@ -342,6 +366,31 @@ describe("may be issued: in the plan's warnings, its JSON and the count line (is
     });
     const withDefinite = { ...p, reissues: [{ kind: "Certificate", namespace: "apps", name: "c", what: "certificate" as const, reason: "r" }] };
     assert.equal(describePrediction(withDefinite), "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/c); 2 certificates may be issued (apps/a, apps/b)");
+  });
+});
+
+describe("npm run plan --renewal-margin (issue 19)", () => {
+  test("the text names what may be issued with its reason and counts it; the margin is a flag", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-margin-"));
+    try {
+      const now = new Date();
+      const facts = goodFacts("web", { notAfter: new Date(now.getTime() + 35 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z") });
+      const file = path.join(dir, "backup.yaml");
+      fs.writeFileSync(file, ownBackup([readyIssuer(), cert("web")], { tlsCertificates: [facts], acmeAccountKeys: [accountKey()] }).text);
+      const byDefault = await runScript("plan", ["--backup", file]);
+      assert.equal(byDefault.code, 0, byDefault.output);
+      assert.match(byDefault.stdout, /^ {2}Certificate\/apps\/web: may be issued anew by cert-manager 0\.6\.2: the certificate enters its renewal window \(renewBefore 30 days\) at .*, within 7 days of this plan .*not a loss$/m);
+      assert.match(byDefault.stdout, /^plan: no certificate will be issued anew and no new ACME account registered by cert-manager 0\.6\.2; 1 certificate may be issued \(apps\/web\)$/m);
+      const json = JSON.parse((await runScript("plan", ["--backup", file, "--json", "--renewal-margin", "24h"])).stdout) as { reissues: unknown[]; mayReissue: unknown[] };
+      assert.deepEqual([json.reissues, json.mayReissue], [[], []]);
+      const wide = JSON.parse((await runScript("plan", ["--backup", file, "--json", "--renewal-margin", "240h"])).stdout) as { mayReissue: Array<{ name: string }> };
+      assert.deepEqual(wide.mayReissue.map((m) => m.name), ["web"]);
+      const bad = await runScript("plan", ["--backup", file, "--renewal-margin", "7d"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.output, /--renewal-margin "7d" is not a Go duration/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
