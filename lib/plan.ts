@@ -29,6 +29,8 @@ export interface PlanOptions {
   now?: Date;
   /** The controller's --renew-before-expiry-duration in milliseconds (default 30 days). */
   renewBeforeDefaultMs?: number;
+  /** How long after `now` the upgrade may run, in milliseconds (default 7 days: lib/reissue-prediction.ts). */
+  renewalMarginMs?: number;
   /** ClusterIssuer Secrets that will not be copied (the stack's expectedMissingSecrets). */
   accountKeysNotCopied?: string[];
 }
@@ -113,7 +115,10 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
     const ready = readyCondition(o.object);
     if (ready && ready.status !== "True") {
       const why = [ready.reason, ready.message].filter(Boolean).join(": ");
-      warnings.push({ object: label, message: `not Ready before the upgrade (${why || ready.status}); it will not be Ready after it either` });
+      const after = o.kind === "Certificate"
+        ? "it will not be Ready after it either"
+        : "cert-manager 0.6.2 checks it again after the restore, and issues what its certificates need at once if it becomes Ready";
+      warnings.push({ object: label, message: `not Ready before the upgrade (${why || ready.status}); ${after}` });
     }
 
     if (o.kind === "ClusterIssuer" || o.kind === "Issuer") {
@@ -171,6 +176,7 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
     meta: parsed.meta,
     now: options.now ?? new Date(),
     renewBeforeDefaultMs: options.renewBeforeDefaultMs,
+    renewalMarginMs: options.renewalMarginMs,
     // Only a copy can be left out: a Secret already where 0.6 reads it is not copied at all.
     accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
     legacyNamespace: options.legacyNamespace,
@@ -208,7 +214,7 @@ export function unknownWarnings(p: Prediction): Problem[] {
 /** The predictions as warnings: the count line first, then one per certificate or account. */
 export function predictionWarnings(p: Prediction): Problem[] {
   const out: Problem[] = [];
-  if (p.reissues.length || p.held.length) out.push({ object: "plan", message: describePrediction(p) });
+  if (p.reissues.length || p.mayReissue.length || p.held.length) out.push({ object: "plan", message: describePrediction(p) });
   for (const r of p.reissues) {
     const label = objectLabel(r);
     out.push({
@@ -218,6 +224,7 @@ export function predictionWarnings(p: Prediction): Problem[] {
         : r.reason,
     });
   }
+  for (const m of p.mayReissue) out.push({ object: objectLabel(m), message: `may be issued anew by cert-manager 0.6.2: ${m.reason}` });
   for (const a of p.accountKeyProblems) out.push({ object: objectLabel(a), message: `will not be Ready after the upgrade: ${a.reason}` });
   for (const h of p.held) out.push({ object: objectLabel(h), message: h.reason });
   return out;
@@ -226,7 +233,9 @@ export function predictionWarnings(p: Prediction): Problem[] {
 /**
  * The `plan --json` shape (`secretsInPlace` only when there are such Secrets). `reissues`: what
  * cert-manager 0.6.2 will issue anew or register, `[{kind, namespace, name, what: "certificate" |
- * "acme-account", reason}]`; `reissuesUnknown`: the same shape, for what the backup cannot tell.
+ * "acme-account", reason}]`; `mayReissue`: the same shape, certificates 0.6.2 may issue (each reason
+ * says on what it depends), kept apart so that `reissues` stays what 0.6.2 surely orders;
+ * `reissuesUnknown`: the same shape, for what the backup cannot tell.
  */
 export function planToJson(plan: RestorePlan): object {
   return {
@@ -235,6 +244,7 @@ export function planToJson(plan: RestorePlan): object {
     secretsToCopy: plan.secretsToCopy.map((s) => ({ name: s.name, from: s.from, to: s.to })),
     ...(plan.secretsInPlace.length ? { secretsInPlace: plan.secretsInPlace.map((s) => ({ name: s.name, namespace: s.to })) } : {}),
     reissues: reissuesToJson(plan.prediction.reissues),
+    mayReissue: reissuesToJson(plan.prediction.mayReissue),
     reissuesUnknown: reissuesToJson(plan.prediction.unknown),
     warnings: plan.warnings,
     errors: plan.errors,

@@ -123,8 +123,9 @@ export interface PreviewSummary {
   warnings: string[];
   /**
    * The re-issue prediction's count line (`2 certificates will be issued anew and 1 new ACME account
-   * registered by cert-manager 0.6.2 (…)`), when the preview's warnings carry one: shown right after
-   * the destructive steps, as what the upgrade costs against Let's Encrypt's limits.
+   * registered by cert-manager 0.6.2 (…)`, then `; 1 certificate may be issued (…)` when some depend on
+   * what the backup cannot fix), when the preview's warnings carry one: shown right after the
+   * destructive steps, as what the upgrade costs against Let's Encrypt's limits.
    */
   reissues?: string;
 }

@@ -6,19 +6,24 @@
 // - pkg/controller/certificates/sync.go Sync: nothing is issued unless the Certificate's issuer
 //   exists and is Ready (and, for an ACME issuer, the Certificate has spec.acme). Then it issues when
 //   the TLS Secret, its tls.key or its tls.crt is missing or unreadable (kube.SecretTLSKeyPair; only
-//   PEM "RSA PRIVATE KEY" and "EC PRIVATE KEY" keys are read: pkg/util/pki/parse.go), when the key is
+//   PEM "RSA PRIVATE KEY" and "EC PRIVATE KEY" keys are read: pkg/util/pki/parse.go; tls.crt through
+//   pki.DecodeX509CertificateChainBytes, pkg/util/kube/pki.go:95, which parses every PEM block and
+//   fails the whole of tls.crt on one that is not a certificate: parse.go:87-97), when the key is
 //   not the certificate's, when the certificate's common name is not the spec's (commonName, else the
 //   first of dnsNames: pki.CommonNameForCertificate), when its DNS names differ from the spec's, the
 //   common name included (pki.DNSNamesForCertificate, compared unordered: util.EqualUnsorted), or
 //   when it is within renewBefore of its expiry (spec.renewBefore, else the controller's
 //   --renew-before-expiry-duration, default 30 days: IssuerOptions.CertificateNeedsRenew).
+// - What the backup cannot settle is "may be issued" (mayReissue), counted apart: an issuer not Ready
+//   in it (the restore strips status and 0.6.2 checks the issuer again), and a renewal window that
+//   opens between the prediction's `now` and the run (a margin, 7 days by default).
 // - pkg/issuer/acme/setup.go Setup: an issuer with an ACME v1 URL is marked InvalidConfig (no key is
 //   read, no account); a missing account key Secret makes it generate a new key and register a NEW
 //   account; a Secret whose key is missing or not an RSA PKCS#1 key (pkg/acme ReadPrivateKey) leaves
 //   the issuer not Ready (ErrVerifyACMEAccount) and registers nothing; otherwise the account is looked up.
 import { readyCondition } from "./conditions";
 import { goDurationNanoseconds } from "./go-duration";
-import { ACCOUNT_KEY_TYPES_READ, TLS_KEY_TYPES_READ, TlsCertificateRecord } from "./tls-facts";
+import { ACCOUNT_KEY_TYPES_READ, TLS_KEY_TYPES_READ, TlsCertificateRecord, isoSeconds } from "./tls-facts";
 import { AccountKeyRecord, BackupMeta, BackupObject, objectLabel } from "./types";
 
 export type ReissueWhat = "certificate" | "acme-account";
@@ -36,6 +41,11 @@ export interface Reissue {
 export interface Prediction {
   /** What 0.6.2 will do: issue these certificates anew, register these accounts. */
   reissues: Reissue[];
+  /**
+   * Certificates 0.6.2 may issue, depending on what the backup cannot fix in advance (an issuer not
+   * Ready in it, which 0.6.2 checks again after the restore): counted apart from reissues, never left out.
+   */
+  mayReissue: Reissue[];
   /** What the backup cannot tell (it lacks the facts): maybe issued, maybe not. Never taken for "fine". */
   unknown: Reissue[];
   /** Certificates 0.6.2 would issue, but their issuer will not be Ready: nothing happens until it is. */
@@ -54,6 +64,11 @@ export interface PredictionInput {
   now: Date;
   /** The controller's --renew-before-expiry-duration in milliseconds (default 30 days). */
   renewBeforeDefaultMs?: number;
+  /**
+   * How long after `now` the upgrade may run (default 7 days): a certificate whose renewal window
+   * opens within it may be renewed by 0.6.2 as soon as it starts, so it is "may be issued".
+   */
+  renewalMarginMs?: number;
   /** ClusterIssuer Secrets that will not be where 0.6 reads them (not copied: the stack's expectedMissingSecrets). */
   accountKeysNotCopied?: string[];
   /** Where the old release kept ClusterIssuer Secrets (default: the backup's, else kube-system). */
@@ -62,6 +77,8 @@ export interface PredictionInput {
 
 /** cert-manager v0.6.2 v1alpha1.DefaultRenewBefore. */
 export const DEFAULT_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+/** A plan reviewed up to a week before the run still holds. */
+export const DEFAULT_RENEWAL_MARGIN_MS = 7 * 24 * 3600 * 1000;
 
 /** pkg/issuer/acme/setup.go acmev1ToV2Mappings: exactly these URLs make an issuer InvalidConfig. */
 const ACME_V1_URLS = new Set([
@@ -136,6 +153,12 @@ interface IssuerOutlook {
   notReady?: string;
   /** The same, short, for the certificates that wait for it. */
   notReadyShort?: string;
+  /**
+   * Why it may or may not be Ready after the upgrade: it was not Ready in the backup, but the restore
+   * strips status and 0.6.2 runs the issuer's Setup again (pkg/controller/issuers/sync.go), and on
+   * each issuer change syncs its certificates again (pkg/controller/certificates/controller.go:76,83).
+   */
+  notReadyInBackup?: string;
   acme: boolean;
 }
 
@@ -187,21 +210,36 @@ function accountOutlook(
   return undefined;
 }
 
+interface CertificateOutlook {
+  /** Why 0.6.2 will issue it (as far as the backup tells). */
+  reasons: string[];
+  /** Why it may: what happens between this prediction and the run (none when there are reasons). */
+  maybe: string[];
+  /** What the backup does not tell (none when there are reasons). */
+  unknown?: string;
+}
+
 /** Why this certificate would be issued, from the backup's facts; "unknown: …" when they do not tell. */
-function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: Date, renewBeforeDefaultMs: number): { reasons: string[]; unknown?: string } {
+function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: Date, renewBeforeDefaultMs: number, marginMs: number): CertificateOutlook {
   const spec = o.object.spec;
   const secretName = str(spec?.secretName);
   if (meta?.missingTlsSecrets.includes(`${o.namespace}/${secretName}`)) {
-    return { reasons: [`TLS Secret ${o.namespace}/${secretName} did not exist at backup time`] };
+    return { reasons: [`TLS Secret ${o.namespace}/${secretName} did not exist at backup time`], maybe: [] };
   }
-  if (!meta) return { reasons: [], unknown: "the backup was not written by `npm run backup`: it records nothing of the TLS Secret" };
-  if (!meta.tlsCertificates) return { reasons: [], unknown: `the backup (format ${meta.format}) records no certificate facts` };
+  if (!meta) return { reasons: [], maybe: [], unknown: "the backup was not written by `npm run backup`: it records nothing of the TLS Secret" };
+  if (!meta.tlsCertificates) return { reasons: [], maybe: [], unknown: `the backup (format ${meta.format}) records no certificate facts` };
   const record: TlsCertificateRecord | undefined = meta.tlsCertificates.find((c) => c.namespace === o.namespace && c.certificate === o.name);
-  if (!record) return { reasons: [], unknown: `the backup records no facts of TLS Secret ${o.namespace}/${secretName}` };
-  if (record.problem) return { reasons: [`TLS Secret ${o.namespace}/${secretName}: ${record.problem}, which 0.6.2 takes for a missing certificate`] };
+  if (!record) return { reasons: [], maybe: [], unknown: `the backup records no facts of TLS Secret ${o.namespace}/${secretName}` };
+  if (record.problem) return { reasons: [`TLS Secret ${o.namespace}/${secretName}: ${record.problem}, which 0.6.2 takes for a missing certificate`], maybe: [] };
 
   const reasons: string[] = [];
-  let unknown: string | undefined;
+  const maybe: string[] = [];
+  const unknowns: string[] = [];
+  if (record.chainProblem) {
+    reasons.push(`TLS Secret ${o.namespace}/${secretName}: ${record.chainProblem}; 0.6.2 reads every PEM block of tls.crt and takes the certificate for missing when one does not parse`);
+  } else if (record.chainLength === undefined) {
+    unknowns.push(`the backup was taken before every PEM block of tls.crt was checked: whether 0.6.2 reads all of ${o.namespace}/${secretName}'s tls.crt is not known`);
+  }
   if (record.keyProblem) {
     reasons.push(`TLS Secret ${o.namespace}/${secretName}: ${record.keyProblem}, so 0.6.2 takes the certificate for missing`);
   } else if (record.keyType && !TLS_KEY_TYPES_READ.includes(record.keyType)) {
@@ -209,9 +247,9 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
   } else if (record.keyMatchesCertificate === false) {
     reasons.push(`TLS Secret ${o.namespace}/${secretName}: tls.key is not the key of the certificate in tls.crt`);
   } else if (record.keyMatchesCertificate === undefined) {
-    unknown = meta.acmeAccountKeys === undefined
+    unknowns.push(meta.acmeAccountKeys === undefined
       ? `the backup was taken before keys were checked: whether tls.key of ${o.namespace}/${secretName} is present, readable by 0.6.2 and the certificate's is not known`
-      : `the backup does not say whether tls.key of ${o.namespace}/${secretName} is the certificate's`;
+      : `the backup does not say whether tls.key of ${o.namespace}/${secretName} is the certificate's`);
   }
 
   const expectedCn = expectedCommonName(spec);
@@ -235,18 +273,23 @@ function certificateReasons(o: BackupObject, meta: BackupMeta | undefined, now: 
       reasons.push(new Date(record.notAfter).getTime() <= now.getTime()
         ? `the certificate expired at ${record.notAfter}`
         : `the certificate expires at ${record.notAfter}, within its renewal window (${source})`);
+    } else if (renewAt <= now.getTime() + marginMs) {
+      // Not now, but maybe at the run: "now" is the plan's time, not the upgrade's.
+      maybe.push(`the certificate enters its renewal window (${source}) at ${isoSeconds(new Date(renewAt))}, within ${formatDuration(marginMs)} of this plan (${isoSeconds(now)}): if the upgrade runs after that, 0.6.2 renews it at once; an ordinary renewal it would make then anyway, not a loss`);
     }
   } else {
-    unknown ??= `the backup records no expiry of TLS Secret ${o.namespace}/${secretName}`;
+    unknowns.push(`the backup records no expiry of TLS Secret ${o.namespace}/${secretName}`);
   }
-  return { reasons, unknown: reasons.length ? undefined : unknown };
+  if (reasons.length) return { reasons, maybe: [] };
+  return { reasons, maybe, unknown: unknowns.length ? unknowns.join("; ") : undefined };
 }
 
 export function predictReissues(input: PredictionInput): Prediction {
-  const out: Prediction = { reissues: [], unknown: [], held: [], accountKeyProblems: [] };
+  const out: Prediction = { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] };
   const legacyNamespace = input.legacyNamespace ?? input.meta?.legacyNamespace ?? "kube-system";
   const notCopied = new Set(input.accountKeysNotCopied ?? []);
   const renewBeforeDefaultMs = input.renewBeforeDefaultMs ?? DEFAULT_RENEW_BEFORE_MS;
+  const marginMs = input.renewalMarginMs ?? DEFAULT_RENEWAL_MARGIN_MS;
   const issuers = new Map<string, IssuerOutlook>();
 
   const sorted = [...input.objects].sort((a, b) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
@@ -267,8 +310,7 @@ export function predictReissues(input: PredictionInput): Prediction {
         }
       }
       if (!outlook.notReady && ready && ready.status !== "True") {
-        outlook.notReady = `it was not Ready before the upgrade (${[ready.reason, ready.message].filter(Boolean).join(": ") || ready.status})`;
-        outlook.notReadyShort = "it was not Ready before the upgrade";
+        outlook.notReadyInBackup = `was not Ready in the backup (${[ready.reason, ready.message].filter(Boolean).join(": ") || ready.status})`;
       }
     }
     issuers.set(issuerKey(o.kind, o.namespace, o.name), outlook);
@@ -284,14 +326,20 @@ export function predictReissues(input: PredictionInput): Prediction {
     const issuer = issuers.get(issuerKey(issuerKind, o.namespace, issuerName));
     if (!issuer) continue; // IssuerNotFound: nothing is issued (plan warns about the missing issuer)
     const ref = { kind: o.kind, namespace: o.namespace, name: o.name, what: "certificate" as const };
-    const { reasons, unknown } = certificateReasons(o, input.meta, input.now, renewBeforeDefaultMs);
+    const { reasons, maybe, unknown } = certificateReasons(o, input.meta, input.now, renewBeforeDefaultMs, marginMs);
     const issuerLabel = objectLabel({ kind: issuerKind, namespace: issuerKind === "ClusterIssuer" ? "" : o.namespace, name: issuerName });
     let blocked = issuer.notReady ? `its ${issuerLabel} will not be Ready (${issuer.notReadyShort})` : undefined;
     if (!blocked && issuer.acme && (spec?.acme === undefined || spec?.acme === null)) blocked = "it has no spec.acme (0.6.2 reports BadConfig)";
     if (reasons.length) {
       const reason = reasons.join("; ");
       if (blocked) out.held.push({ ...ref, reason: `${reason}; but ${blocked}: 0.6.2 issues nothing for it until that is fixed, then it issues it anew` });
+      else if (issuer.notReadyInBackup) out.mayReissue.push({ ...ref, reason: `${reason}; its ${issuerLabel} ${issuer.notReadyInBackup}: 0.6.2 checks the issuer again after the restore and issues it at once if the issuer becomes Ready` });
       else out.reissues.push({ ...ref, reason });
+    } else if (maybe.length) {
+      const reason = [...maybe, ...(unknown ? [unknown] : [])].join("; ");
+      if (blocked) out.held.push({ ...ref, reason: `${reason}; but ${blocked}: 0.6.2 issues nothing for it until that is fixed, then it renews it` });
+      else if (issuer.notReadyInBackup) out.mayReissue.push({ ...ref, reason: `${reason}; its ${issuerLabel} ${issuer.notReadyInBackup}: 0.6.2 checks the issuer again after the restore` });
+      else out.mayReissue.push({ ...ref, reason });
     } else if (unknown && !blocked) {
       out.unknown.push({ ...ref, reason: unknown });
     }
@@ -316,6 +364,7 @@ export function describePrediction(p: Prediction): string {
   let line = certs.length === 0 && accounts.length === 0
     ? "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2"
     : `${plural(certs.length, "certificate", "certificates")} will be issued anew and ${plural(accounts.length, "new ACME account", "new ACME accounts")} registered by cert-manager 0.6.2 (${named})`;
+  if (p.mayReissue.length) line += `; ${plural(p.mayReissue.length, "certificate", "certificates")} may be issued (${shortList(p.mayReissue)})`;
   if (p.unknown.length) line += `; ${p.unknown.length} cannot be told from this backup (${shortList(p.unknown)})`;
   if (p.held.length) line += `; ${plural(p.held.length, "more certificate waits", "more certificates wait")} for an issuer that will not be Ready (${shortList(p.held)})`;
   return line;

@@ -24,6 +24,14 @@ export interface TlsCertificateFacts {
   keyMatchesCertificate?: boolean;
   /** Why tls.key cannot be used by cert-manager 0.6.2 (missing, no PEM block, a type it does not read, does not parse). */
   keyProblem?: string;
+  /**
+   * How many PEM blocks tls.crt holds, every one of them a certificate: the whole of it was read as
+   * cert-manager 0.6.2 reads it. Absent with chainProblem, and in backups taken before every block
+   * was checked (issue 19: unknown).
+   */
+  chainLength?: number;
+  /** Set instead of chainLength when a PEM block after the first does not parse as a certificate: 0.6.2 then takes tls.crt for missing. */
+  chainProblem?: string;
 }
 
 /** The PEM block types cert-manager 0.6.2 reads a TLS key from (pkg/util/pki/parse.go DecodePrivateKeyBytes). */
@@ -84,16 +92,65 @@ function dnsNamesOf(subjectAltName: string | undefined): string[] {
 }
 
 /**
- * Facts of the first certificate in a Secret's base64 `tls.crt` (the leaf when it holds a chain),
- * and the PEM block type of its `tls.key`. Returns `{ problem }` when there is no certificate to read.
+ * The PEM blocks of a text as Go's pem.Decode, called until it finds no more, returns them (what
+ * cert-manager 0.6.2's pki.DecodeX509CertificateChainBytes does with tls.crt): a BEGIN line at the
+ * start of a line, optional `Key: value` header lines, a base64 body, the END line of the same type
+ * with nothing but whitespace after it. A candidate that is not all of that is skipped, as Go skips
+ * it, and so is any text between blocks.
+ */
+export function goPemBlocks(text: string): Array<{ type: string; bytes: Buffer }> {
+  const blocks: Array<{ type: string; bytes: Buffer }> = [];
+  const begin = /(?:^|\n)-----BEGIN /g;
+  for (let m = begin.exec(text); m; m = begin.exec(text)) {
+    const typeStart = m.index + m[0].length;
+    const lineEnd = text.indexOf("\n", typeStart);
+    const typeLine = text.slice(typeStart, lineEnd < 0 ? text.length : lineEnd).replace(/\r$/, "").replace(/[ \t]+$/, "");
+    begin.lastIndex = typeStart;
+    if (lineEnd < 0 || !typeLine.endsWith("-----")) continue;
+    const type = typeLine.slice(0, -5);
+    const endLine = `-----END ${type}-----`;
+    const bodyStart = lineEnd + 1;
+    const endAt = text.startsWith(endLine, bodyStart) ? bodyStart : text.indexOf(`\n${endLine}`, bodyStart - 1) + 1;
+    if (endAt <= 0) continue;
+    const afterEnd = endAt + endLine.length;
+    const endOfLine = text.indexOf("\n", afterEnd);
+    if (text.slice(afterEnd, endOfLine < 0 ? text.length : endOfLine).replace(/\r$/, "").replace(/[ \t]+$/, "") !== "") continue;
+    const lines = text.slice(bodyStart, endAt).split("\n");
+    while (lines.length && lines[0].includes(":")) lines.shift();
+    // Go's base64.StdEncoding: padding required, no other character (newlines are skipped).
+    const body = lines.join("").replace(/[ \t\r]/g, "");
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(body)) continue;
+    blocks.push({ type, bytes: Buffer.from(body, "base64") });
+    begin.lastIndex = endOfLine < 0 ? text.length : endOfLine;
+  }
+  return blocks;
+}
+
+/** x509.ParseCertificate of one DER block; undefined when it does not parse (Go refuses trailing data too). */
+function parseDer(der: Buffer): X509Certificate | undefined {
+  try {
+    const cert = new X509Certificate(der);
+    return cert.raw.length === der.length ? cert : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Facts of the certificate in a Secret's base64 `tls.crt`, read as cert-manager 0.6.2 reads it
+ * (pkg/util/kube/pki.go SecretTLSKeyPair → pki.DecodeX509CertificateChainBytes): every PEM block,
+ * whatever its type, must parse as a certificate, else the whole of tls.crt is invalid and 0.6.2
+ * issues anew; the first block is the leaf. Also the PEM block type of its `tls.key`. Returns
+ * `{ problem }` when there is no leaf to read; `chainProblem` (the leaf's facts kept) when a later
+ * block does not parse.
  */
 export function certificateFacts(tlsCrt: string | undefined, tlsKey?: string, checkKey = false): TlsCertificateFacts | { problem: string } {
   if (!tlsCrt) return { problem: "no tls.crt" };
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(tlsCrt, "base64"));
-  } catch {
-    return { problem: "tls.crt does not parse as a certificate" };
+  const blocks = goPemBlocks(Buffer.from(tlsCrt.replace(/\s+/g, ""), "base64").toString("latin1"));
+  if (blocks.length === 0) return { problem: "tls.crt does not parse as a certificate: it holds no PEM block" };
+  const cert = parseDer(blocks[0].bytes);
+  if (!cert) {
+    return { problem: blocks[0].type === "CERTIFICATE" ? "tls.crt does not parse as a certificate" : `tls.crt's first PEM block is a ${blocks[0].type} block, which does not parse as a certificate` };
   }
   const facts: TlsCertificateFacts = {
     serial: cert.serialNumber,
@@ -106,6 +163,9 @@ export function certificateFacts(tlsCrt: string | undefined, tlsKey?: string, ch
   const keyType = pemBlockType(tlsKey);
   if (keyType !== undefined) facts.keyType = keyType;
   if (checkKey) Object.assign(facts, keyFacts(tlsKey, cert));
+  const bad = blocks.findIndex((b, i) => i > 0 && !parseDer(b.bytes));
+  if (bad > 0) facts.chainProblem = `PEM block ${bad + 1} of ${blocks.length} in tls.crt (${blocks[bad].type}) does not parse as a certificate`;
+  else facts.chainLength = blocks.length;
   return facts;
 }
 

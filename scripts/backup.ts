@@ -60,6 +60,11 @@ runMain("backup", async () => {
     lines.push(`backup: ${keyIssues.length} TLS keys cert-manager 0.6.2 cannot use (it will issue those certificates anew): ` +
       keyIssues.slice(0, 3).map((c) => `${c.namespace}/${c.secretName} (${c.keyProblem ?? "tls.key is not the certificate's key"})`).join(", ") + (keyIssues.length > 3 ? ` and ${keyIssues.length - 3} more` : ""));
   }
+  const chainIssues = certs.filter((c) => c.chainProblem);
+  if (chainIssues.length) {
+    lines.push(`backup: ${chainIssues.length} tls.crt that cert-manager 0.6.2 cannot read whole (it will issue those certificates anew): ` +
+      chainIssues.slice(0, 3).map((c) => `${c.namespace}/${c.secretName} (${c.chainProblem})`).join(", ") + (chainIssues.length > 3 ? ` and ${chainIssues.length - 3} more` : ""));
+  }
   const accountKeys = result.meta.acmeAccountKeys ?? [];
   if (accountKeys.length) {
     const unusable = accountKeys.filter((a) => a.keyType !== "RSA PRIVATE KEY");

@@ -5,7 +5,7 @@ import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageErro
 import { buildRestorePlan, planToJson, unknownWarnings } from "../lib/plan";
 import { describePrediction, parseGoDuration } from "../lib/reissue-prediction";
 
-const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D]
+const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D] [--renewal-margin D]
 
 Validates a backup (this project's, or \`kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates\`
 output, or multi-document YAML) without touching a cluster, and prints what will be restored in
@@ -26,9 +26,19 @@ anew and which ACME accounts it will register (with the reason for each), the wa
                           the 0.6.2 controller's flag of that name, when the release sets it (Go
                           duration, e.g. 720h; default 720h = 30 days); a Certificate's
                           spec.renewBefore takes precedence
+  --renewal-margin D      how long after now the upgrade may run (Go duration; default 168h = 7 days):
+                          a certificate whose renewal window opens within it "may be issued"
 
 A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 valid, 1 invalid, 2 usage.`;
+
+/** A flag's Go duration in milliseconds; undefined when the flag is not given. */
+function durationFlag(name: string, value: string | undefined, example: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseGoDuration(value);
+  if (ms === undefined || ms < 0) throw new UsageError(`--${name} ${JSON.stringify(value)} is not a Go duration such as ${example}`);
+  return ms;
+}
 
 runMain("plan", async () => {
   const args = parseCommandLine(process.argv.slice(2), {
@@ -39,13 +49,11 @@ runMain("plan", async () => {
     "cluster-resource-namespace": { type: "string" },
     "expect-missing": { type: "string", default: "" },
     "renew-before-expiry-duration": { type: "string" },
+    "renewal-margin": { type: "string" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
-  const renewFlag = args["renew-before-expiry-duration"];
-  const renewBeforeDefaultMs = renewFlag === undefined ? undefined : parseGoDuration(renewFlag);
-  if (renewFlag !== undefined && (renewBeforeDefaultMs === undefined || renewBeforeDefaultMs < 0)) {
-    throw new UsageError(`--renew-before-expiry-duration ${JSON.stringify(renewFlag)} is not a Go duration such as 720h`);
-  }
+  const renewBeforeDefaultMs = durationFlag("renew-before-expiry-duration", args["renew-before-expiry-duration"], "720h");
+  const renewalMarginMs = durationFlag("renewal-margin", args["renewal-margin"], "168h");
   const bytes = readBackupFile(args.backup);
   const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
     legacyNamespace: args["legacy-namespace"]!,
@@ -53,6 +61,7 @@ runMain("plan", async () => {
     clusterResourceNamespace: args["cluster-resource-namespace"],
     accountKeysNotCopied: args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean),
     renewBeforeDefaultMs,
+    renewalMarginMs,
   });
 
   if (args.json) {

@@ -185,11 +185,12 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     assert.equal(json.stdout.trim().split("\n").length, 1, `not exactly one line of JSON:\n${json.stdout}`);
     const plan = JSON.parse(json.stdout);
     assert.equal(plan.valid, true);
-    // Since issue 12: reissues and reissuesUnknown (what cert-manager 0.6.2 will issue anew).
-    assert.deepEqual(Object.keys(plan), ["valid", "restore", "secretsToCopy", "reissues", "reissuesUnknown", "warnings", "errors"]);
+    // Since issue 12: reissues and reissuesUnknown (what cert-manager 0.6.2 will issue anew); since issue 19 mayReissue.
+    assert.deepEqual(Object.keys(plan), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "warnings", "errors"]);
     // The stand-in's account keys are no PEM keys: 0.6.2 cannot read them, so nothing is issued or
     // registered (the issuers will not be Ready), and the backup recorded enough to say so.
     assert.deepEqual(plan.reissues, []);
+    assert.deepEqual(plan.mayReissue, []);
     assert.deepEqual(plan.reissuesUnknown, []);
     assert.ok(plan.warnings.some((w: { object: string; message: string }) => w.object === "ClusterIssuer/letsencrypt-prod" && /will not be Ready after the upgrade: .*holds no PEM block/.test(w.message)));
     assert.equal(plan.restore.length, 4);

@@ -184,13 +184,14 @@ describe("planToJson", () => {
       // Since issue 12: a kubectl-style backup tells nothing of account keys (nor of TLS Secrets; apps/web
       // has no spec.acme, so 0.6.2 would issue nothing for it anyway).
       reissues: [],
+      mayReissue: [],
       reissuesUnknown: [
         { kind: "ClusterIssuer", namespace: "", name: "le", what: "acme-account", reason: "the backup was not written by `npm run backup`: nothing is known of its account key Secret kube-system/acct (spec.acme.privateKeySecretRef); take the backup again with `npm run backup`" },
       ],
       warnings: [{ object: "Certificate/apps/web", message: "not Ready before the upgrade (Failed: nope); it will not be Ready after it either" }],
       errors: [{ object: "Bogus/apps/x", message: "unknown certmanager.k8s.io kind Bogus: expected ClusterIssuer, Issuer, Certificate, Order or Challenge" }],
     });
-    assert.deepEqual(Object.keys(json), ["valid", "restore", "secretsToCopy", "reissues", "reissuesUnknown", "warnings", "errors"]);
+    assert.deepEqual(Object.keys(json), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "warnings", "errors"]);
     // Survives a JSON round trip unchanged (no undefined, no class instances).
     assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
   });

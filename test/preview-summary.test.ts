@@ -172,6 +172,25 @@ describe("re-issues by cert-manager 0.6.2 in the summary", () => {
   });
 });
 
+// Issue 19: what may be issued is part of the same count line, each certificate named under warnings.
+describe("may be issued, in the summary", () => {
+  const COUNT = "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (default/wonder-app-cert); 1 certificate may be issued (apps/a)";
+  const MAY = "Certificate/apps/a: may be issued anew by cert-manager 0.6.2: the certificate enters its renewal window (renewBefore 30 days) at 2026-01-05T00:00:00Z, within 7 days";
+  const model = summarizePreview(seedPreview(), [`plan: ${COUNT}`, MAY, ...PLAN_WARNINGS]);
+
+  test("the count line carries the may-be-issued count; each one is a warning with its reason", () => {
+    assert.equal(model.reissues, COUNT);
+    assert.ok(model.warnings.includes(MAY));
+    assertInOrder(renderText(model, "dev"), [`RE-ISSUES BY CERT-MANAGER 0.6.2: ${COUNT}`, "WARNINGS", MAY]);
+    assertInOrder(renderMarkdown(model, "dev"), ["1 certificate may be issued (apps/a)", "### Warnings", "may be issued anew by cert-manager 0.6.2"]);
+  });
+
+  test("a count line with only what may be issued is shown too", () => {
+    const only = "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2; 1 certificate may be issued (apps/a)";
+    assert.equal(summarizePreview(seedPreview(), [`plan: ${only}`, MAY]).reissues, only);
+  });
+});
+
 describe("summarizePreview: other shapes", () => {
   const stack = "prod";
 

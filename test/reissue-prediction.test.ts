@@ -21,7 +21,7 @@ import {
   reissuesToJson,
   renewBeforeFromArgs,
 } from "../lib/reissue-prediction";
-import { TlsCertificateRecord, keyFacts } from "../lib/tls-facts";
+import { TlsCertificateRecord, certificateFacts, keyFacts } from "../lib/tls-facts";
 import { AccountKeyRecord, BACKUP_FORMAT, BackupMeta, BackupObject, KubeObject } from "../lib/types";
 import { SEED_FIXTURE, cm, ownBackup, readyStatus, TEST_CLUSTER } from "./support/fixtures";
 import { runScript } from "./support/run-command";
@@ -45,7 +45,7 @@ function goodFacts(name: string, over: Partial<TlsCertificateRecord> = {}): TlsC
   return {
     namespace: "apps", certificate: name, secretName: `${name}-tls`,
     serial: "01", sha256: "ab".repeat(32), notAfter: new Date(NOW.getTime() + 60 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`], keyType: "RSA PRIVATE KEY", keyMatchesCertificate: true,
+    commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`], keyType: "RSA PRIVATE KEY", keyMatchesCertificate: true, chainLength: 1,
     ...over,
   };
 }
@@ -77,7 +77,7 @@ const whats = (items: Array<{ kind: string; namespace: string; name: string; wha
 describe("certificates: when 0.6.2 issues (sync.go)", () => {
   test("a good certificate (key matches, names as the spec, outside the window): nothing", () => {
     const p = predictWeb(goodFacts("web"));
-    assert.deepEqual(p, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(p, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
   });
 
   test("a TLS Secret missing at backup time: issued", () => {
@@ -156,6 +156,30 @@ describe("certificates: when 0.6.2 issues (sync.go)", () => {
     assert.match(predictWeb(goodFacts("web", { notAfter: at(-1) })).reissues[0].reason, /expired at/);
   });
 
+  test("entering the renewal window within the margin (7 days by default): may be issued, an ordinary renewal (issue 19)", () => {
+    const at = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
+    // 33 days left: the 30-day window opens in 3 days, before a run a few days after this plan.
+    const soon = predictWeb(goodFacts("web", { notAfter: at(33) }));
+    assert.deepEqual(soon.reissues, []);
+    assert.deepEqual(whats(soon.mayReissue), ["certificate Certificate/apps/web"]);
+    assert.match(soon.mayReissue[0].reason, /^the certificate enters its renewal window \(renewBefore 30 days\) at 2026-01-04T00:00:00Z, within 7 days of this plan \(2026-01-01T00:00:00Z\): if the upgrade runs after that, 0\.6\.2 renews it at once; an ordinary renewal it would make then anyway, not a loss$/);
+    // The margin's end counts; past it, nothing.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(37) })).mayReissue.length, 1);
+    assert.deepEqual(predictWeb(goodFacts("web", { notAfter: at(38) })), { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
+    // The margin is an option; spec.renewBefore and the controller's flag move the window as before.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(33) }), {}, { renewalMarginMs: 0 }).mayReissue.length, 0);
+    assert.match(predictWeb(goodFacts("web", { notAfter: at(39) }), {}, { renewalMarginMs: 10 * DAY }).mayReissue[0].reason, /within 10 days of this plan/);
+    assert.match(predictWeb(goodFacts("web", { notAfter: at(22) }), { renewBefore: "480h" }).mayReissue[0].reason, /renewal window \(spec\.renewBefore 480h\) at 2026-01-03T00:00:00Z/);
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(13) }), {}, { renewBeforeDefaultMs: 10 * DAY }).mayReissue.length, 1);
+    // Already inside the window: will be issued, as before.
+    assert.equal(predictWeb(goodFacts("web", { notAfter: at(30) })).reissues.length, 1);
+    // An issuer that will surely not be Ready holds it, named, not counted.
+    const v1 = cm("ClusterIssuer", "le", undefined, { acme: { server: "https://acme-v01.api.letsencrypt.org/directory", privateKeySecretRef: { name: "le-key" } } }, { status: readyStatus("True") });
+    const held = predictReissues({ objects: [obj(v1), obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web", { notAfter: at(33) })] }), now: NOW });
+    assert.deepEqual([held.reissues, held.mayReissue], [[], []]);
+    assert.match(held.held[0].reason, /enters its renewal window .*; but its ClusterIssuer\/le will not be Ready .*then it renews it$/);
+  });
+
   test("several reasons are all named", () => {
     const p = predictWeb(goodFacts("web", { keyMatchesCertificate: false, commonName: "x.example.com", dnsNames: ["x.example.com"] }));
     assert.equal(p.reissues.length, 1);
@@ -164,15 +188,21 @@ describe("certificates: when 0.6.2 issues (sync.go)", () => {
 });
 
 describe("certificates: when 0.6.2 issues nothing", () => {
-  test("an issuer not Ready before the upgrade: held, not counted", () => {
-    const p = predictReissues({
-      objects: [obj(cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") })), obj(cert("web"))],
-      meta: meta({ missingTlsSecrets: ["apps/web-tls"] }),
-      now: NOW,
-    });
+  test("an issuer not Ready in the backup: may be issued, counted apart, never left out (issue 19)", () => {
+    // The restore strips status; 0.6.2's issuer controller runs Setup again (issuers/sync.go) and the
+    // certificates controller re-queues an issuer's certificates when it changes (controller.go:76,83).
+    const notReady = obj(cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") }));
+    const p = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ missingTlsSecrets: ["apps/web-tls"] }), now: NOW });
     assert.deepEqual(p.reissues, []);
-    assert.deepEqual(whats(p.held), ["certificate Certificate/apps/web"]);
-    assert.match(p.held[0].reason, /did not exist at backup time; but its ClusterIssuer\/le will not be Ready \(it was not Ready before the upgrade\)/);
+    assert.deepEqual(p.held, []);
+    assert.deepEqual(whats(p.mayReissue), ["certificate Certificate/apps/web"]);
+    assert.match(p.mayReissue[0].reason, /^TLS Secret apps\/web-tls did not exist at backup time; its ClusterIssuer\/le was not Ready in the backup \(ErrRegisterACMEAccount: nope\): 0\.6\.2 checks the issuer again after the restore and issues it at once if the issuer becomes Ready$/);
+    assert.match(describePrediction(p), /; 1 certificate may be issued \(apps\/web\)/);
+    // A good certificate of that issuer: nothing; one the backup cannot tell: cannot tell, not dropped.
+    const good = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web")] }), now: NOW });
+    assert.deepEqual([good.reissues, good.mayReissue, good.unknown, good.held], [[], [], [], []]);
+    const unknown = predictReissues({ objects: [notReady, obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web", { keyMatchesCertificate: undefined })] }), now: NOW });
+    assert.deepEqual(whats(unknown.unknown), ["certificate Certificate/apps/web"]);
   });
 
   test("an issuer with an ACME v1 URL (InvalidConfig): held", () => {
@@ -184,7 +214,7 @@ describe("certificates: when 0.6.2 issues nothing", () => {
 
   test("an issuer not in the backup: nothing (IssuerNotFound); a Certificate of an ACME issuer without spec.acme: held (BadConfig)", () => {
     const orphan = predictReissues({ objects: [obj(cert("web", {}, "absent"))], meta: meta({ missingTlsSecrets: ["apps/web-tls"] }), now: NOW });
-    assert.deepEqual(orphan, { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(orphan, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
     const noAcme = predictWeb(undefined, { acme: undefined });
     assert.deepEqual(noAcme.reissues, []);
     assert.match(noAcme.held[0].reason, /no spec\.acme/);
@@ -204,7 +234,7 @@ describe("ACME accounts (setup.go)", () => {
     predictReissues({ objects: [obj(readyIssuer()), obj(cert("web"))], meta: meta({ tlsCertificates: [goodFacts("web")], acmeAccountKeys: record ? [record] : [] }), now: NOW, ...input });
 
   test("an RSA PKCS#1 key: the account is looked up, nothing new", () => {
-    assert.deepEqual(withKey(accountKey()), { reissues: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.deepEqual(withKey(accountKey()), { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
   });
 
   test("the Secret missing at backup time: a new account", () => {
@@ -287,7 +317,7 @@ describe("the count line and the JSON", () => {
       now: NOW,
     });
     assert.equal(describePrediction(p), "2 certificates will be issued anew and 1 new ACME account registered by cert-manager 0.6.2 (apps/a, apps/b; account of other)");
-    assert.equal(describePrediction({ reissues: [], unknown: [], held: [], accountKeyProblems: [] }), "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2");
+    assert.equal(describePrediction({ reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] }), "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2");
   });
 
   test("reissues entries have exactly kind, namespace, name, what, reason", () => {
@@ -305,6 +335,62 @@ describe("the count line and the JSON", () => {
     assert.deepEqual(plan.warnings.filter((w) => w.object === "plan").map((w) => w.message), ["1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/a)"]);
     const json = planToJson(plan) as { reissues: unknown[] };
     assert.deepEqual(json.reissues, [{ kind: "Certificate", namespace: "apps", name: "a", what: "certificate", reason: "TLS Secret apps/a-tls did not exist at backup time" }]);
+  });
+});
+
+describe("may be issued: in the plan's warnings, its JSON and the count line (issue 19)", () => {
+  const notReady = cm("ClusterIssuer", "le", undefined, readyIssuer().spec, { status: readyStatus("False", "ErrRegisterACMEAccount", "nope") });
+
+  test("a certificate that may be issued is named with its reason, counted apart, and in `mayReissue`, not in `reissues`", () => {
+    const { text } = ownBackup([notReady, cert("a")], { missingTlsSecrets: ["apps/a-tls"], acmeAccountKeys: [accountKey()] });
+    const plan = buildRestorePlan(parseBackup(text), { legacyNamespace: "kube-system", namespace: "cert-manager", now: NOW });
+    assert.deepEqual(plan.warnings.filter((w) => w.object === "plan").map((w) => w.message), [
+      "no certificate will be issued anew and no new ACME account registered by cert-manager 0.6.2; 1 certificate may be issued (apps/a)",
+    ]);
+    const forA = plan.warnings.filter((w) => w.object === "Certificate/apps/a").map((w) => w.message);
+    assert.equal(forA.length, 1);
+    assert.match(forA[0], /^may be issued anew by cert-manager 0\.6\.2: TLS Secret apps\/a-tls did not exist at backup time; its ClusterIssuer\/le was not Ready in the backup/);
+    // The issuer's own warning no longer says it stays not Ready.
+    assert.match(plan.warnings.find((w) => w.object === "ClusterIssuer/le")!.message, /not Ready before the upgrade \(ErrRegisterACMEAccount: nope\); cert-manager 0\.6\.2 checks it again after the restore/);
+    const json = planToJson(plan) as { reissues: unknown[]; mayReissue: Array<Record<string, string>> };
+    assert.deepEqual(json.reissues, []);
+    assert.deepEqual(json.mayReissue.map((m) => Object.keys(m)), [["kind", "namespace", "name", "what", "reason"]]);
+    assert.deepEqual(json.mayReissue.map((m) => [m.kind, m.namespace, m.name, m.what]), [["Certificate", "apps", "a", "certificate"]]);
+  });
+
+  test("the definite part of the count line is unchanged by what may be issued", () => {
+    const p = predictReissues({
+      objects: [obj(notReady), obj(cert("a")), obj(cert("b"))],
+      meta: meta({ missingTlsSecrets: ["apps/a-tls", "apps/b-tls"] }),
+      now: NOW,
+    });
+    const withDefinite = { ...p, reissues: [{ kind: "Certificate", namespace: "apps", name: "c", what: "certificate" as const, reason: "r" }] };
+    assert.equal(describePrediction(withDefinite), "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (apps/c); 2 certificates may be issued (apps/a, apps/b)");
+  });
+});
+
+describe("npm run plan --renewal-margin (issue 19)", () => {
+  test("the text names what may be issued with its reason and counts it; the margin is a flag", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-margin-"));
+    try {
+      const now = new Date();
+      const facts = goodFacts("web", { notAfter: new Date(now.getTime() + 35 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z") });
+      const file = path.join(dir, "backup.yaml");
+      fs.writeFileSync(file, ownBackup([readyIssuer(), cert("web")], { tlsCertificates: [facts], acmeAccountKeys: [accountKey()] }).text);
+      const byDefault = await runScript("plan", ["--backup", file]);
+      assert.equal(byDefault.code, 0, byDefault.output);
+      assert.match(byDefault.stdout, /^ {2}Certificate\/apps\/web: may be issued anew by cert-manager 0\.6\.2: the certificate enters its renewal window \(renewBefore 30 days\) at .*, within 7 days of this plan .*not a loss$/m);
+      assert.match(byDefault.stdout, /^plan: no certificate will be issued anew and no new ACME account registered by cert-manager 0\.6\.2; 1 certificate may be issued \(apps\/web\)$/m);
+      const json = JSON.parse((await runScript("plan", ["--backup", file, "--json", "--renewal-margin", "24h"])).stdout) as { reissues: unknown[]; mayReissue: unknown[] };
+      assert.deepEqual([json.reissues, json.mayReissue], [[], []]);
+      const wide = JSON.parse((await runScript("plan", ["--backup", file, "--json", "--renewal-margin", "240h"])).stdout) as { mayReissue: Array<{ name: string }> };
+      assert.deepEqual(wide.mayReissue.map((m) => m.name), ["web"]);
+      const bad = await runScript("plan", ["--backup", file, "--renewal-margin", "7d"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.output, /--renewal-margin "7d" is not a Go duration/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -381,5 +467,90 @@ describe("keyFacts: tls.key against tls.crt, in memory (openssl keys)", () => {
     // Nothing of the key is in what is returned.
     const body = read("rsa1.key").split("\n")[1];
     assert.ok(!JSON.stringify(keyFacts(b64(read("rsa1.key")), rsaCert)).includes(body.slice(0, 20)));
+  });
+});
+
+describe("tls.crt: every PEM block, as 0.6.2 reads it (issue 19)", () => {
+  // cert-manager v0.6.2 pkg/util/kube/pki.go SecretTLSKeyPair decodes tls.crt with
+  // pki.DecodeX509CertificateChainBytes (pkg/util/pki/parse.go): pem.Decode block after block, each
+  // parsed with x509.ParseCertificate; one that does not parse fails the whole tls.crt, and
+  // certificates/sync.go then takes the certificate for missing and issues it.
+  let tmp: string;
+  let leaf: { crt: string; key: string };
+  let other: string;
+  const b64 = (t: string | Buffer): string => Buffer.from(t).toString("base64");
+  const now = new Date();
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-chain-"));
+    const make = (name: string, cn: string): void => {
+      execFileSync("openssl", ["genrsa", "-traditional", "-out", path.join(tmp, `${name}.key`), "2048"], { stdio: "ignore" });
+      execFileSync("openssl", ["req", "-x509", "-key", path.join(tmp, `${name}.key`), "-out", path.join(tmp, `${name}.crt`), "-days", "90", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`], { stdio: "ignore" });
+    };
+    make("web", "web.example.com");
+    make("ca", "ca.example.com");
+    leaf = { crt: fs.readFileSync(path.join(tmp, "web.crt"), "utf8"), key: fs.readFileSync(path.join(tmp, "web.key"), "utf8") };
+    other = fs.readFileSync(path.join(tmp, "ca.crt"), "utf8");
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** The prediction for `web` whose TLS Secret holds this tls.crt and the leaf's key, as `npm run backup` records it. */
+  const predictFor = (tlsCrt: string | Buffer) => {
+    const facts = certificateFacts(b64(tlsCrt), b64(leaf.key), true);
+    return { facts, p: predictWeb({ namespace: "apps", certificate: "web", secretName: "web-tls", ...facts }, {}, { now }) };
+  };
+  const block = (type: string, body: Buffer): string => `-----BEGIN ${type}-----\n${body.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END ${type}-----\n`;
+
+  test("the leaf alone, or with a certificate after it: nothing; the backup says every block was read", () => {
+    const alone = predictFor(leaf.crt);
+    assert.deepEqual(alone.p, { reissues: [], mayReissue: [], unknown: [], held: [], accountKeyProblems: [] });
+    assert.equal((alone.facts as { chainLength?: number }).chainLength, 1);
+    const chain = predictFor(leaf.crt + other);
+    assert.deepEqual(chain.p.reissues, []);
+    assert.equal((chain.facts as { chainLength?: number }).chainLength, 2);
+  });
+
+  test("a second block that does not parse as a certificate: issued anew (the leaf parses)", () => {
+    const { facts, p } = predictFor(leaf.crt + block("CERTIFICATE", Buffer.from("not a certificate at all, but valid base64")));
+    assert.equal((facts as { commonName?: string }).commonName, "web.example.com", "the leaf's facts are kept");
+    assert.match((facts as { chainProblem?: string }).chainProblem ?? "", /^PEM block 2 of 2 in tls\.crt \(CERTIFICATE\) does not parse as a certificate$/);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+    assert.match(p.reissues[0].reason, /TLS Secret apps\/web-tls: PEM block 2 of 2 in tls\.crt \(CERTIFICATE\) does not parse as a certificate; 0\.6\.2 reads every PEM block of tls\.crt and takes the certificate for missing/);
+  });
+
+  test("the key pasted after the certificate in tls.crt: issued anew (0.6.2 parses every block as a certificate, whatever its type)", () => {
+    const { p } = predictFor(leaf.crt + leaf.key);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+    assert.match(p.reissues[0].reason, /PEM block 2 of 2 in tls\.crt \(RSA PRIVATE KEY\)/);
+    // Nothing of the key is in the reason.
+    assert.ok(!p.reissues[0].reason.includes(leaf.key.split("\n")[1].slice(0, 20)));
+  });
+
+  test("a key or anything else first: tls.crt does not parse (a problem, no facts)", () => {
+    const { facts, p } = predictFor(leaf.key + leaf.crt);
+    assert.match((facts as { problem?: string }).problem ?? "", /first PEM block .*RSA PRIVATE KEY/);
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+  });
+
+  test("DER instead of PEM: pem.Decode finds no block, issued anew", () => {
+    const der = new X509Certificate(leaf.crt).raw;
+    const { facts, p } = predictFor(der);
+    assert.deepEqual(facts, { problem: "tls.crt does not parse as a certificate: it holds no PEM block" });
+    assert.deepEqual(whats(p.reissues), ["certificate Certificate/apps/web"]);
+  });
+
+  test("what Go's pem.Decode skips is skipped: text around blocks, a block without its END line, a body that is not base64", () => {
+    const skipped = "explanatory text\n" + leaf.crt + "trailing text\n-----BEGIN CERTIFICATE-----\nAAAA\n" ;
+    assert.deepEqual(predictFor(skipped).p.reissues, []);
+    assert.equal((predictFor(skipped).facts as { chainLength?: number }).chainLength, 1);
+    const badBase64 = leaf.crt + "-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n";
+    assert.deepEqual(predictFor(badBase64).p.reissues, []);
+  });
+
+  test("a backup that did not check every block (taken before issue 19): cannot tell, never fine", () => {
+    const p = predictWeb(goodFacts("web", { chainLength: undefined }));
+    assert.deepEqual(p.reissues, []);
+    assert.deepEqual(whats(p.unknown), ["certificate Certificate/apps/web"]);
+    assert.match(p.unknown[0].reason, /taken before every PEM block of tls\.crt was checked/);
   });
 });

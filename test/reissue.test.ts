@@ -151,7 +151,8 @@ describe("certificate facts (lib/tls-facts.ts)", () => {
 
   test("no certificate: a problem instead of facts", () => {
     assert.deepEqual(certificateFacts(undefined), { problem: "no tls.crt" });
-    assert.deepEqual(certificateFacts(b64("not a certificate")), { problem: "tls.crt does not parse as a certificate" });
+    assert.deepEqual(certificateFacts(b64("not a certificate")), { problem: "tls.crt does not parse as a certificate: it holds no PEM block" });
+    assert.deepEqual(certificateFacts(b64("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")), { problem: "tls.crt does not parse as a certificate" });
   });
 
   test("the key's type comes from its header line; what follows does not matter", () => {
