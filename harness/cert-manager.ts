@@ -27,6 +27,9 @@ export interface ReadyState {
   ready: string;
   reason: string;
   message: string;
+  /** When the controller last changed the Ready condition ("" when none). */
+  lastTransitionTime: string;
+  uid: string;
 }
 
 const PLURALS = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" } as const;
@@ -37,9 +40,12 @@ export async function readyStates(kc: k8s.KubeConfig): Promise<Map<string, Ready
   const out = new Map<string, ReadyState>();
   for (const [kind, plural] of Object.entries(PLURALS) as Array<[ReadyState["kind"], string]>) {
     const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural });
-    for (const o of list.items as Array<{ metadata: { name: string; namespace?: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } }>) {
+    for (const o of list.items as Array<{ metadata: { name: string; namespace?: string; uid: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }> } }>) {
       const c = o.status?.conditions?.find((x) => x.type === "Ready");
-      out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, { kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name, ready: c?.status ?? "", reason: c?.reason ?? "", message: c?.message ?? "" });
+      out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, {
+        kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name, ready: c?.status ?? "", reason: c?.reason ?? "", message: c?.message ?? "",
+        lastTransitionTime: c?.lastTransitionTime ?? "", uid: o.metadata.uid,
+      });
     }
   }
   return out;

@@ -208,6 +208,11 @@ export class ControlPlane {
     return `https://127.0.0.1:${this.ports.apiserver}`;
   }
 
+  /** The ports each component listens on (etcd: client and peer). */
+  componentPorts(): Record<string, number[]> {
+    return { etcd: [this.ports.etcd, this.ports.etcdPeer], "kube-apiserver": [this.ports.apiserver], "kube-controller-manager": [this.ports.controllerManager] };
+  }
+
   /** The running components and their pids. */
   pids(): Record<string, number> {
     return Object.fromEntries([...this.processes].filter(([, p]) => !p.exitStatus).map(([n, p]) => [n, p.pid]));

@@ -126,6 +126,8 @@ export interface LocalCluster {
   startApiServer(): Promise<void>;
   /** The running components' pids, by name (etcd, kube-apiserver, kube-controller-manager). */
   pids(): Record<string, number>;
+  /** The ports each component listens on, by name. */
+  componentPorts(): Record<string, number[]>;
   stop(): Promise<void>;
 }
 
@@ -137,13 +139,21 @@ export async function startCluster(dir: string, env: NodeJS.ProcessEnv, options:
 /** The `pulumi` CLI in the project folder, offline, with a stack config file kept outside the repository. */
 export class PulumiCli {
   readonly env: NodeJS.ProcessEnv;
+  /** Everything every command printed (refused gates and re-runs included), for the tests' leak searches. */
+  readonly transcript: string[] = [];
   constructor(baseEnv: NodeJS.ProcessEnv, readonly stack: string, readonly stateDir: string, readonly configFile: string) {
     this.env = { ...baseEnv, ...offlinePulumiEnv({ backendDir: path.join(stateDir, "backend") }) };
   }
 
   /** A stack command that takes no config (e.g. `cancel`). */
   runWithoutConfig(args: string[]): Promise<RunResult> {
-    return run("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { env: this.env });
+    return this.recorded(run("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { env: this.env }));
+  }
+
+  private async recorded(result: Promise<RunResult>): Promise<RunResult> {
+    const r = await result;
+    this.transcript.push(r.stdout, r.stderr);
+    return r;
   }
 
   /** `pulumi up` in the background, for a test that interrupts it: the child, its output so far, its exit. */
@@ -152,12 +162,15 @@ export class PulumiCli {
     let output = "";
     child.stdout!.on("data", (d: Buffer) => (output += d));
     child.stderr!.on("data", (d: Buffer) => (output += d));
-    const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+    const exited = new Promise<number>((r) => child.on("close", (code) => {
+      this.transcript.push(output);
+      r(code ?? 1);
+    }));
     return { child, output: () => output, exited };
   }
 
   run(args: string[], options: { echo?: boolean } = {}): Promise<RunResult> {
-    return run("pulumi", [...args, "--stack", this.stack, "--config-file", this.configFile, "--non-interactive"], { env: this.env, echo: options.echo });
+    return this.recorded(run("pulumi", [...args, "--stack", this.stack, "--config-file", this.configFile, "--non-interactive"], { env: this.env, echo: options.echo }));
   }
 
   async init(config: Record<string, string>): Promise<void> {

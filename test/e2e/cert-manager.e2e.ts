@@ -130,6 +130,8 @@ async function upgrade(s: Scenario): Promise<Map<string, ReadyState>> {
   const preview = await s.cli.run(["preview"]);
   assert.equal(preview.code, 0, preview.stdout + preview.stderr);
   s.preview = preview.stdout + preview.stderr;
+  // Condition times have whole seconds: the upgrade began no earlier than this second.
+  const upgradeBegan = Math.floor(Date.now() / 1000) * 1000;
   const up = await s.cli.run(["up", "--yes", "--skip-preview"]);
   logs.push(up.stdout, up.stderr);
   assert.equal(up.code, 0, `${up.stdout.slice(-3000)}${up.stderr}\n${s.harness.kubelet.eventLog().join("\n")}`);
@@ -143,6 +145,13 @@ async function upgrade(s: Scenario): Promise<Map<string, ReadyState>> {
     if (missing.length > 0 || webhookOwn.length > 0) return `no Ready condition yet: ${missing.join(", ")}; webhook's own not Ready: ${webhookOwn.map((x) => x.name).join(", ")}`;
     return true;
   }, WAIT_MS);
+  // Reported by the 0.6.2 controller, not carried over: every object is new (the old CRDs took the
+  // old ones with them) and its Ready condition was set after the upgrade began.
+  for (const [key, was] of s.before) {
+    const now = states.get(key)!;
+    assert.notEqual(now.uid, was.uid, `${key} is a new object`);
+    assert.ok(Date.parse(now.lastTransitionTime) >= upgradeBegan, `${key}: Ready ${now.ready} set at ${now.lastTransitionTime}, before the upgrade began (${new Date(upgradeBegan).toISOString()})`);
+  }
   return states;
 }
 

@@ -73,11 +73,17 @@ describe("local control plane", { concurrency: false }, () => {
       assert.ok(ns.metadata?.uid, `start ${i}: the API answers`);
       const pids = Object.values(cluster.pids());
       assert.equal(pids.length, 3, `start ${i}: etcd, kube-apiserver and kube-controller-manager run`);
-      const port = Number(new URL(kc.getCurrentCluster()!.server).port);
+      const ports = cluster.componentPorts();
+      assert.equal(Number(new URL(kc.getCurrentCluster()!.server).port), ports["kube-apiserver"][0]);
+      for (const [name, list] of Object.entries(ports)) {
+        for (const port of list) assert.equal(await portFree(port), false, `start ${i}: ${name} listens on ${port}`);
+      }
       await cluster.stop();
       leftover.pop();
       assert.deepEqual(pids.filter((p) => fs.existsSync(`/proc/${p}`)), [], `start ${i}: every component exited`);
-      assert.ok(await portFree(port), `start ${i}: the API port is free again`);
+      for (const [name, list] of Object.entries(ports)) {
+        for (const port of list) assert.ok(await portFree(port), `start ${i}: ${name}'s port ${port} is free again`);
+      }
     }
     assert.deepEqual(ownedBy(process.pid), [], "nothing this test started is still running");
     const sorted = [...seconds].sort((a, b) => a - b);
@@ -135,6 +141,7 @@ describe("local control plane", { concurrency: false }, () => {
     const exited = new Promise<number | null>((r) => owner.on("exit", r));
     await new Promise<void>((resolve) => owner.stdout.on("data", (d: Buffer) => d.toString().includes("export KUBECONFIG=") && resolve()));
     const pids = ownedBy(owner.pid!);
+    assert.equal(pids.length, 3, `etcd, kube-apiserver and kube-controller-manager found for the owner: ${pids.join(", ")}`);
     owner.kill("SIGINT");
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /cluster: stopped/);

@@ -11,7 +11,7 @@ import { parseBackup } from "../../lib/backup-format";
 import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCluster, stopPluginsStartedSince, toolchainEnv } from "../../lib/local-run";
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
-import { certManagerObjectLabels, legacyCrdPresent } from "../support/cluster-objects";
+import { certManagerObjectLabels, isNotFound, legacyCrdPresent } from "../support/cluster-objects";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
 
@@ -106,8 +106,13 @@ describe("faults", { concurrency: false }, () => {
     // The intended point: the old CRDs (and every object in them) are gone, the restore not finished.
     assert.ok(!(await legacyCrdPresent(kc)), "the API server is stopped after the old CRDs were deleted");
     const planned = buildRestorePlan(parseBackup(fs.readFileSync(backupFile))).restore.length;
-    const restoredAtStop = (await certManagerObjectLabels(kc).catch(() => [])).length;
+    // Before the new CRDs exist the list is a 404: nothing restored yet. Any other failure is no answer.
+    const restoredAtStop = (await certManagerObjectLabels(kc).catch((err: unknown) => {
+      if (isNotFound(err)) return [];
+      throw err;
+    })).length;
     assert.ok(restoredAtStop < planned, `the restore was not finished when the API server went away (${restoredAtStop} of ${planned})`);
+    assert.ok(child.exitCode === null && child.signalCode === null, `pulumi up was still running when the API server was stopped: ${output().slice(-2000)}`);
     await cluster.stopApiServer();
     await new Promise((r) => setTimeout(r, 3000));
     await cluster.startApiServer();
@@ -138,7 +143,7 @@ describe("faults", { concurrency: false }, () => {
     const planText = await script("plan", ["--backup", backupFile]);
     const planJson = await script("plan", ["--backup", backupFile, "--json"]);
     assert.equal(planJson.code, 0);
-    const outputs = [...seen, preview.stdout, renderMarkdown(model, "faults"), renderText(model, "faults"), planText.stdout, fs.readFileSync(backupFile, "utf8")];
+    const outputs = [...seen, ...cli.transcript, renderMarkdown(model, "faults"), renderText(model, "faults"), planText.stdout, fs.readFileSync(backupFile, "utf8")];
     const state = filesUnder(path.join(work, "pulumi", "backend"));
     assert.ok(state.some(([, text]) => text.includes("issuer-secrets-clouddns-service-account")), "the state holds the copied Secret");
     // Plaintext, base64 at every alignment, and inside nested base64 (test/support/secret-scan.ts).

@@ -16,6 +16,7 @@ import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCl
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
 import { BACKUP_FORMAT, BackupMeta, KubeObject, objectLabel } from "../../lib/types";
+import { exists } from "../support/cluster-objects";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
 import { tillerReleaseData } from "../support/tiller-record";
@@ -51,24 +52,18 @@ async function newCluster(name: string, namespaces: number, perNamespace: number
   return { cluster, kc };
 }
 
+/** Every stack's CLI: what each command printed goes into the leak search. */
+const clis: PulumiCli[] = [];
+
 function stackFor(cluster: LocalCluster, name: string, backupFile: string, extra: Record<string, string> = {}): Promise<PulumiCli> {
   const cli = new PulumiCli(env, name, path.join(work, `${name}-pulumi`), path.join(work, `Pulumi.${name}.yaml`));
+  clis.push(cli);
   return cli.init({
     backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart: CHART_066,
     // Kubernetes 1.15 serves every API version the chart v0.6.6 uses (nothing to map) and what
     // cert-manager 0.6.2 needs to run (no acknowledgeUnsupportedKubernetes).
     mapApiVersions: "false", skipAwait: "true", webhook: "false", ...extra,
   }).then(() => cli);
-}
-
-async function exists(fn: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await fn();
-    return true;
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return false;
-    throw err;
-  }
 }
 
 /** A CustomResourceDefinition as Kubernetes 1.15 serves it: apiextensions.k8s.io/v1beta1 only. */
@@ -363,7 +358,7 @@ describe("the upgrade on a real API server", { concurrency: false }, () => {
     const state = filesUnder(path.join(work, "main-pulumi", "backend"));
     assert.ok(state.some(([f]) => f.endsWith(".json")), "a state file was written");
     // Plaintext, base64 at every alignment, and inside nested base64 (test/support/secret-scan.ts).
-    assert.deepEqual(markerLeaks([...state, ["backup", fs.readFileSync(backupFile, "utf8")], ["command output", logs.join("\n")]], MARKER), []);
+    assert.deepEqual(markerLeaks([...state, ["backup", fs.readFileSync(backupFile, "utf8")], ["command output", logs.join("\n")], ...clis.map((c): [string, string] => [`pulumi ${c.stack}`, c.transcript.join("\n")])], MARKER), []);
   });
 });
 
@@ -385,8 +380,9 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "killed", "--config-file", cli.configFile, "--non-interactive"], { cwd: ROOT, env: cli.env, stdio: "ignore", detached: true });
     let killed = false;
     for (let i = 0; i < 600 && !killed; i++) {
-      const crd = await readCrd(kc, "certificates.certmanager.k8s.io").catch(() => undefined);
       // The old CRD gone (or replaced by the new one) and no certificate restored yet: kill now.
+      // Only a 404 means gone; an API server that does not answer is no reason to kill.
+      const crd = (await exists(() => readCrd(kc, "certificates.certmanager.k8s.io"))) ? await readCrd(kc, "certificates.certmanager.k8s.io") : undefined;
       if (!crd || crd.metadata?.labels?.chart === undefined) {
         process.kill(-child.pid!, "SIGKILL");
         killed = true;

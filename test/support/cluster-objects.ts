@@ -10,11 +10,29 @@ export async function legacyCrdPresent(kc: k8s.KubeConfig): Promise<boolean> {
     try {
       const crd = await custom.getClusterCustomObject({ group: "apiextensions.k8s.io", version, plural: "customresourcedefinitions", name: "certificates.certmanager.k8s.io" }) as { metadata?: { labels?: Record<string, string> } };
       return crd.metadata?.labels?.chart === "cert-manager-v0.4.1";
-    } catch {
-      // Not served, or not there: the next version, then "not present".
+    } catch (err) {
+      // Not served, or not there: the next version, then "not present". Anything else (the API
+      // server unreachable) is no answer, and must not read as "gone".
+      if (!isNotFound(err)) throw err;
     }
   }
   return false;
+}
+
+/** The API's 404, and nothing else: helpers that look for absence swallow only that. */
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 404;
+}
+
+/** Whether `read` finds its object: true, false on 404, and any other failure thrown. */
+export async function exists(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /** Every ClusterIssuer, Issuer and Certificate: label ("Kind/namespace/name") → uid; `exceptNamespace` left out. */
