@@ -20,13 +20,15 @@ import { CONFIG_NAMESPACE } from "./lib/settings";
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, target } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
   // Server-side apply only where the cluster serves it (Kubernetes 1.16 on): the provider does not
   // check, and on 1.15 every apply would fail with 415 Unsupported Media Type.
-  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: preflight.applyMode.serverSideApply });
+  // Secrets mutable: by default the provider replaces a Secret whose data changes (delete and create
+  // under the same name: "already exists" on 1.15, and the copy gone in between).
+  const provider = new k8s.Provider("cluster", { kubeconfig: target.kubeconfig ?? "", context: target.context, enableServerSideApply: preflight.applyMode.serverSideApply, enableSecretMutable: true });
   if (!preflight.applyMode.serverSideApply) pulumi.log.info(`${preflight.applyMode.reason}; objects that exist already are taken over with \`import\` (restored objects: replaced with the backup's values), Secrets excepted`);
   const opts = { providers: { kubernetes: provider } };
 
@@ -110,6 +112,9 @@ async function upgrade() {
     batchSize: Number(process.env.CMU_RESTORE_BATCH_SIZE) || undefined,
   }, opts);
 
+  for (const copy of copiesDifferingFromSource) {
+    pulumi.log.warn(`Secret ${copy} holds other data than its source in ${settings.legacyNamespace} (changed after it was copied, e.g. a rotated credential): kept as it is; the source is never copied over it`);
+  }
   for (const copy of copiesLeftAsTheyAre) {
     pulumi.log.warn(`Secret ${copy} exists already (not made by this program) and holds what cert-manager 0.6 needs: left as it is and not managed by this stack; ` +
       `this cluster has no server-side apply, and taking it over would read its data into the state. Its source in ${settings.legacyNamespace} is kept, even with cleanupLegacySecrets`);

@@ -13,6 +13,8 @@ export interface SecretToCopy {
   data: pulumi.Input<Record<string, string>>;
   /** The copy exists with kubectl's last-applied-configuration (which may hold the data): take it over and empty it. */
   emptyLastApplied: boolean;
+  /** "namespace/name" of this program's own copy, possibly outside the state (an interrupted create), on a cluster without server-side apply: adopt it. */
+  importId?: string;
 }
 
 export interface IssuerSecretCopiesArgs {
@@ -50,7 +52,11 @@ export class IssuerSecretCopies extends pulumi.ComponentResource {
         },
         type: s.type,
         data: pulumi.secret(s.data),
-      }, { parent: this, retainOnDelete: true, additionalSecretOutputs: ["data", "stringData"] });
+      }, {
+        parent: this, retainOnDelete: true, additionalSecretOutputs: ["data", "stringData"],
+        // Its inputs are its own live data and metadata, so the import finds nothing to change.
+        import: s.importId,
+      });
     });
     this.names = pulumi.all(copies.map((c) => c.metadata.name));
     this.registerOutputs({ names: this.names });

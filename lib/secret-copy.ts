@@ -46,18 +46,33 @@ function sameData(a: SecretObject, b: SecretObject): boolean {
   return keys.length === Object.keys(y).length && keys.every((k) => y[k] === x[k]) && (a.type || "Opaque") === (b.type || "Opaque");
 }
 
+/** What to do about one Secret to copy, given what exists where 0.6 reads it. */
+export type CopyDecision =
+  /** None exists: create it with the source's data. */
+  | { action: "copy" }
+  /**
+   * This program made it: keep managing it with its own data, never the source's over it (a
+   * credential rotated in the copy after the upgrade must survive every later run); `differs` says
+   * the two no longer agree. Without server-side apply it is imported, which adopts a copy an
+   * interrupted run made but its state lacks (and is a no-op for one the state holds).
+   */
+  | { action: "keep"; differs: boolean; importExisting: boolean }
+  /** Someone else made it with the source's data (or it is the only copy left): server-side apply takes it over unchanged. */
+  | { action: "take-over" }
+  /** Likewise, without server-side apply: left as it is (taking it over would read it into the state). */
+  | { action: "leave" }
+  /** Someone else made it with other data: the program will overwrite neither, and stops. */
+  | { action: "differs" };
+
 /**
- * On a cluster without server-side apply, a copy that exists already and was made by someone else
- * (by hand, as the seed's procedure does) cannot be taken over without reading it into the state
- * (see Adoption in preflight.ts). "copy": declare the copy as usual (none exists, or it is this
- * program's own, which the state holds); "leave": it already holds what 0.6 needs (the source's data,
- * or it is the only copy left), so it is left as it is and not managed; "differs": it holds other
- * data than its source, and the program will not overwrite it blindly.
+ * Never writes one Secret's data over another's that exists: a copy is made once. `sourceIsTheCopy`:
+ * the source was cleaned up since, and the copy is all there is.
  */
-export function clientSideCopyDecision(source: SecretObject, existingCopy: SecretObject | undefined, sourceIsTheCopy: boolean): "copy" | "leave" | "differs" {
-  if (!existingCopy || madeByThisProgram(existingCopy)) return "copy";
-  if (sourceIsTheCopy || sameData(source, existingCopy)) return "leave";
-  return "differs";
+export function copyDecision(source: SecretObject, existingCopy: SecretObject | undefined, sourceIsTheCopy: boolean, serverSideApply: boolean): CopyDecision {
+  if (!existingCopy) return { action: "copy" };
+  if (madeByThisProgram(existingCopy)) return { action: "keep", differs: !sourceIsTheCopy && !sameData(source, existingCopy), importExisting: !serverSideApply };
+  if (sourceIsTheCopy || sameData(source, existingCopy)) return serverSideApply ? { action: "take-over" } : { action: "leave" };
+  return { action: "differs" };
 }
 
 export { LAST_APPLIED_ANNOTATION };

@@ -10,7 +10,7 @@ import { RetryLog, loadKubeConfig, readSecret } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { describePath, projectPath } from "./project-path";
-import { SecretObject, carriesLastApplied, clientSideCopyDecision, copySource } from "./secret-copy";
+import { COPIED_FROM_ANNOTATION, SecretObject, carriesLastApplied, copyDecision, copySource } from "./secret-copy";
 import { CONFIG_NAMESPACE, ConfigError, Settings, parseSettings } from "./settings";
 
 export interface StackInputs {
@@ -23,9 +23,11 @@ export interface StackInputs {
   secretCopies: SecretCopy[];
   /**
    * Without server-side apply: copies made by someone else that already hold what 0.6 needs, left as
-   * they are ("namespace/name"); see clientSideCopyDecision.
+   * they are ("namespace/name"); see copyDecision.
    */
   copiesLeftAsTheyAre: string[];
+  /** Copies this program made whose data no longer equals their source's ("namespace/name"): kept as they are. */
+  copiesDifferingFromSource: string[];
   /**
    * Absolute paths (the stack's relative ones against the project folder) and the context (the
    * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
@@ -39,6 +41,8 @@ export interface SecretCopy extends SecretCopyDecision {
   data: pulumi.Output<Record<string, string>>;
   /** The copy exists and carries kubectl's last-applied-configuration, which the copy must empty. */
   emptyLastApplied: boolean;
+  /** "namespace/name": take over this program's own copy with `import` (client-side apply): it may exist outside the state. */
+  importId?: string;
 }
 
 /**
@@ -64,33 +68,35 @@ export const clusterReader = {
  * a read resource whole in the state, metadata included, and kubectl's last-applied-configuration
  * annotation holds the data in the clear. Only type and data are kept; the data at once as a secret.
  */
-async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecision[], facts: ClusterFacts, serverSideApply: boolean): Promise<{ copies: SecretCopy[]; leftAsTheyAre: string[] }> {
+async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecision[], facts: ClusterFacts, serverSideApply: boolean): Promise<{ copies: SecretCopy[]; leftAsTheyAre: string[]; differing: string[] }> {
   const copies: SecretCopy[] = [];
   const leftAsTheyAre: string[] = [];
+  const differing: string[] = [];
   for (const d of decisions) {
     const source = await clusterReader.readSecret(kc, d.readFrom, d.name);
     if (!source) {
       throw new PreflightError(`secret check failed: Secret ${d.readFrom}/${d.name} disappeared while the program ran; run it again; nothing was changed`);
     }
     const existingCopy = d.readFrom === d.to ? source : facts.secrets[`${d.to}/${d.name}`] ? await clusterReader.readSecret(kc, d.to, d.name) : undefined;
-    if (!serverSideApply) {
-      const decision = clientSideCopyDecision(source, existingCopy, d.readFrom === d.to);
-      if (decision === "leave") {
-        leftAsTheyAre.push(`${d.to}/${d.name}`);
-        continue;
-      }
-      if (decision === "differs") {
-        throw new PreflightError(
-          `secret check failed: Secret ${d.to}/${d.name} exists already, was not made by this program, and holds other data than ${d.readFrom}/${d.name}; ` +
-            `this cluster (${facts.serverVersion}) has no server-side apply, and the program will not overwrite it. Compare the two; if ${d.readFrom}/${d.name} is the one cert-manager 0.4 used, ` +
-            `delete the copy (\`kubectl delete secret -n ${d.to} ${d.name}\`) and run again; nothing was changed`,
-        );
-      }
+    const decision = copyDecision(source, existingCopy, d.readFrom === d.to, serverSideApply);
+    if (decision.action === "leave") {
+      leftAsTheyAre.push(`${d.to}/${d.name}`);
+      continue;
     }
-    const { type, data } = copySource(source);
-    copies.push({ ...d, type, data: pulumi.secret(data), emptyLastApplied: carriesLastApplied(existingCopy) });
+    if (decision.action === "differs") {
+      throw new PreflightError(
+        `secret check failed: Secret ${d.to}/${d.name} exists already, was not made by this program, and holds other data than ${d.readFrom}/${d.name}; ` +
+          `the program overwrites neither. Compare the two: if the copy is the one cert-manager 0.6 should use (a rotated credential, say), mark it as the copy ` +
+          `(\`kubectl annotate secret -n ${d.to} ${d.name} ${COPIED_FROM_ANNOTATION}=${d.readFrom}/${d.name}\`: it is then kept as it is); ` +
+          `if the source is, put the source's data into the copy; then run again; nothing was changed`,
+      );
+    }
+    if (decision.action === "keep" && decision.differs) differing.push(`${d.to}/${d.name}`);
+    // A copy that exists is the truth from then on: its own data, never the source's written over it.
+    const { type, data } = copySource(decision.action === "keep" ? existingCopy! : source);
+    copies.push({ ...d, type, data: pulumi.secret(data), emptyLastApplied: carriesLastApplied(existingCopy), importId: decision.action === "keep" && decision.importExisting ? `${d.to}/${d.name}` : undefined });
   }
-  return { copies, leftAsTheyAre };
+  return { copies, leftAsTheyAre, differing };
 }
 
 /** A stack config key's file that cannot be read: its key, the path as written and as resolved. */
@@ -138,11 +144,11 @@ export async function readStackInputs(): Promise<StackInputs> {
       namespaces: [...namespacesToInspect(plan, settings), settings.namespace],
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
-    const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
+    const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre, differing: copiesDifferingFromSource } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

@@ -136,24 +136,35 @@ describe("without server-side apply, a copy someone else made is never imported"
       preview(facts("v1.15.12", { legacyFound: true, namespaceExists: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: handCopy({ "tls.key": "b3RoZXI=" }) }) }),
       (err: Error & { registrations?: unknown[] }) => {
         assert.equal(err.message.split("\n").length, 1);
-        assert.match(err.message, /secret check failed: Secret cert-manager\/cert-manager-setup-production-private-key exists already, was not made by this program, and holds other data than kube-system\/cert-manager-setup-production-private-key; this cluster \(v1\.15\.12\) has no server-side apply, .*kubectl delete secret -n cert-manager cert-manager-setup-production-private-key.*nothing was changed/);
+        assert.match(err.message, /secret check failed: Secret cert-manager\/cert-manager-setup-production-private-key exists already, was not made by this program, and holds other data than kube-system\/cert-manager-setup-production-private-key; the program overwrites neither\. .*kubectl annotate secret -n cert-manager cert-manager-setup-production-private-key cert-manager-upgrade\/copied-from=kube-system\/cert-manager-setup-production-private-key.*nothing was changed/);
+        assert.doesNotMatch(err.message, /kubectl delete/, "never advises deleting a Secret that may be the one in use");
         assert.deepEqual(err.registrations?.filter((r) => (r as { custom: boolean }).custom) ?? [], [], "nothing declared");
         return true;
       },
     );
   });
 
-  test("this program's own copy (the state holds it) is declared as usual", async () => {
-    const ours: LiveSecret = { metadata: { name: "cert-manager-setup-production-private-key", namespace: "cert-manager", annotations: { "cert-manager-upgrade/copied-from": "kube-system/cert-manager-setup-production-private-key" } }, type: "Opaque", data: { "tls.key": SOURCE_SECRET_VALUE } };
+  test("this program's own copy is declared with its own data, never the source's, and imported: adopted if an interrupted run left it outside the state", async () => {
+    // Rotated in the copy after the upgrade: the source's older data must not be written over it.
+    const rotated = Buffer.from("rotated-after-the-upgrade").toString("base64");
+    const ours: LiveSecret = { metadata: { name: "cert-manager-setup-production-private-key", namespace: "cert-manager", annotations: { "cert-manager-upgrade/copied-from": "kube-system/cert-manager-setup-production-private-key" } }, type: "Opaque", data: { "tls.key": rotated } };
     const run = await preview(facts("v1.15.12", { legacyFound: false, namespaceExists: true, ourCrds: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: ours }) });
     const copies = run.registrations.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.parent.includes("IssuerSecretCopies"));
     assert.equal(copies.length, 3);
-    assert.deepEqual(copies.map((c) => c.importId), ["", "", ""]);
+    assert.deepEqual(copies.map((c) => c.importId).sort(), ["", "", "cert-manager/cert-manager-setup-production-private-key"]);
+    const copy = copies.find((c) => c.inputs.metadata?.name === "cert-manager-setup-production-private-key")!;
+    assert.deepEqual(copy.inputs.data, { "tls.key": rotated }, "the copy's own data");
+    assert.ok(run.logs.some((l) => l.severity === "warn" && /^Secret cert-manager\/cert-manager-setup-production-private-key holds other data than its source in kube-system .*kept as it is; the source is never copied over it/.test(l.message)), JSON.stringify(run.logs));
+    assert.equal(String(run.byName("cluster").inputs.enableSecretMutable), "true", "a data change is an update in place, never a delete and create under the same name");
   });
 
-  test("with server-side apply the same hand copy is adopted by apply, as before", async () => {
-    const run = await preview(facts("v1.34.4", { legacyFound: true, namespaceExists: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: handCopy({ "tls.key": "b3RoZXI=" }) }) });
-    const copy = run.registrations.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === "cert-manager-setup-production-private-key" && r.parent.includes("IssuerSecretCopies"))!;
+  test("with server-side apply a hand copy with the source's data is taken over and emptied; one with other data stops the preview as well (it used to be overwritten)", async () => {
+    const same = await preview(facts("v1.34.4", { legacyFound: true, namespaceExists: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: handCopy({ "tls.key": SOURCE_SECRET_VALUE }) }) });
+    const copy = same.registrations.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === "cert-manager-setup-production-private-key" && r.parent.includes("IssuerSecretCopies"))!;
     assert.equal(copy.inputs.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"], "", "taken over and emptied");
+    await assert.rejects(
+      preview(facts("v1.34.4", { legacyFound: true, namespaceExists: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: handCopy({ "tls.key": "b3RoZXI=" }) }) }),
+      /secret check failed: Secret cert-manager\/cert-manager-setup-production-private-key exists already, was not made by this program, and holds other data/,
+    );
   });
 });

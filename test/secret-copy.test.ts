@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LAST_APPLIED, kubectlApplied } from "../lib/legacy-seed";
-import { COPIED_FROM_ANNOTATION, LAST_APPLIED_ANNOTATION, carriesLastApplied, clientSideCopyDecision, copySource } from "../lib/secret-copy";
+import { COPIED_FROM_ANNOTATION, LAST_APPLIED_ANNOTATION, carriesLastApplied, copyDecision, copySource } from "../lib/secret-copy";
 import { findMarker } from "./support/secret-scan";
 
 const MARKER = "copy-marker-never-in-metadata";
@@ -35,16 +35,22 @@ test("an existing copy carrying kubectl's annotation is recognised, an empty one
   assert.equal(carriesLastApplied({ metadata: { annotations: { [LAST_APPLIED]: "" } } }), true);
 });
 
-test("without server-side apply: a copy someone else made is left when it holds the source's data (or is the only one), refused when it differs", () => {
+test("a copy is made once: this program's own is kept with its own data; one someone else made is taken over or left when it holds the source's data, refused when it differs", () => {
   const source = { type: "Opaque", data: { "tls.key": b64("k") } };
-  const ours = { type: "Opaque", data: { "tls.key": b64("old") }, metadata: { annotations: { [COPIED_FROM_ANNOTATION]: "kube-system/x" } } };
-  assert.equal(clientSideCopyDecision(source, undefined, false), "copy", "none yet");
-  assert.equal(clientSideCopyDecision(source, ours, false), "copy", "this program's own: declared, its data updated as usual");
-  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("k") } }, false), "leave");
-  assert.equal(clientSideCopyDecision(source, { data: { "tls.key": b64("k") } }, false), "leave", "no type is Opaque");
-  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("other") } }, false), "differs");
-  assert.equal(clientSideCopyDecision(source, { type: "Opaque", data: { "tls.key": b64("k"), extra: b64("e") } }, false), "differs", "a key more");
-  assert.equal(clientSideCopyDecision(source, { type: "kubernetes.io/tls", data: { "tls.key": b64("k") } }, false), "differs", "another type");
-  const only = { type: "Opaque", data: { "tls.key": b64("only") } };
-  assert.equal(clientSideCopyDecision(only, only, true), "leave", "the source was cleaned up: the copy is the only one");
+  const ours = { type: "Opaque", data: { "tls.key": b64("rotated") }, metadata: { annotations: { [COPIED_FROM_ANNOTATION]: "kube-system/x" } } };
+  for (const ssa of [true, false]) {
+    assert.deepEqual(copyDecision(source, undefined, false, ssa), { action: "copy" }, "none yet");
+    assert.deepEqual(copyDecision(source, ours, false, ssa), { action: "keep", differs: true, importExisting: !ssa }, "this program's own, rotated since: kept, never overwritten");
+    assert.deepEqual(copyDecision(source, { ...ours, data: source.data }, false, ssa), { action: "keep", differs: false, importExisting: !ssa });
+    assert.deepEqual(copyDecision(ours, ours, true, ssa), { action: "keep", differs: false, importExisting: !ssa }, "the source was cleaned up: the copy is all there is");
+    const same = ssa ? { action: "take-over" } : { action: "leave" };
+    assert.deepEqual(copyDecision(source, { type: "Opaque", data: { "tls.key": b64("k") } }, false, ssa), same);
+    assert.deepEqual(copyDecision(source, { data: { "tls.key": b64("k") } }, false, ssa), same, "no type is Opaque");
+    const only = { type: "Opaque", data: { "tls.key": b64("only") } };
+    assert.deepEqual(copyDecision(only, only, true, ssa), same, "someone else's, and the only one");
+    // Server-side apply with patchForce would have written the source over it: refused in both modes.
+    assert.deepEqual(copyDecision(source, { type: "Opaque", data: { "tls.key": b64("other") } }, false, ssa), { action: "differs" });
+    assert.deepEqual(copyDecision(source, { type: "Opaque", data: { "tls.key": b64("k"), extra: b64("e") } }, false, ssa), { action: "differs" }, "a key more");
+    assert.deepEqual(copyDecision(source, { type: "kubernetes.io/tls", data: { "tls.key": b64("k") } }, false, ssa), { action: "differs" }, "another type");
+  }
 });

@@ -420,3 +420,49 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     assert.deepEqual(left(), [], "no plugin process left running");
   });
 });
+
+describe("a copy is made once (Kubernetes 1.15)", { concurrency: false }, () => {
+  test("this program's copy outside the state is adopted; a credential rotated in a copy survives refresh and up with cleanupLegacySecrets", async () => {
+    const { cluster, kc } = await newCluster("rotated", 1, 2);
+    const backupFile = path.join(work, "backups", "rotated", "cert-manager-backup.yaml");
+    assert.equal((await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile])).code, 0);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    // What a run killed while creating a copy leaves: the copy as this program makes it, not in the
+    // state (the engine drops an interrupted create). The re-run used to stop with "already exists".
+    await core.createNamespace({ body: { metadata: { name: "cert-manager" } } });
+    const staging = "cert-manager-setup-staging-private-key";
+    const source = await core.readNamespacedSecret({ namespace: "kube-system", name: staging });
+    const interrupted = await core.createNamespacedSecret({ namespace: "cert-manager", body: {
+      metadata: { name: staging, namespace: "cert-manager", labels: { "app.kubernetes.io/managed-by": "cert-manager-upgrade" },
+        annotations: { "cert-manager-upgrade/copied-from": `kube-system/${staging}`, "pulumi.com/patchForce": "true" } },
+      type: source.type, data: source.data,
+    } });
+    const cli = await stackFor(cluster, "rotated", backupFile);
+    const up = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);
+    assert.equal((await core.readNamespacedSecret({ namespace: "cert-manager", name: staging })).metadata?.uid, interrupted.metadata?.uid, "adopted: the same object");
+    assert.deepEqual(markerLeaks(filesUnder(path.join(work, "rotated-pulumi", "backend")), MARKER), [], "adopting read no Secret value into the state in the clear");
+
+    // The user rotates the DNS-01 credential in the copy, the one cert-manager 0.6 reads.
+    const dns = "clouddns-service-account";
+    const copy = await core.readNamespacedSecret({ namespace: "cert-manager", name: dns });
+    const rotated = Object.fromEntries(Object.keys(copy.data ?? {}).map((k) => [k, Buffer.from(`rotated-${k}`).toString("base64")]));
+    await core.replaceNamespacedSecret({ namespace: "cert-manager", name: dns, body: { ...copy, data: rotated } });
+    const refresh = await cli.run(["refresh", "--yes", "--skip-preview"]);
+    assert.equal(refresh.code, 0, refresh.stdout.slice(-2000) + refresh.stderr);
+    const set = await cli.run(["config", "set", "cleanupLegacySecrets", "true"]);
+    assert.equal(set.code, 0, set.stderr);
+    const preview = await cli.run(["preview", "--diff"]);
+    assert.equal(preview.code, 0, preview.stdout.slice(-3000) + preview.stderr);
+    assert.match(preview.stdout + preview.stderr, /Secret cert-manager\/clouddns-service-account holds other data than its source in kube-system .*kept as it is/);
+    assert.doesNotMatch(preview.stdout, /replace.*issuer-secrets-clouddns|issuer-secrets-clouddns.*replace/, "no replacement of the copy");
+    const cleanup = await cli.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(cleanup.code, 0, cleanup.stdout.slice(-3000) + cleanup.stderr);
+    const now = await core.readNamespacedSecret({ namespace: "cert-manager", name: dns });
+    assert.equal(now.metadata?.uid, copy.metadata?.uid, "the same copy");
+    assert.deepEqual(now.data, rotated, "the rotated credential is still there");
+    assert.ok(!(await exists(() => core.readNamespacedSecret({ namespace: "kube-system", name: dns }))), "its source cleaned up, as asked");
+    const again = await cli.run(["preview", "--expect-no-changes"]);
+    assert.equal(again.code, 0, again.stdout.slice(-2000));
+  });
+});
