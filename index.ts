@@ -13,14 +13,14 @@ import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLegacyObject } from "./lib/legacy";
 import { planOptions } from "./lib/preflight";
-import { decideLegacySecretCleanup, describeKeptSecret } from "./lib/secret-cleanup";
+import { decideLegacySecretCleanup, describeKeptSecret, stillUsedCovers } from "./lib/secret-cleanup";
 import { isSecretConfig, readStackInputs } from "./lib/stack-inputs";
 import { CONFIG_NAMESPACE } from "./lib/settings";
 
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
@@ -122,15 +122,20 @@ async function upgrade() {
 
   if (settings.cleanupLegacySecrets) {
     // Only copies whose source is still in the legacy namespace, and only those nothing left there uses.
+    const users = legacySecretUsers ?? { objects: [] };
     const cleanup = decideLegacySecretCleanup(
       secretCopies.filter((s) => s.readFrom === settings.legacyNamespace && s.to !== settings.legacyNamespace).map((s) => s.name),
-      plan.restore,
+      [...plan.restore, ...users.objects],
       settings.legacyNamespace,
+      { notChecked: users.notChecked },
     );
     for (const kept of cleanup.keep) pulumi.log.warn(describeKeptSecret(settings.legacyNamespace, kept));
+    const checked = stillUsedCovers(settings.legacyNamespace);
+    if (cleanup.delete.length > 0) pulumi.log.info(`cleanupLegacySecrets deletes ${cleanup.delete.map((n) => `${settings.legacyNamespace}/${n}`).join(", ")} after the restore: nothing still uses them (checked: ${checked})`);
     new LegacySecretCleanup("legacy-secret-cleanup", {
       names: cleanup.delete,
       kept: cleanup.keep,
+      checked,
       copiedSecrets: secrets.names,
       legacyNamespace: settings.legacyNamespace,
       restoredCount: restored.restoredCount,

@@ -10,6 +10,8 @@ export interface LegacySecretCleanupArgs {
   names: string[];
   /** Copied Secrets that are kept, and what still uses them: shown in the preview, never deleted. */
   kept: KeptSecret[];
+  /** What "still used" covers (lib/secret-cleanup.ts stillUsedCovers), for the preview summary. */
+  checked: string;
   legacyNamespace: pulumi.Input<string>;
   /** The copies (step 5): a source is deleted only after its copy exists. */
   copiedSecrets: pulumi.Input<string[]>;
@@ -28,8 +30,8 @@ class DeleteLegacySecrets extends pulumi.dynamic.Resource {
 
 /**
  * Step 8 (off by default): delete the copied Secrets from the legacy namespace, as the seed's last
- * step does, except those an Issuer or Certificate there still uses (checked again against the live
- * objects right before deleting).
+ * step does, except those an Issuer, Certificate, Pod, workload or ServiceAccount there still uses
+ * (checked again against the live objects right before deleting).
  */
 export class LegacySecretCleanup extends pulumi.ComponentResource {
   public readonly deleted: pulumi.Output<string[]>;
@@ -39,6 +41,7 @@ export class LegacySecretCleanup extends pulumi.ComponentResource {
     const step = new DeleteLegacySecrets(`${name}-delete-copied-sources`, {
       names: args.names,
       kept: args.kept,
+      checked: args.checked,
       namespace: args.legacyNamespace,
       copiedSecrets: args.copiedSecrets,
       restoredCount: args.restoredCount,

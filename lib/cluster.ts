@@ -7,6 +7,7 @@ import { KubeRequestError, RetryLog, ask, describeKubeError, discoverApiVersions
 import { apiRegistrationVersionFor } from "./served-apis";
 import { CertManagerFootprint, LegacyObject, describeLegacyObject, isCertManagerDeployment, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
 import { ReleaseRecordInput, classifyReleaseRecords, decodeReleaseRecord } from "./release-records";
+import type { ReferencingObject } from "./secret-cleanup";
 import { LiveTlsCertificate, certificateFacts } from "./tls-facts";
 import { CERTMANAGER_GROUP, KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
 
@@ -124,6 +125,61 @@ async function listAllPages<T>(what: string, page: (cont: string | undefined) =>
     cont = list.continueToken;
   } while (cont);
   return items;
+}
+
+export interface LegacySecretUsers {
+  /** The namespace's Pods, workloads and ServiceAccounts: what of them names a Secret (spec, secrets, owners). */
+  objects: ReferencingObject[];
+  /** What could not be read, and why: the cleanup then keeps every Secret. */
+  notChecked?: string;
+}
+
+type Listed = { metadata?: { name?: string; ownerReferences?: unknown }; spec?: unknown; secrets?: unknown; imagePullSecrets?: unknown };
+
+/**
+ * Every Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob and ServiceAccount of
+ * `namespace` (read-only, page by page), for the cleanup's "still used" check. A read that fails
+ * does not stop the preview: it comes back as `notChecked`, and the cleanup deletes nothing.
+ */
+export async function readLegacySecretUsers(kc: k8s.KubeConfig, namespace: string, servedApis: string[], log: RetryLog): Promise<LegacySecretUsers> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  // CronJobs are batch/v1beta1 up to Kubernetes 1.20 (served until 1.24), batch/v1 from 1.21 on.
+  const cronJobs = servedApis.includes("batch/v1beta1") ? "batch/v1beta1" : "batch/v1";
+  const sources: Array<{ kind: string; apiVersion: string; page: (cont: string | undefined) => Promise<{ items: Listed[]; continueToken?: string }> }> = [
+    { kind: "Pod", apiVersion: "v1", page: async (cont) => {
+      const list = await core.listNamespacedPod({ namespace, limit: 500, _continue: cont });
+      return { items: list.items as Listed[], continueToken: list.metadata?._continue || undefined };
+    } },
+    { kind: "ServiceAccount", apiVersion: "v1", page: async (cont) => {
+      const list = await core.listNamespacedServiceAccount({ namespace, limit: 500, _continue: cont });
+      return { items: list.items as Listed[], continueToken: list.metadata?._continue || undefined };
+    } },
+    ...[["Deployment", "apps/v1"], ["StatefulSet", "apps/v1"], ["DaemonSet", "apps/v1"], ["ReplicaSet", "apps/v1"], ["Job", "batch/v1"], ["CronJob", cronJobs]].map(([kind, apiVersion]) => ({
+      kind,
+      apiVersion,
+      page: async (cont: string | undefined) => {
+        const [group, version] = apiVersion.split("/");
+        const list = await custom.listNamespacedCustomObject({ group, version, namespace, plural: `${kind.toLowerCase()}s`, limit: 500, _continue: cont }) as { items?: Listed[]; metadata?: { continue?: string } };
+        return { items: list.items ?? [], continueToken: list.metadata?.continue || undefined };
+      },
+    })),
+  ];
+  const objects: ReferencingObject[] = [];
+  for (const source of sources) {
+    let items: Listed[];
+    try {
+      items = await listAllPages(`listing ${source.kind}s (${source.apiVersion}) in ${namespace}`, source.page, kc, log, source.apiVersion);
+    } catch (err) {
+      return { objects, notChecked: err instanceof Error ? err.message : String(err) };
+    }
+    for (const item of items) {
+      // Only the fields that can name a Secret; of them, only Secret names and places leave the program.
+      const object = { metadata: { ownerReferences: item.metadata?.ownerReferences }, spec: item.spec as Record<string, unknown> | undefined, secrets: item.secrets, imagePullSecrets: item.imagePullSecrets };
+      objects.push({ kind: source.kind, namespace, name: item.metadata?.name ?? "", object });
+    }
+  }
+  return { objects };
 }
 
 /** Every certmanager.k8s.io CRD and every cert-manager Deployment in any namespace (read-only). */

@@ -3,8 +3,8 @@
 import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
 import { changesSinceBackup, describeChanges, recordedTlsSecrets } from "./changes";
-import { findCertManagerFootprint, findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, removeLegacyObjects, waitForWebhook } from "./cluster";
-import { RetryLog, clusterIdentity, describeKubeError, loadKubeConfig, statusCode, withRetry } from "./kube";
+import { findCertManagerFootprint, findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, readLegacySecretUsers, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { RetryLog, clusterIdentity, describeKubeError, discoverApiVersions, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { describeLegacyObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
 import { KeptSecret, ReferencingObject, decideLegacySecretCleanup, describeKeptSecret } from "./secret-cleanup";
@@ -78,9 +78,10 @@ export async function webhookReady(inputs: Target & { timeoutSeconds: number }):
 }
 
 /**
- * Deletes the copied Secrets the preview said it would, but first looks again at the Issuers and
- * Certificates now in the legacy namespace: a Secret one of them references is kept (an object
- * created since the preview, or restored there, must not lose its key).
+ * Deletes the copied Secrets the preview said it would, but first looks again at the Issuers,
+ * Certificates, Pods, workloads and ServiceAccounts now in the legacy namespace: a Secret one of them
+ * references is kept (an object created since the preview, or restored there, must not lose its
+ * key), and so is every one when they cannot be read.
  */
 export async function deleteLegacySecrets(inputs: Target & { namespace: string; names: string[] }): Promise<{ deleted: string[]; keptAtRun: KeptSecret[] }> {
   const kc = loadKubeConfig(inputs);
@@ -97,7 +98,11 @@ export async function deleteLegacySecrets(inputs: Target & { namespace: string; 
       }) as { items?: KubeObject[] };
     for (const o of list.items ?? []) live.push({ kind, namespace: inputs.namespace, name: o.metadata?.name ?? "", object: o });
   }
-  const decision = decideLegacySecretCleanup(inputs.names ?? [], live, inputs.namespace);
+  const users = await discoverApiVersions(kc, log).then(
+    (served) => readLegacySecretUsers(kc, inputs.namespace, served, log),
+    (err: unknown) => ({ objects: [], notChecked: err instanceof Error ? err.message : String(err) }),
+  );
+  const decision = decideLegacySecretCleanup(inputs.names ?? [], [...live, ...users.objects], inputs.namespace, { notChecked: users.notChecked });
   for (const kept of decision.keep) progress(describeKeptSecret(inputs.namespace, kept));
   const deleted: string[] = [];
   for (const name of decision.delete) {

@@ -51,8 +51,10 @@ export interface LegacySecretCleanup {
   namespace: string;
   /** Secret names it deletes there. */
   deletes: string[];
-  /** Copied Secrets it keeps there, with what still uses them. */
-  keeps: Array<{ name: string; usedBy: string[] }>;
+  /** Copied Secrets it keeps there, with what still uses them, or why that could not be checked. */
+  keeps: Array<{ name: string; usedBy: string[]; notChecked?: string }>;
+  /** What "still used" covers. */
+  checked?: string;
 }
 
 export interface DestructiveItem {
@@ -240,6 +242,11 @@ function isLegacyRemoval(step: Step): boolean {
   return step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(LEGACY_REMOVAL_SUFFIX);
 }
 
+/** Why the cleanup keeps a Secret: what uses it, and what could not be checked. */
+function keptBecause(k: LegacySecretCleanup["keeps"][number]): string {
+  return [k.usedBy.length > 0 ? `still used by ${k.usedBy.join(", ")}` : "", k.notChecked ? `not checked (${k.notChecked})` : ""].filter(Boolean).join("; ");
+}
+
 function isLegacySecretCleanup(step: Step): boolean {
   return step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(LEGACY_SECRET_CLEANUP_SUFFIX);
 }
@@ -353,7 +360,8 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
           deletes: strings(step.inputs.names),
           keeps: (Array.isArray(step.inputs.kept) ? step.inputs.kept : []).map(obj)
             .filter((k) => typeof k.name === "string")
-            .map((k) => ({ name: k.name as string, usedBy: strings(k.usedBy) })),
+            .map((k) => ({ name: k.name as string, usedBy: strings(k.usedBy), ...(typeof k.notChecked === "string" ? { notChecked: k.notChecked } : {}) })),
+          ...(typeof step.inputs.checked === "string" ? { checked: step.inputs.checked } : {}),
         };
       }
     } else if ((op === "delete" || op === "discard") && isRetained(step) && (isRestoredObjectStep(step) || isRestoredBatch(step))) {
@@ -560,9 +568,10 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     out.push(`**Cleanup of the copied Secrets in ${mdText(cleanup.namespace)}** (${mdCode(cleanup.name)}${op}): deletes ${cleanup.deletes.length}, keeps ${cleanup.keeps.length}`, "");
     const items = [
       ...cleanup.deletes.map((n) => `deletes ${mdCode(`${cleanup.namespace}/${n}`)}`),
-      ...cleanup.keeps.map((k) => `keeps ${mdCode(`${cleanup.namespace}/${k.name}`)}: still used by ${mdText(k.usedBy.join(", "))}`),
+      ...cleanup.keeps.map((k) => `keeps ${mdCode(`${cleanup.namespace}/${k.name}`)}: ${mdText(keptBecause(k))}`),
     ];
     if (items.length) out.push(...mdList(items, plural(items.length, "Secret")), "");
+    if (cleanup.checked) out.push(`"Still used" covers ${mdText(cleanup.checked)}.`, "");
   }
   if (model.destructive.length) {
     const rows = model.destructive.slice(0, LIST_LIMIT).map((d) => [
@@ -655,7 +664,8 @@ export function renderText(model: PreviewSummary, stack: string): string {
     out.push(`  CLEANUP of the copied Secrets in ${cleanup.namespace} (${cleanup.name}${cleanup.op === "create" ? "" : `, ${cleanup.op}`}): deletes ${cleanup.deletes.length}, keeps ${cleanup.keeps.length}`);
     for (const n of cleanup.deletes.slice(0, LIST_LIMIT)) out.push(`    - deletes ${cleanup.namespace}/${n}`);
     if (cleanup.deletes.length > LIST_LIMIT) out.push(`    … and ${cleanup.deletes.length - LIST_LIMIT} more`);
-    for (const k of cleanup.keeps) out.push(`    - keeps ${cleanup.namespace}/${k.name}: still used by ${k.usedBy.join(", ")}`);
+    for (const k of cleanup.keeps) out.push(`    - keeps ${cleanup.namespace}/${k.name}: ${keptBecause(k)}`);
+    if (cleanup.checked) out.push(`    "still used" covers ${cleanup.checked}`);
   }
   if (model.destructive.length) {
     const rows = model.destructive.map((d) => [d.op.toUpperCase(), d.what, d.resource, d.reasons.join(", ")]);

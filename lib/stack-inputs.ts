@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ParsedBackup, parseBackup } from "./backup-format";
 import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
-import { ClusterFacts, inspectCluster } from "./cluster";
+import { ClusterFacts, LegacySecretUsers, inspectCluster, readLegacySecretUsers } from "./cluster";
 import { RetryLog, loadKubeConfig, readSecret } from "./kube";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
@@ -28,6 +28,8 @@ export interface StackInputs {
   copiesLeftAsTheyAre: string[];
   /** Copies this program made whose data no longer equals their source's ("namespace/name"): kept as they are. */
   copiesDifferingFromSource: string[];
+  /** With cleanupLegacySecrets only: the legacy namespace's Pods, workloads and ServiceAccounts, or why they could not be read. */
+  legacySecretUsers?: LegacySecretUsers;
   /**
    * Absolute paths (the stack's relative ones against the project folder) and the context (the
    * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
@@ -61,6 +63,7 @@ export function isSecretConfig(key: string): boolean {
 export const clusterReader = {
   inspect: inspectCluster,
   readSecret: (kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObject | undefined> => readSecret(kc, namespace, name, new RetryLog()),
+  legacySecretUsers: (kc: k8s.KubeConfig, namespace: string, servedApis: string[]): Promise<LegacySecretUsers> => readLegacySecretUsers(kc, namespace, servedApis, new RetryLog()),
 };
 
 /**
@@ -145,10 +148,12 @@ export async function readStackInputs(): Promise<StackInputs> {
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
     const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre, differing: copiesDifferingFromSource } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
+    // Read only for the cleanup: a stack without it pays nothing for the cleanup's "still used" check.
+    const legacySecretUsers = settings.cleanupLegacySecrets ? await clusterReader.legacySecretUsers(kc, settings.legacyNamespace, cluster.servedApiVersions) : undefined;
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

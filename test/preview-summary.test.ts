@@ -442,6 +442,25 @@ describe("the legacy Secret cleanup in the summary", () => {
     assertNoSecretData("the cleanup summary", text + md);
   });
 
+  test("what \"still used\" covers, and a Secret kept because Pods could not be checked", () => {
+    const checked = "Issuers and Certificates, and Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and ServiceAccounts in kube-system";
+    const doc = withCleanup("create") as { steps: Array<{ newState?: { inputs?: Record<string, unknown> } }> };
+    const inputs = doc.steps[doc.steps.length - 1].newState!.inputs!;
+    inputs.checked = checked;
+    inputs.kept = [
+      { name: "route53-credentials", usedBy: ["Deployment kube-system/external-dns (volume creds)"] },
+      { name: "vault-token", usedBy: [], notChecked: "listing Pods (v1) in kube-system failed: HTTP 403: forbidden" },
+    ];
+    const model = summarizePreview(doc);
+    assert.equal(model.legacySecretCleanup?.checked, checked);
+    const text = renderText(model, stack);
+    assertInOrder(text, ["CLEANUP of the copied Secrets in kube-system", "- keeps kube-system/route53-credentials: still used by Deployment kube-system/external-dns (volume creds)",
+      "- keeps kube-system/vault-token: not checked (listing Pods (v1) in kube-system failed: HTTP 403: forbidden)", `"still used" covers ${checked}`]);
+    const md = renderMarkdown(model, stack);
+    assertInOrder(md, ["**Cleanup of the copied Secrets in kube-system**", "- keeps `kube-system/vault-token`: not checked (listing Pods (v1) in kube-system failed: HTTP 403: forbidden)",
+      `"Still used" covers ${checked}.`]);
+  });
+
   test("a cleanup done in an earlier run is not shown again", () => {
     const model = summarizePreview(withCleanup("same"));
     assert.equal(model.legacySecretCleanup, undefined);

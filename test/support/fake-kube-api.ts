@@ -1,8 +1,8 @@
 // An in-process stand-in for the Kubernetes API server, just large enough for the commands:
-// discovery of the version, kube-system's identity, Secrets, cert-manager custom resources (paged
-// with limit/continue like the real server) and the webhook's APIService. Responses have the real
-// server's shapes (List kinds, metadata.continue, Status objects on errors) so that
-// @kubernetes/client-node runs against it unchanged, over plain HTTP with a bearer token.
+// discovery of the version, kube-system's identity, Secrets (read, listed, deleted), cert-manager
+// custom resources (paged with limit/continue like the real server) and the webhook's APIService.
+// Responses have the real server's shapes (List kinds, metadata.continue, Status objects on errors)
+// so that @kubernetes/client-node runs against it unchanged, over plain HTTP with a bearer token.
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
@@ -69,6 +69,7 @@ function status(code: number, reason: string, message: string, details?: Json): 
 const REASONS: Record<number, string> = {
   400: "BadRequest",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "NotFound",
   405: "MethodNotAllowed",
   409: "Conflict",
@@ -192,6 +193,10 @@ export class FakeKubeApi {
     });
   }
 
+  hasSecret(namespace: string, name: string): boolean {
+    return this.secrets.has(`${namespace}/${name}`);
+  }
+
   removeSecret(namespace: string, name: string): boolean {
     return this.secrets.delete(`${namespace}/${name}`);
   }
@@ -286,7 +291,8 @@ export class FakeKubeApi {
       const headers: Record<string, string> = {};
       if (intercept.retryAfterSeconds !== undefined) headers["Retry-After"] = String(intercept.retryAfterSeconds);
       const reason = REASONS[intercept.status] ?? "InternalError";
-      const message = intercept.status === 429 ? "Too many requests, please try again later." : "an error on the server (\"injected by the test\") has prevented the request from succeeding";
+      const message = intercept.status === 429 ? "Too many requests, please try again later."
+        : intercept.status === 403 ? `forbidden (injected by the test): cannot get ${pathname}` : "an error on the server (\"injected by the test\") has prevented the request from succeeding";
       this.send(res, intercept.status, status(intercept.status, reason, message), headers);
       return;
     }
@@ -309,6 +315,15 @@ export class FakeKubeApi {
     if (req.method === "DELETE" && crdPath) {
       // A version the server does not serve: 404 with no object named, as kube-apiserver answers.
       this.send(res, 404, status(404, "NotFound", "the server could not find the requested resource", {}));
+      return;
+    }
+    const secretPath = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(pathname);
+    if (req.method === "DELETE" && secretPath) {
+      if (!this.secrets.delete(`${secretPath[1]}/${secretPath[2]}`)) {
+        this.send(res, 404, status(404, "NotFound", `secrets "${secretPath[2]}" not found`, { name: secretPath[2], kind: "secrets" }));
+        return;
+      }
+      this.send(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: secretPath[2], kind: "secrets" } });
       return;
     }
     if (req.method !== "GET") {

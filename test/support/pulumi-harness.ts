@@ -88,10 +88,11 @@ function unwrap(value: any): any {
  * Runs index.ts under mocks with recorded cluster facts. `liveSecrets` ("namespace/name" → object)
  * are the Secrets the cluster returns when read; by default every Secret asked for exists,
  * created with `kubectl apply` and holding SOURCE_SECRET_VALUE. `secretKeys`: the config keys set
- * with `pulumi config set --secret`.
+ * with `pulumi config set --secret`. `secretUsersFromCluster`: the cleanup's Pods, workloads and
+ * ServiceAccounts are read from the kubeconfig's server (a FakeKubeApi), not taken as none.
  */
 export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false,
-  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[] } = {}): Promise<ProgramRun> {
+  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[]; secretUsersFromCluster?: boolean } = {}): Promise<ProgramRun> {
   const { liveSecrets, secretKeys } = options;
   const registrations: Registration[] = [];
   const reads: ProgramRun["reads"] = [];
@@ -156,6 +157,9 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
   }
   const stackInputs = require("../../lib/stack-inputs");
   stackInputs.clusterReader.inspect = async () => facts;
+  // The cleanup's read of the legacy namespace's Pods, workloads and ServiceAccounts: none there,
+  // unless the test points the kubeconfig at a stand-in API server that serves them.
+  if (!options.secretUsersFromCluster) stackInputs.clusterReader.legacySecretUsers = async () => ({ objects: [] });
   stackInputs.clusterReader.readSecret = async (_kc: unknown, namespace: string, name: string) => {
     reads.push({ type: "kubernetes:core/v1:Secret", name, id: `${namespace}/${name}` });
     return liveSecret(namespace, name);
