@@ -9,6 +9,7 @@ import { PlanOptions, RestorePlan, unknownWarnings } from "./plan";
 import { renewBeforeFromArgs } from "./reissue-prediction";
 import { findSecretRefs } from "./secret-refs";
 import { ApplyMode, serverSideApplyFor } from "./served-apis";
+import { leaveOutCommand } from "./leave-out";
 import { ConfigError, Settings } from "./settings";
 import { objectLabel } from "./types";
 import { WebhookViolation, webhookViolations } from "./webhook-0.6.2-validation";
@@ -118,6 +119,7 @@ export function webhookRejections(settings: Settings, backup: ParsedBackup, plan
   const byObject = new Map<string, WebhookViolation[]>();
   for (const v of violations) byObject.set(v.object, [...(byObject.get(v.object) ?? []), v]);
   const out: string[] = [];
+  let next = settings.leaveOut.length;
   for (const [label, list] of byObject) {
     const item = items.get(label)!;
     const refs = item.kind === "Certificate" ? [] : findSecretRefs(item.object.spec);
@@ -132,7 +134,7 @@ export function webhookRejections(settings: Settings, backup: ParsedBackup, plan
     });
     const what = item.kind === "ClusterIssuer" ? `ClusterIssuer ${item.name}` : `${item.kind} ${item.namespace}/${item.name}`;
     const edit = item.kind === "ClusterIssuer" ? `kubectl edit clusterissuer ${item.name}` : `kubectl edit ${item.kind.toLowerCase()} -n ${item.namespace} ${item.name}`;
-    out.push(`${what}: ${list.map((v) => v.message).join("; ")} — fix: \`${edit}\`, ${[...new Set(todos)].join(", ")}`);
+    out.push(`${what}: ${list.map((v) => v.message).join("; ")} — fix: \`${edit}\`, ${[...new Set(todos)].join(", ")}; or leave it out: \`${leaveOutCommand(label, next++)}\``);
   }
   return out;
 }
@@ -206,7 +208,7 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     if (rejected.length > 0) {
       throw new PreflightError(
         `webhook check failed: cert-manager 0.6.2's webhook (failurePolicy Fail) would reject ${rejected.length} object(s) of ${file}, which could then never be restored (editing the backup breaks its checksum); nothing was changed. ` +
-          "Fix each live object as its line says, then take the backup again (`npm run backup`):\n" + rejected.map((r) => `  ${r}`).join("\n"),
+          "Fix each live object as its line says, then take the backup again (`npm run backup`), or leave it out of the restore (stack setting leaveOut: it is then not restored and goes with the old CRDs):\n" + rejected.map((r) => `  ${r}`).join("\n"),
       );
     }
   }

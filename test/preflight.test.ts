@@ -167,8 +167,9 @@ test("webhook on: a DNS-01 Secret reference without key stops the preflight, nam
     assert.match(head, /editing the backup breaks its checksum/);
     assert.match(head, /nothing was changed/);
     assert.match(head, /take the backup again/);
+    assert.match(head, /or leave it out of the restore \(stack setting leaveOut/);
     assert.equal(lines.length, 2, "one line per object");
-    assert.match(lines[0], /^ {2}ClusterIssuer le-cloudflare: spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key: Required value: secret key is required — fix: `kubectl edit clusterissuer le-cloudflare`, set spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key to a data key of Secret cloudflare-api-key \(its keys: api-key\)$/);
+    assert.match(lines[0], /^ {2}ClusterIssuer le-cloudflare: spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key: Required value: secret key is required — fix: `kubectl edit clusterissuer le-cloudflare`, set spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key to a data key of Secret cloudflare-api-key \(its keys: api-key\); or leave it out: `pulumi config set --path 'leaveOut\[0\]' ClusterIssuer\/le-cloudflare`$/);
     assert.match(lines[1], /^ {2}Issuer team-a\/team-dns: spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecret\.key: Required value: .* set spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecretSecretRef\.key/, "every rejected object is named, with the field as the object spells it");
     return true;
   });
@@ -189,9 +190,9 @@ test("webhook on: a ClusterIssuer without ACME email, an Issuer without clouddns
     const lines = e.message.split("\n");
     assert.match(lines[0], /^webhook check failed: .* would reject 3 object\(s\)/);
     assert.deepEqual(lines.slice(1), [
-      "  ClusterIssuer le-no-email: spec.acme.email: Required value: email address is a required field — fix: `kubectl edit clusterissuer le-no-email`, set spec.acme.email",
-      "  Issuer team-a/dns: spec.acme.dns01.providers[0].clouddns.project: Required value — fix: `kubectl edit issuer -n team-a dns`, set spec.acme.dns01.providers[0].clouddns.project",
-      "  Certificate team-a/two-names: spec.acme.config: Required value: no ACME solver configuration specified for domain \"b.example.com\" — fix: `kubectl edit certificate -n team-a two-names`, set spec.acme.config",
+      "  ClusterIssuer le-no-email: spec.acme.email: Required value: email address is a required field — fix: `kubectl edit clusterissuer le-no-email`, set spec.acme.email; or leave it out: `pulumi config set --path 'leaveOut[0]' ClusterIssuer/le-no-email`",
+      "  Issuer team-a/dns: spec.acme.dns01.providers[0].clouddns.project: Required value — fix: `kubectl edit issuer -n team-a dns`, set spec.acme.dns01.providers[0].clouddns.project; or leave it out: `pulumi config set --path 'leaveOut[1]' Issuer/team-a/dns`",
+      "  Certificate team-a/two-names: spec.acme.config: Required value: no ACME solver configuration specified for domain \"b.example.com\" — fix: `kubectl edit certificate -n team-a two-names`, set spec.acme.config; or leave it out: `pulumi config set --path 'leaveOut[2]' Certificate/team-a/two-names`",
     ]);
     return true;
   });
@@ -335,4 +336,13 @@ test("what the backup cannot tell is a preview warning, not silence", () => {
   const result = runPreflight(settings(), parsed, plan, facts());
   assert.ok(result.warnings.some((w) => /^ClusterIssuer\/letsencrypt-prod: cannot tell whether cert-manager 0\.6\.2 registers a new ACME account: .*does not record the type of its account key/.test(w)), result.warnings.join("\n"));
   assert.ok(result.warnings.some((w) => /^Certificate\/default\/wonder-app-cert: cannot tell whether cert-manager 0\.6\.2 issues it anew/.test(w)), result.warnings.join("\n"));
+});
+
+test("webhook check: the fix's leaveOut index follows the entries the stack has already", () => {
+  const broken = cm("ClusterIssuer", "le-no-email", undefined, { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" } } });
+  const parsed = parseBackup(ownBackup([...seedObjects(), broken]).text, "b.yaml");
+  const digests = { ...facts().liveObjectDigests, "ClusterIssuer/le-no-email": objectDigest("ClusterIssuer", broken) };
+  const plan = buildRestorePlan({ ...parsed, objects: parsed.objects.filter((o) => o.name !== "ivan-test-cert") });
+  assert.throws(() => runPreflight(settings({ leaveOut: ["Certificate/test/ivan-test-cert"] }), parsed, plan, facts({ liveObjects: [...SEED_LABELS, "ClusterIssuer/le-no-email"], liveObjectDigests: digests })),
+    /ClusterIssuer le-no-email: .*`pulumi config set --path 'leaveOut\[1\]' ClusterIssuer\/le-no-email`$/);
 });
