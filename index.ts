@@ -109,6 +109,7 @@ async function upgrade() {
     context: target.context,
     // Objects per batch (README, Performance); tests set it lower to have many batches.
     batchSize: Number(process.env.CMU_RESTORE_BATCH_SIZE) || undefined,
+    leaveOutCount: settings.leaveOut.length,
   }, opts);
 
   for (const copy of copiesLeftAsTheyAre) {

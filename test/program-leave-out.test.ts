@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ownBackup, seedClusterFacts, seedObjects } from "./support/fixtures";
-import { restoredObjects, runProgram, tempDir, writeChart, writeKubeconfig } from "./support/pulumi-harness";
+import { restoredBatches, restoredObjects, runProgram, tempDir, writeChart, writeKubeconfig } from "./support/pulumi-harness";
 
 function backupWithoutStagingEmail(dir: string): string {
   const backupFile = path.join(dir, "backup.yaml");
@@ -31,6 +31,11 @@ test("leaveOut names a ClusterIssuer the webhook rejects: the preview goes on, i
   assert.ok(line, run.logs.map((l) => l.message).join("\n"));
   assert.match(line.message, /^leaveOut: 1 object\(s\) of the backup are left out on purpose and not restored: ClusterIssuer\/letsencrypt-staging; they go with the old CRDs/);
   assert.deepEqual(run.outputs.leftOut, ["ClusterIssuer/letsencrypt-staging"]);
+  // Step 4: the restore's last step waits for every batch and fails the run if the API rejected objects; its fix's index follows the stack's entries.
+  const outcome = run.byName("restored-outcome");
+  assert.deepEqual(run.dependencyNames("restored-outcome").sort(), restoredBatches(run).map((b) => b.name).sort());
+  assert.equal(outcome.inputs.leaveOutCount, 1);
+  assert.ok("rejected" in outcome.inputs, "the batches' rejections (known once they ran)");
 });
 
 test("leaveOut naming an object the backup does not hold: one line naming the key and the entry, nothing declared", async () => {
