@@ -42,15 +42,15 @@ export function mergeRejections(lists: Array<Rejections | undefined>): Rejection
 }
 
 /**
- * The run's failure when objects were rejected: a first line (what, that the rest is restored and
- * nothing deleted, what to do), then one line per object with the API's reason and the command
+ * The run's failure when objects were rejected: a first line (what, that the rest is restored, what
+ * to do), then one line per object with the API's reason and the command
  * that leaves it out. `leaveOutCount` is how many entries the stack's leaveOut has already.
  */
 export function describeRejected(rejected: Rejections, leaveOutCount: number): string | undefined {
   const labels = Object.keys(rejected);
   if (labels.length === 0) return undefined;
   const lines = labels.map((label, i) => `  ${label}: ${rejected[label]} — \`${leaveOutCommand(label, leaveOutCount + i)}\``);
-  return `restore incomplete: the API server rejected ${labels.length} object(s) of the backup; every other object is restored and nothing was deleted. ` +
+  return `restore incomplete: the API server rejected ${labels.length} object(s) of the backup; every other object of it is restored. ` +
     "Leave each one out of the restore (stack setting leaveOut; it goes with the old CRDs and stays only in the backup) with the command on its line, then run `pulumi up` again:\n" +
     lines.join("\n");
 }
