@@ -11,6 +11,7 @@ import { LegacyReleaseRemoval } from "./components/legacy-release-removal";
 import { LegacySecretCleanup } from "./components/legacy-secret-cleanup";
 import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
+import { describeLeftOut } from "./lib/leave-out";
 import { describeLegacyObject } from "./lib/legacy";
 import { planOptions } from "./lib/preflight";
 import { decideLegacySecretCleanup, describeKeptSecret, stillUsedCovers } from "./lib/secret-cleanup";
@@ -20,7 +21,7 @@ import { CONFIG_NAMESPACE } from "./lib/settings";
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target, leftOut } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
@@ -110,6 +111,7 @@ async function upgrade() {
     context: target.context,
     // Objects per batch (README, Performance); tests set it lower to have many batches.
     batchSize: Number(process.env.CMU_RESTORE_BATCH_SIZE) || undefined,
+    leaveOutCount: settings.leaveOut.length,
   }, opts);
 
   for (const copy of copiesDifferingFromSource) {
@@ -145,11 +147,14 @@ async function upgrade() {
   }
 
   for (const warning of preflight.warnings) pulumi.log.warn(warning);
+  const leftOutLine = describeLeftOut(leftOut, settings.backupFile);
+  if (leftOutLine) pulumi.log.warn(leftOutLine);
 
   return {
     namespace: namespace.name,
     release: { name: release.name, chartVersion: release.chartVersion, status: release.status },
     restored: restored.counts,
+    leftOut,
     secretsCopied: secrets.names,
     legacyRemoved: legacy.removed,
   };

@@ -7,32 +7,36 @@ import { requireTypeScript } from "./dynamic";
 
 const PURE_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch.ts");
 const APPLY_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch-apply.ts");
+const REJECTIONS_MODULE = path.resolve(__dirname, "..", "lib", "restore-rejections.ts");
 
 /**
  * create and update apply the batch's objects (update only those that differ from what the batch
  * last applied or a refresh last read); diff compares object by object; read returns the live
  * objects as the program manages them, so `pulumi refresh` shows a restored object's drift and the
  * next `pulumi up` puts the backup's value back; delete deletes nothing (certificate objects are
- * never deleted by this program).
+ * never deleted by this program). Objects the API server rejects are kept in the state's
+ * `rejected` (label → reason), not thrown: the batch and the batches after it go on, every later run
+ * applies them again, and components/restore-outcome.ts fails the run naming them.
  */
-function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
+export function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
   const load = requireTypeScript;
   const pure = PURE_MODULE;
   const apply = APPLY_MODULE;
+  const rejections = REJECTIONS_MODULE;
   return {
     async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
       const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
       // An object the program no longer restores leaves the batch and stays in the cluster: no update for that alone.
-      return { changes: [...changes.values()].some((c) => c !== "remove") };
+      return { changes: [...changes.values()].some((c) => c !== "remove") || load(rejections).retriesRejected(olds.rejected, news.objects) };
     },
     async create(inputs: Record<string, any>) {
-      await load(apply).applyBatch(inputs);
-      return { id: `restored-${inputs.batch}`, outs: inputs };
+      const { rejected } = await load(apply).applyBatch(inputs);
+      return { id: `restored-${inputs.batch}`, outs: { ...inputs, rejected } };
     },
     async update(_id: string, olds: Record<string, any>, news: Record<string, any>) {
       const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
-      await load(apply).applyBatch(news, [...changes].filter(([, c]) => c !== "remove").map(([label]) => label));
-      return { outs: news };
+      const { rejected } = await load(apply).applyBatch(news, load(rejections).labelsToApply(changes, olds.rejected, news.objects));
+      return { outs: { ...news, rejected } };
     },
     async read(id: string, props: Record<string, any>) {
       const objects = await load(apply).readBatch(props);
@@ -64,7 +68,9 @@ export interface RestoredBatchArgs {
 
 export class RestoredBatch extends pulumi.dynamic.Resource {
   declare public readonly objects: pulumi.Output<Record<string, string>>;
+  /** Label → the API server's reason, of the objects it rejected (lib/restore-rejections.ts). */
+  declare public readonly rejected: pulumi.Output<Record<string, string> | undefined>;
   constructor(name: string, args: RestoredBatchArgs, opts: pulumi.CustomResourceOptions) {
-    super(PROVIDER, name, { ...args }, opts);
+    super(PROVIDER, name, { ...args, rejected: undefined }, opts);
   }
 }

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreItem } from "../lib/plan";
 import { DEFAULT_BATCH_SIZE, encodeObjects, planBatches } from "../lib/restore-batch";
+import { mergeRejections } from "../lib/restore-rejections";
 import { RestoreKind } from "../lib/types";
 import { after } from "./after";
+import { RestoreOutcome } from "./restore-outcome";
 import { RestoredBatch } from "./restored-batch";
 
 export interface RestoredResourcesArgs {
@@ -27,6 +29,8 @@ export interface RestoredResourcesArgs {
   context?: pulumi.Input<string>;
   /** Objects per batch at most. */
   batchSize?: number;
+  /** How many entries the stack's leaveOut has (the fix for a rejected object adds the next one). */
+  leaveOutCount?: number;
 }
 
 /**
@@ -36,7 +40,8 @@ export interface RestoredResourcesArgs {
  * all. An object that already exists is adopted, not duplicated: by server-side apply, or, on a
  * cluster without it, replaced with the backup's values. Never deleted, on destroy or otherwise.
  * ClusterIssuers wait for their copied Secrets, Certificates for the batches of their issuers,
- * everything for the CRDs, the release and the webhook.
+ * everything for the CRDs, the release and the webhook. An object the API server rejects does not
+ * stop its batch nor the batches after it; the last step (RestoreOutcome) then fails the run naming it.
  */
 export class RestoredResources extends pulumi.ComponentResource {
   public readonly counts: Record<RestoreKind, number>;
@@ -71,7 +76,12 @@ export class RestoredResources extends pulumi.ComponentResource {
       byName.set(batch.name, resource);
     }
     const all = [...byName.values()];
-    this.restoredCount = pulumi.all(all.map((r) => r.objects)).apply((lists) => lists.reduce((n, o) => n + Object.keys(o ?? {}).length, 0));
+    const outcome = new RestoreOutcome(`${name}-outcome`, {
+      rejected: pulumi.all(all.map((r) => r.rejected)).apply(mergeRejections),
+      leaveOutCount: args.leaveOutCount ?? 0,
+    }, { parent: this, dependsOn: all });
+    // Known once the outcome is: every object in place (what follows, e.g. the cleanup, waits for that).
+    this.restoredCount = pulumi.all([outcome.id, pulumi.all(all.map((r) => r.objects))]).apply(([, lists]) => lists.reduce((n, o) => n + Object.keys(o ?? {}).length, 0));
     this.registerOutputs({ counts: this.counts, restoredCount: this.restoredCount });
   }
 }

@@ -9,8 +9,10 @@ import { PlanOptions, RestorePlan, unknownWarnings } from "./plan";
 import { renewBeforeFromArgs } from "./reissue-prediction";
 import { findSecretRefs } from "./secret-refs";
 import { ApplyMode, serverSideApplyFor } from "./served-apis";
+import { leaveOutCommand } from "./leave-out";
 import { ConfigError, Settings } from "./settings";
 import { objectLabel } from "./types";
+import { WebhookViolation, webhookViolations } from "./webhook-0.6.2-validation";
 
 export interface SecretCopyDecision {
   name: string;
@@ -105,25 +107,34 @@ export function namespacesToInspect(plan: RestorePlan, settings: Settings): stri
 }
 
 /**
- * DNS-01 provider Secret references without `key` in the issuers to restore, as the 0.6 webhook
- * would reject them (validation/issuer.go): one entry per reference, naming the object, the field
- * path and the command to fix the live object. Issuers in the new namespace are exempt: it is
- * labelled certmanager.k8s.io/disable-validation=true.
+ * What cert-manager 0.6.2's webhook would reject among the objects to restore
+ * (lib/webhook-0.6.2-validation.ts): one line per object, naming it, each broken rule as the
+ * webhook words it, and the fix. The new namespace is labelled
+ * certmanager.k8s.io/disable-validation=true, so the webhook skips its Issuers and Certificates.
  */
 export function webhookRejections(settings: Settings, backup: ParsedBackup, plan: RestorePlan): string[] {
   const inventory = new Map((backup.meta?.secrets ?? []).map((s) => [`${s.namespace}/${s.name}`, s.keys]));
+  const items = new Map(plan.restore.map((r) => [objectLabel(r), r]));
+  const violations = webhookViolations(plan.restore.map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, spec: r.object.spec })), [settings.namespace]);
+  const byObject = new Map<string, WebhookViolation[]>();
+  for (const v of violations) byObject.set(v.object, [...(byObject.get(v.object) ?? []), v]);
   const out: string[] = [];
-  for (const item of plan.restore) {
-    if (item.kind !== "ClusterIssuer" && item.kind !== "Issuer") continue;
-    if (item.kind === "Issuer" && item.namespace === settings.namespace) continue;
+  let next = settings.leaveOut.length;
+  for (const [label, list] of byObject) {
+    const item = items.get(label)!;
+    const refs = item.kind === "Certificate" ? [] : findSecretRefs(item.object.spec);
     const secretNamespace = item.kind === "ClusterIssuer" ? settings.legacyNamespace : item.namespace;
-    for (const ref of findSecretRefs(item.object.spec)) {
-      if (!ref.dnsProvider || ref.key) continue;
-      const keys = inventory.get(`${secretNamespace}/${ref.name}`);
-      const label = item.kind === "ClusterIssuer" ? `ClusterIssuer ${item.name}` : `Issuer ${item.namespace}/${item.name}`;
-      const edit = item.kind === "ClusterIssuer" ? `kubectl edit clusterissuer ${item.name}` : `kubectl edit issuer -n ${item.namespace} ${item.name}`;
-      out.push(`${label}: ${ref.path} names Secret ${ref.name} without \`key\`${keys && keys.length > 0 ? ` (its keys: ${keys.join(", ")})` : ""} — \`${edit}\`, set ${ref.path}.key`);
-    }
+    const todos = list.map((v) => {
+      const todo = v.type === "Required" ? "set" : v.type === "Forbidden" ? "remove or change" : "change";
+      // A Secret reference without `key`: the backup's inventory names the Secret's keys.
+      const ref = v.jsonField.endsWith(".key") ? refs.find((r) => `${r.path}.key` === v.jsonField) : undefined;
+      const keys = ref ? inventory.get(`${secretNamespace}/${ref.name}`) : undefined;
+      const secret = ref ? ` to a data key of Secret ${ref.name}${keys && keys.length > 0 ? ` (its keys: ${keys.join(", ")})` : ""}` : "";
+      return `${todo} ${v.jsonField}${secret}`;
+    });
+    const what = item.kind === "ClusterIssuer" ? `ClusterIssuer ${item.name}` : `${item.kind} ${item.namespace}/${item.name}`;
+    const edit = item.kind === "ClusterIssuer" ? `kubectl edit clusterissuer ${item.name}` : `kubectl edit ${item.kind.toLowerCase()} -n ${item.namespace} ${item.name}`;
+    out.push(`${what}: ${list.map((v) => v.message).join("; ")} — fix: \`${edit}\`, ${[...new Set(todos)].join(", ")}; or leave it out: \`${leaveOutCommand(label, next++)}\``);
   }
   return out;
 }
@@ -195,11 +206,9 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   if (settings.webhook) {
     const rejected = webhookRejections(settings, backup, plan);
     if (rejected.length > 0) {
-      const shown = rejected.slice(0, 3).join("; ");
-      const more = rejected.length > 3 ? `; and ${rejected.length - 3} more` : "";
       throw new PreflightError(
-        `webhook check failed: the 0.6 webhook rejects a DNS-01 provider Secret reference without \`key\`, so these could never be restored (editing the backup breaks its checksum): ${shown}${more}. ` +
-          "Fix each live object (set the reference's key to the Secret's data key), then take the backup again (`npm run backup`); nothing was changed",
+        `webhook check failed: cert-manager 0.6.2's webhook (failurePolicy Fail) would reject ${rejected.length} object(s) of ${file}, which could then never be restored (editing the backup breaks its checksum); nothing was changed. ` +
+          "Fix each live object as its line says, then take the backup again (`npm run backup`), or leave it out of the restore (stack setting leaveOut: it is then not restored and goes with the old CRDs):\n" + rejected.map((r) => `  ${r}`).join("\n"),
       );
     }
   }

@@ -3,6 +3,7 @@
 // warnings. One parser (summarizePreview) returns a plain model; two renderers (Markdown for the pull
 // request comment, plain text for the terminal). No Secret data ever reaches the model.
 import { renderTable } from "./cli";
+import { parseLeftOutLine } from "./leave-out";
 import { isSecretCopyResourceName } from "./resource-names";
 import { objectChanges, parseLabel } from "./restore-batch";
 
@@ -122,6 +123,8 @@ export interface PreviewSummary {
    * state: nothing is deleted in the cluster (they were made with retainOnDelete). Not destructive.
    */
   retainedRemovals: RetainedRemoval[];
+  /** Objects of the backup the stack leaves out on purpose (setting leaveOut): not restored, gone with the old CRDs. */
+  leftOut: string[];
   warnings: string[];
   /**
    * The re-issue prediction's count line (`2 certificates will be issued anew and 1 new ACME account
@@ -329,6 +332,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     restoredByKind: {},
     restoredUnchanged: 0,
     retainedRemovals: [],
+    leftOut: [],
     warnings: [],
   };
   const counts = new Map<string, TypeCounts>();
@@ -432,6 +436,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     ...planWarnings.map((w) => cleanMessage(w)),
   ].filter((w) => w !== "");
   summary.warnings = [...new Set(warnings)];
+  summary.leftOut = [...new Set(summary.warnings.flatMap((w) => parseLeftOutLine(w) ?? []))];
   const countLine = summary.warnings.map((w) => REISSUE_COUNT_LINE.exec(w)?.[1]).find((l) => l !== undefined);
   if (countLine) summary.reissues = countLine;
   return summary;
@@ -450,6 +455,8 @@ function plural(n: number, word: string, many = `${word}s`): string {
 function restoredLabel(o: { kind: string; namespace: string; name: string; op?: string }): string {
   return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}${o.op && o.op !== "create" ? ` (${o.op === "adopt" ? "exists: adopted, not duplicated" : o.op})` : ""}`;
 }
+
+const LEFT_OUT_SENTENCE = "the stack setting leaveOut names them: they are not restored, and they go with the old CRDs (the backup keeps them).";
 
 /** One plain sentence on resources that leave the state while the cluster keeps their objects. */
 export function retainedSentence(model: PreviewSummary): string | undefined {
@@ -625,6 +632,11 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     out.push(...mdList(items, `The first ${Math.min(RESTORED_LISTED, model.retainedRemovals.length)} leaving the state`), "");
   }
 
+  if (model.leftOut.length) {
+    out.push(`### Left out on purpose (${model.leftOut.length})`, "", `${mdText(LEFT_OUT_SENTENCE)}`, "");
+    out.push(...mdList(model.leftOut.map((l) => mdCode(l)), plural(model.leftOut.length, "object")), "");
+  }
+
   out.push(`### Warnings (${model.warnings.length})`, "");
   if (model.warnings.length === 0) out.push("None.", "");
   else out.push(...mdList(model.warnings.map(mdText), plural(model.warnings.length, "warning")), "");
@@ -704,6 +716,12 @@ export function renderText(model: PreviewSummary, stack: string): string {
     if (model.retainedRemovals.length > RESTORED_LISTED) out.push(`    and ${model.retainedRemovals.length - RESTORED_LISTED} more`);
   }
   out.push("");
+
+  if (model.leftOut.length) {
+    out.push(`LEFT OUT ON PURPOSE (${model.leftOut.length}): ${LEFT_OUT_SENTENCE}`);
+    for (const l of model.leftOut) out.push(`  ${l}`);
+    out.push("");
+  }
 
   out.push(`WARNINGS (${model.warnings.length}):`);
   if (model.warnings.length === 0) out.push("  none");

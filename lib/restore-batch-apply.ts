@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { DEFAULT_RETRY, RetryLog, describeKubeError, isObjectNotFound, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { decodeObject, eachLimited, encodeObject, managedView, replacementFor } from "./restore-batch";
+import { Rejections, isRejection } from "./restore-rejections";
 import { CERTMANAGER_API_VERSION, KIND_PLURALS, KubeObject, isRestoreKind } from "./types";
 
 /** The field manager of the objects this program applies (server-side apply). */
@@ -170,10 +171,13 @@ function progress(line: string): void {
 }
 
 /**
- * Applies the objects named by `labels` (all of them by default). Fails with one line naming the
- * objects that could not be applied (the first three and a count) after the others are done.
+ * Applies the objects named by `labels` (all of them by default). An object the API server rejects
+ * (lib/restore-rejections.ts isRejection: the webhook's answer about the object itself) is returned
+ * with the API's reason, and the others are applied: it must not hold back its batch, nor the
+ * batches after it. Any other failure fails with one line naming the objects that could not be
+ * applied (the first three and a count) after the others are done.
  */
-export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.keys(inputs.objects)): Promise<void> {
+export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.keys(inputs.objects)): Promise<{ rejected: Rejections }> {
   const api = await client(inputs);
   const log = new RetryLog();
   const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(() => {
@@ -181,11 +185,17 @@ export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.
     return inputs.serverSideApply ? serverSideApply(api, object, log, label) : createOrReplace(api, object, log, label);
   }));
   if (log.count > 0) progress(`${inputs.batch}: ${log.count} request(s) retried (${log.entries[0]})`);
-  if (failures.length > 0) {
-    const shown = failures.slice(0, 3).map((f) => `${f.item}: ${describeKubeError(f.error)}`).join("; ");
-    throw new Error(`restoring ${failures.length} of ${labels.length} object(s) of batch ${inputs.batch} failed: ${shown}${failures.length > 3 ? "; …" : ""}. ` +
+  const rejected: Rejections = {};
+  for (const f of failures) if (isRejection(statusCode(f.error))) rejected[f.item] = describeKubeError(f.error);
+  const failed = failures.filter((f) => !(f.item in rejected));
+  if (failed.length > 0) {
+    const shown = failed.slice(0, 3).map((f) => `${f.item}: ${describeKubeError(f.error)}`).join("; ");
+    const also = Object.keys(rejected).length > 0 ? ` (and ${Object.keys(rejected).length} rejected by the API server: ${Object.keys(rejected).slice(0, 3).join(", ")})` : "";
+    throw new Error(`restoring ${failed.length} of ${labels.length} object(s) of batch ${inputs.batch} failed: ${shown}${failed.length > 3 ? "; …" : ""}${also}. ` +
       "The others are in place; run `pulumi up` again (applying is idempotent)");
   }
+  if (Object.keys(rejected).length > 0) progress(`${inputs.batch}: ${Object.keys(rejected).length} object(s) rejected by the API server, the others applied: ${Object.keys(rejected).slice(0, 3).join(", ")}`);
+  return { rejected };
 }
 
 /**

@@ -26,6 +26,7 @@ export interface Settings {
   allowCrdDeletion: boolean;
   crdApiVersion: CrdVersionSetting;
   legacyRemovalTimeoutSeconds: number;
+  leaveOut: string[];
 }
 
 type KeyType = "string" | "integer" | "boolean" | "array" | "object";
@@ -70,6 +71,7 @@ export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
   allowCrdDeletion: { type: "boolean", default: false, description: "Let `pulumi destroy` delete the 0.6 CRDs (and with them every certificate object)." },
   crdApiVersion: { type: "string", default: "auto", oneOf: ["auto", "v1beta1", "v1"], description: "apiextensions version for the CRDs: auto picks v1beta1 where served, else v1." },
   legacyRemovalTimeoutSeconds: { type: "integer", default: 600, description: "How long to wait for the old CRDs to be gone." },
+  leaveOut: { type: "array", default: [], description: "Objects of the backup not to restore, on purpose (Kind/namespace/name, ClusterIssuer/name), e.g. one the 0.6.2 webhook rejects; each must be in the backup. Named in the preview; they go with the old CRDs." },
 };
 
 export class ConfigError extends Error {}

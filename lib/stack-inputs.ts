@@ -7,6 +7,7 @@ import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
 import { ClusterFacts, LegacySecretUsers, inspectCluster, readLegacySecretUsers } from "./cluster";
 import { RetryLog, loadKubeConfig, readSecret } from "./kube";
+import { checkLeaveOut, withoutLeftOut } from "./leave-out";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { describePath, projectPath } from "./project-path";
@@ -35,6 +36,8 @@ export interface StackInputs {
    * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
    */
   target: { kubeconfig?: string; context?: string; backupFile: string; chart?: string };
+  /** Labels of the backup's objects the stack leaves out on purpose (settings.leaveOut, checked), in the backup's order. */
+  leftOut: string[];
 }
 
 export interface SecretCopy extends SecretCopyDecision {
@@ -132,7 +135,9 @@ export async function readStackInputs(): Promise<StackInputs> {
       throw unreadableConfigFile("backup", "backupFile", settings.backupFile, stackFile, err, "run `npm run backup` first");
     }
     const backup = parseBackup(bytes, settings.backupFile);
-    const plan = buildRestorePlan(backup, planOptions(settings));
+    // An invalid backup is the backup check's to report (runPreflight), not leaveOut's.
+    const leftOut = backup.errors.length === 0 ? checkLeaveOut(settings.leaveOut, backup, settings.backupFile, `config key ${CONFIG_NAMESPACE}:leaveOut in ${stackFile}`) : [];
+    const plan = buildRestorePlan(withoutLeftOut(backup, leftOut), planOptions(settings));
     const kubeconfig = settings.kubeconfig ? existingConfigFile("kubeconfig", "kubeconfig", settings.kubeconfig, stackFile, "fix the key, or remove it to use $KUBECONFIG") : undefined;
     // Helm reads a local chart in the provider's process, whose folder is not the project either.
     const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : undefined;
@@ -153,7 +158,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart } };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

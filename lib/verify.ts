@@ -55,6 +55,8 @@ export interface VerifyOptions {
   expectMissing?: string[];
   /** The backup's certificate facts (format 2): a certificate whose fingerprint changed was replaced. */
   certificates?: TlsCertificateRecord[];
+  /** Labels the stack leaves out on purpose (stack key leaveOut): absent is a note, not a difference. */
+  leaveOut?: string[];
 }
 
 export interface VerifyRow {
@@ -87,6 +89,7 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   const before = new Map(backupObjects.map((o) => [objectLabel(o), o.object]));
   const recorded = new Map((options.certificates ?? []).map((c) => [`${c.namespace}/${c.certificate}`, c]));
   const expectMissing = new Set(options.expectMissing ?? []);
+  const leftOut = new Set(options.leaveOut ?? []);
 
   for (const item of plan.restore) {
     const label = objectLabel(item);
@@ -140,6 +143,15 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
       row.check = problems.join("; ");
       differences.push({ object: label, message: problems.join("; ") });
     }
+  }
+
+  // Left out on purpose (the plan was built without them): named, never a difference.
+  for (const o of backupObjects) {
+    const label = objectLabel(o);
+    if (!leftOut.has(label)) continue;
+    const present = live.objects.has(label);
+    rows.push({ namespace: o.namespace || "-", kind: o.kind, name: o.name, ready: `${readyCondition(o.object)?.status ?? "-"} → -`, secret: "-", notAfter: "-", check: "left out on purpose" });
+    notes.push({ object: label, message: `not restored: left out on purpose (leaveOut)${present ? "; an object of that name is in the cluster (not compared)" : ""}` });
   }
 
   for (const copy of plan.secretsToCopy) {

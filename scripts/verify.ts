@@ -6,12 +6,14 @@ import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
 import { RetryLog, clusterIdentity, discoverApiVersions, isObjectNotFound, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, requestFailed, withRetry } from "../lib/kube";
 import { apiRegistrationVersionFor } from "../lib/served-apis";
+import { checkLeaveOut, withoutLeftOut } from "../lib/leave-out";
 import { buildRestorePlan } from "../lib/plan";
+import { ConfigError } from "../lib/settings";
 import { certificateFacts } from "../lib/tls-facts";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { DEFAULT_RELEASE_NAME, LiveState, verifyAgainstBackup } from "../lib/verify";
 
-const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAME,...] [--allow-pending]
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAME,...] [--leave-out LABEL,...] [--allow-pending]
 
 After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
@@ -33,6 +35,8 @@ shows why. Prints a table and exits 1 on any difference.
                           clusterResourceNamespace (default: the --namespace)
   --expect-missing NAMES  ClusterIssuer Secrets deliberately not copied, comma-separated (the stack's
                           expectedMissingSecrets); Secrets the backup found missing need not be listed
+  --leave-out LABELS      objects left out on purpose, comma-separated Kind/namespace/name (the stack's
+                          leaveOut): not restored, so a note rather than MISSING
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
 
 A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
@@ -49,13 +53,22 @@ runMain("verify", async () => {
     "expect-missing": { type: "string", default: "" },
     "cluster-resource-namespace": { type: "string" },
     "allow-pending": { type: "boolean", default: false },
+    "leave-out": { type: "string", default: "" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
   if (!args["release-name"]) throw new UsageError("--release-name must not be empty");
   const expectMissing = args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean);
   const bytes = readBackupFile(args.backup);
   const parsed = parseBackup(bytes, args.backup);
-  const plan = buildRestorePlan(parsed, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
+  const leaveOutArg = args["leave-out"]!.split(",").map((n) => n.trim()).filter(Boolean);
+  let leaveOut: string[] = [];
+  try {
+    leaveOut = parsed.errors.length === 0 ? checkLeaveOut(leaveOutArg, parsed, args.backup, "--leave-out") : [];
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const plan = buildRestorePlan(withoutLeftOut(parsed, leaveOut), { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
   if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);
 
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
@@ -120,6 +133,7 @@ runMain("verify", async () => {
     releaseName: args["release-name"]!,
     expectMissing,
     certificates: parsed.meta?.tlsCertificates,
+    leaveOut,
   });
   process.stdout.write(renderTable(
     ["NAMESPACE", "KIND", "NAME", "READY (BEFORE → NOW)", "SECRET", "NOT AFTER", "CHECK"],

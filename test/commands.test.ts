@@ -99,17 +99,19 @@ async function upgradedCluster(backupFile: string): Promise<{ api: FakeKubeApi; 
   return { api, kubeconfig };
 }
 
-let verifyRun: Promise<{ good: RunResult; missing: RunResult }> | undefined;
-function verifyRuns(): Promise<{ good: RunResult; missing: RunResult }> {
+let verifyRun: Promise<{ good: RunResult; missing: RunResult; leftOut: RunResult; unknownLeftOut: RunResult }> | undefined;
+function verifyRuns(): Promise<{ good: RunResult; missing: RunResult; leftOut: RunResult; unknownLeftOut: RunResult }> {
   verifyRun ??= (async () => {
     const { file } = await seedBackup();
     const [a, b] = await Promise.all([upgradedCluster(file), upgradedCluster(file)]);
     assert.ok(b.api.removeObject("Certificate", "default", "wonder-app-cert"));
-    const [good, missing] = await Promise.all([
+    const [good, missing, leftOut, unknownLeftOut] = await Promise.all([
       runScript("verify", ["--kubeconfig", a.kubeconfig, "--backup", file, "--allow-pending"]),
       runScript("verify", ["--kubeconfig", b.kubeconfig, "--backup", file, "--allow-pending"]),
+      runScript("verify", ["--kubeconfig", b.kubeconfig, "--backup", file, "--allow-pending", "--leave-out", "Certificate/default/wonder-app-cert"]),
+      runScript("verify", ["--kubeconfig", b.kubeconfig, "--backup", file, "--allow-pending", "--leave-out", "Certificate/wonder-app-cert"]),
     ]);
-    return { good, missing };
+    return { good, missing, leftOut, unknownLeftOut };
   })();
   return verifyRun;
 }
@@ -221,6 +223,18 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     const differences = missing.stdout.split("\n").filter((l) => l.startsWith("DIFFERENCE "));
     assert.deepEqual(differences, ["DIFFERENCE Certificate/default/wonder-app-cert: not in the cluster"]);
     assert.match(missing.stdout, /^verify: 1 differences$/m);
+  });
+
+  // Issue 19, item 1: objects the stack leaves out (leaveOut) were not restored on purpose.
+  test("verify --leave-out: the missing Certificate is left out on purpose, not a difference; an unknown label is a usage error", async () => {
+    const { leftOut, unknownLeftOut } = await verifyRuns();
+    assert.equal(leftOut.code, 0, leftOut.output);
+    assert.match(leftOut.stdout, /^default\s+Certificate\s+wonder-app-cert\s.*left out on purpose$/m);
+    assert.match(leftOut.stdout, /^note: Certificate\/default\/wonder-app-cert: not restored: left out on purpose \(leaveOut\)$/m);
+    assert.doesNotMatch(leftOut.stdout, /DIFFERENCE/);
+    assert.equal(unknownLeftOut.code, 2, unknownLeftOut.output);
+    assert.match(unknownLeftOut.stderr, /--leave-out names "Certificate\/wonder-app-cert", which .* does not hold .*fix or remove it/);
+    assertNoStackTrace(unknownLeftOut);
   });
 
   /** A copy of the shared seed backup (a good backup of 4 objects) in a directory of its own. */

@@ -7,7 +7,7 @@ import { objectDigest } from "../lib/changes";
 import { PreflightError, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "../lib/preflight";
 import { parseSettings, Settings } from "../lib/settings";
 import { objectLabel } from "../lib/types";
-import { TEST_CLUSTER, ownBackup, seedObjects } from "./support/fixtures";
+import { TEST_CLUSTER, cm, ownBackup, seedObjects } from "./support/fixtures";
 
 const MODERN = ["v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1", "apiregistration.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1"];
 const OLD = [...MODERN, "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1", "batch/v1beta1", "apiregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1", "extensions/v1beta1", "authorization.k8s.io/v1beta1"];
@@ -162,17 +162,53 @@ test("webhook on: a DNS-01 Secret reference without key stops the preflight, nam
   const live = [...SEED_LABELS, "ClusterIssuer/le-cloudflare", "Issuer/team-a/team-dns"];
   assert.throws(() => runPreflight(settings({ webhook: true }), parsed, plan, facts({ liveObjects: live, secrets: KEYLESS_SECRETS })), (e: Error) => {
     assert.ok(e instanceof PreflightError, String(e));
-    assert.doesNotMatch(e.message, /\n/, "one line");
-    assert.match(e.message, /^webhook check failed: /);
-    assert.match(e.message, /ClusterIssuer le-cloudflare: spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef names Secret cloudflare-api-key without `key`/);
-    assert.match(e.message, /its keys: api-key/, "the inventory's key names help the fix");
-    assert.match(e.message, /kubectl edit clusterissuer le-cloudflare/);
-    assert.match(e.message, /take the backup again/);
-    assert.match(e.message, /editing the backup breaks its checksum/);
-    assert.match(e.message, /Issuer team-a\/team-dns: spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecretSecretRef/, "every rejected reference is named");
-    assert.match(e.message, /nothing was changed/);
+    const [head, ...lines] = e.message.split("\n");
+    assert.match(head, /^webhook check failed: cert-manager 0\.6\.2's webhook .* would reject 2 object\(s\)/);
+    assert.match(head, /editing the backup breaks its checksum/);
+    assert.match(head, /nothing was changed/);
+    assert.match(head, /take the backup again/);
+    assert.match(head, /or leave it out of the restore \(stack setting leaveOut/);
+    assert.equal(lines.length, 2, "one line per object");
+    assert.match(lines[0], /^ {2}ClusterIssuer le-cloudflare: spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key: Required value: secret key is required — fix: `kubectl edit clusterissuer le-cloudflare`, set spec\.acme\.dns01\.providers\[0\]\.cloudflare\.apiKeySecretRef\.key to a data key of Secret cloudflare-api-key \(its keys: api-key\); or leave it out: `pulumi config set --path 'leaveOut\[0\]' ClusterIssuer\/le-cloudflare`$/);
+    assert.match(lines[1], /^ {2}Issuer team-a\/team-dns: spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecret\.key: Required value: .* set spec\.acme\.dns01\.providers\[0\]\.akamai\.clientSecretSecretRef\.key/, "every rejected object is named, with the field as the object spells it");
     return true;
   });
+});
+
+// Issue 19, item 1: every rule of the 0.6.2 webhook, not only DNS-01 keys.
+test("webhook on: a ClusterIssuer without ACME email, an Issuer without clouddns project and a Certificate whose acme.config misses a name stop the preflight, each named", () => {
+  const objects = [...seedObjects(),
+    cm("ClusterIssuer", "le-no-email", undefined, { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" }, http01: {} } }),
+    cm("Issuer", "dns", "team-a", { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "o@example.com", privateKeySecretRef: { name: "k" }, dns01: { providers: [{ name: "gc", clouddns: {} }] } } }),
+    cm("Certificate", "two-names", "team-a", { secretName: "two", issuerRef: { name: "dns" }, dnsNames: ["a.example.com", "b.example.com"], acme: { config: [{ domains: ["a.example.com"], dns01: { provider: "gc" } }] } }),
+  ];
+  const parsed = parseBackup(ownBackup(objects).text, "b.yaml");
+  const live = [...SEED_LABELS, "ClusterIssuer/le-no-email", "Issuer/team-a/dns", "Certificate/team-a/two-names"];
+  const digests = Object.fromEntries(objects.map((o) => [objectLabel({ kind: o.kind!, namespace: o.kind === "ClusterIssuer" ? "" : o.metadata!.namespace!, name: o.metadata!.name! }), objectDigest(o.kind!, o)]));
+  assert.throws(() => runPreflight(settings(), parsed, buildRestorePlan(parsed), facts({ liveObjects: live, liveObjectDigests: digests })), (e: Error) => {
+    assert.ok(e instanceof PreflightError, String(e));
+    const lines = e.message.split("\n");
+    assert.match(lines[0], /^webhook check failed: .* would reject 3 object\(s\)/);
+    assert.deepEqual(lines.slice(1), [
+      "  ClusterIssuer le-no-email: spec.acme.email: Required value: email address is a required field — fix: `kubectl edit clusterissuer le-no-email`, set spec.acme.email; or leave it out: `pulumi config set --path 'leaveOut[0]' ClusterIssuer/le-no-email`",
+      "  Issuer team-a/dns: spec.acme.dns01.providers[0].clouddns.project: Required value — fix: `kubectl edit issuer -n team-a dns`, set spec.acme.dns01.providers[0].clouddns.project; or leave it out: `pulumi config set --path 'leaveOut[1]' Issuer/team-a/dns`",
+      "  Certificate team-a/two-names: spec.acme.config: Required value: no ACME solver configuration specified for domain \"b.example.com\" — fix: `kubectl edit certificate -n team-a two-names`, set spec.acme.config; or leave it out: `pulumi config set --path 'leaveOut[2]' Certificate/team-a/two-names`",
+    ]);
+    return true;
+  });
+});
+
+test("webhook on: a Certificate in the new namespace (labelled disable-validation) is not checked; webhook off: nothing is", () => {
+  const broken = cm("Certificate", "own", "cert-manager", { secretName: "own", issuerRef: { name: "x" } });
+  const parsed = parseBackup(ownBackup([...seedObjects(), broken]).text, "b.yaml");
+  const live = [...SEED_LABELS, "Certificate/cert-manager/own"];
+  const digests = { ...facts().liveObjectDigests, "Certificate/cert-manager/own": objectDigest("Certificate", broken) };
+  assert.doesNotThrow(() => runPreflight(settings(), parsed, buildRestorePlan(parsed), facts({ liveObjects: live, liveObjectDigests: digests })));
+  const elsewhere = cm("ClusterIssuer", "no-email", undefined, { acme: { server: "https://x", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" } } });
+  const parsed2 = parseBackup(ownBackup([...seedObjects(), elsewhere]).text, "b.yaml");
+  const digests2 = { ...facts().liveObjectDigests, "ClusterIssuer/no-email": objectDigest("ClusterIssuer", elsewhere) };
+  assert.doesNotThrow(() => runPreflight(settings({ webhook: false }), parsed2, buildRestorePlan(parsed2), facts({ liveObjects: [...SEED_LABELS, "ClusterIssuer/no-email"], liveObjectDigests: digests2 })));
+  assert.throws(() => runPreflight(settings(), parsed2, buildRestorePlan(parsed2), facts({ liveObjects: [...SEED_LABELS, "ClusterIssuer/no-email"], liveObjectDigests: digests2 })), /ClusterIssuer no-email: spec\.acme\.email: Required value/);
 });
 
 test("webhook off: the same reference stays a warning, and the preflight passes", () => {
@@ -300,4 +336,13 @@ test("what the backup cannot tell is a preview warning, not silence", () => {
   const result = runPreflight(settings(), parsed, plan, facts());
   assert.ok(result.warnings.some((w) => /^ClusterIssuer\/letsencrypt-prod: cannot tell whether cert-manager 0\.6\.2 registers a new ACME account: .*does not record the type of its account key/.test(w)), result.warnings.join("\n"));
   assert.ok(result.warnings.some((w) => /^Certificate\/default\/wonder-app-cert: cannot tell whether cert-manager 0\.6\.2 issues it anew/.test(w)), result.warnings.join("\n"));
+});
+
+test("webhook check: the fix's leaveOut index follows the entries the stack has already", () => {
+  const broken = cm("ClusterIssuer", "le-no-email", undefined, { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", privateKeySecretRef: { name: "cert-manager-setup-production-private-key" } } });
+  const parsed = parseBackup(ownBackup([...seedObjects(), broken]).text, "b.yaml");
+  const digests = { ...facts().liveObjectDigests, "ClusterIssuer/le-no-email": objectDigest("ClusterIssuer", broken) };
+  const plan = buildRestorePlan({ ...parsed, objects: parsed.objects.filter((o) => o.name !== "ivan-test-cert") });
+  assert.throws(() => runPreflight(settings({ leaveOut: ["Certificate/test/ivan-test-cert"] }), parsed, plan, facts({ liveObjects: [...SEED_LABELS, "ClusterIssuer/le-no-email"], liveObjectDigests: digests })),
+    /ClusterIssuer le-no-email: .*`pulumi config set --path 'leaveOut\[1\]' ClusterIssuer\/le-no-email`$/);
 });
