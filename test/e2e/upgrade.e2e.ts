@@ -16,7 +16,7 @@ import { LocalCluster, PulumiCli, ROOT, RunResult, pluginProcesses, run, startCl
 import { buildRestorePlan } from "../../lib/plan";
 import { renderMarkdown, renderText, summarizePreview } from "../../lib/preview-summary";
 import { BACKUP_FORMAT, BackupMeta, KubeObject, objectLabel } from "../../lib/types";
-import { exists } from "../support/cluster-objects";
+import { exists, isNotFound } from "../support/cluster-objects";
 import { filesUnder } from "../support/leak-check";
 import { markerLeaks } from "../support/secret-scan";
 import { tillerReleaseData } from "../support/tiller-record";
@@ -382,7 +382,10 @@ describe("pulumi up killed between the legacy removal and the restore", { concur
     for (let i = 0; i < 600 && !killed; i++) {
       // The old CRD gone (or replaced by the new one) and no certificate restored yet: kill now.
       // Only a 404 means gone; an API server that does not answer is no reason to kill.
-      const crd = (await exists(() => readCrd(kc, "certificates.certmanager.k8s.io"))) ? await readCrd(kc, "certificates.certmanager.k8s.io") : undefined;
+      const crd = await readCrd(kc, "certificates.certmanager.k8s.io").catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
       if (!crd || crd.metadata?.labels?.chart === undefined) {
         process.kill(-child.pid!, "SIGKILL");
         killed = true;
