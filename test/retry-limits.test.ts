@@ -63,10 +63,9 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.equal(api.requestsTo(CERTIFICATES).length, 5, "5 tries, no more");
     const waits = gaps(api, CERTIFICATES);
     [200, 400, 800, 1600].forEach((expected, i) => {
+      // A lower bound only: a busy machine delays a retry's arrival by any amount (an upper bound
+      // failed at load 20); the delays the code chooses are asserted exactly in the backoff test.
       assert.ok(waits[i] >= expected - 5, `wait ${i + 1} was ${waits[i].toFixed(0)} ms, at least ${expected} ms expected`);
-      // Only a gross error (seconds for milliseconds, a doubled doubling) fails the upper bound: a busy
-      // machine delays a retry's arrival by seconds, and the log above says the delay the code chose.
-      assert.ok(waits[i] < expected * 3 + 5000, `wait ${i + 1} was ${waits[i].toFixed(0)} ms, about ${expected} ms expected`);
     });
     assert.ok(!fs.existsSync(path.join(tmp, "500", "backup.yaml")), "nothing written");
   });
@@ -102,7 +101,8 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.equal(ns.metadata?.uid, api.kubeSystemUID);
     assert.deepEqual(log.entries.map((e) => /retry \d in (\d+)ms$/.exec(e)?.[1]), ["50", "100", "200", "300", "300"]);
     const waits = gaps(api, pathname);
-    [50, 100, 200, 300, 300].forEach((expected, i) => assert.ok(waits[i] >= expected - 5 && waits[i] < expected * 3 + 5000, `wait ${i + 1}: ${waits[i].toFixed(0)} ms, expected ${expected}`));
+    // What the code chose is the log above, exactly; what arrived can only be checked from below.
+    [50, 100, 200, 300, 300].forEach((expected, i) => assert.ok(waits[i] >= expected - 5, `wait ${i + 1}: ${waits[i].toFixed(0)} ms, expected at least ${expected}`));
   });
 
   test("a request that never answers times out (CMU_REQUEST_TIMEOUT_MS), is retried, and the command still ends", async () => {
@@ -116,7 +116,8 @@ describe("retry limits against the API stand-in", { concurrency: 3 }, () => {
     assert.match(result.stdout, /^backup: retried 1 requests: list certificates: no answer within 0\.7s \(ETIMEDOUT\); retry 1 in 200ms$/m);
     const waits = gaps(api, CERTIFICATES);
     assert.equal(waits.length, 1);
-    assert.ok(waits[0] >= 200 + 350 && waits[0] < 700 + 200 + 5000, `the retry came ${waits[0].toFixed(0)} ms after the hung request`);
+    // From below only (a busy machine delays the retry by any amount): it waited for the timeout, then the backoff.
+    assert.ok(waits[0] >= 200 + 350, `the retry came ${waits[0].toFixed(0)} ms after the hung request`);
   });
 
   test("a server that never answers: 5 timed-out tries, then one line", async () => {
