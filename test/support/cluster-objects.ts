@@ -8,7 +8,7 @@ export async function legacyCrdPresent(kc: k8s.KubeConfig): Promise<boolean> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   for (const version of ["v1", "v1beta1"]) {
     try {
-      const crd = await custom.getClusterCustomObject({ group: "apiextensions.k8s.io", version, plural: "customresourcedefinitions", name: "certificates.certmanager.k8s.io" }) as { metadata?: { labels?: Record<string, string> } };
+      const crd = await answered(() => custom.getClusterCustomObject({ group: "apiextensions.k8s.io", version, plural: "customresourcedefinitions", name: "certificates.certmanager.k8s.io" })) as { metadata?: { labels?: Record<string, string> } };
       return crd.metadata?.labels?.chart === "cert-manager-v0.4.1";
     } catch (err) {
       // Not served, or not there: the next version, then "not present". Anything else (the API
@@ -17,6 +17,23 @@ export async function legacyCrdPresent(kc: k8s.KubeConfig): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * The answer of `read`, asked again while the API server says "not now": 429 (a CRD created a moment
+ * ago answers "storage is (re)initializing") or 5xx, at most 40 times 250 ms apart. Anything else,
+ * 404 included, is the answer.
+ */
+export async function answered<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      const code = (err as { code?: number }).code ?? 0;
+      if (!(code === 429 || code >= 500) || attempt >= 40) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** The API's 404, and nothing else: helpers that look for absence swallow only that. */
@@ -40,7 +57,7 @@ export async function certManagerObjectUids(kc: k8s.KubeConfig, options: { excep
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const uids = new Map<string, string>();
   for (const plural of ["clusterissuers", "issuers", "certificates"]) {
-    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural }) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string; uid: string } }> };
+    const list = await answered(() => custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural })) as { items: Array<{ kind: string; metadata: { namespace?: string; name: string; uid: string } }> };
     for (const o of list.items) {
       if (options.exceptNamespace !== undefined && o.metadata.namespace === options.exceptNamespace) continue;
       uids.set(objectLabel({ kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }), o.metadata.uid);
