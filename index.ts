@@ -15,13 +15,14 @@ import { describeLeftOut } from "./lib/leave-out";
 import { describeLegacyObject } from "./lib/legacy";
 import { planOptions } from "./lib/preflight";
 import { decideLegacySecretCleanup, describeKeptSecret, stillUsedCovers } from "./lib/secret-cleanup";
+import { describeRestoreWrites } from "./lib/restore-record";
 import { isSecretConfig, readStackInputs } from "./lib/stack-inputs";
 import { CONFIG_NAMESPACE } from "./lib/settings";
 
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target, leftOut } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target, leftOut } = await readStackInputs();
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
@@ -112,7 +113,13 @@ async function upgrade() {
     // Objects per batch (README, Performance); tests set it lower to have many batches.
     batchSize: Number(process.env.CMU_RESTORE_BATCH_SIZE) || undefined,
     leaveOutCount: settings.leaveOut.length,
+    write: restore.writes.write,
+    reapply: restore.writes.reapplied,
+    recordAlso: restore.record.fromLiveObjects ? restore.record.labels : [],
+    recordNamespace: namespace.name,
+    backupSha256: backup.meta!.sha256,
   }, opts);
+  for (const line of describeRestoreWrites(restore.writes, restore.record.fromLiveObjects)) pulumi.log.info(line);
 
   for (const copy of copiesDifferingFromSource) {
     pulumi.log.warn(`Secret ${copy} holds other data than its source in ${settings.legacyNamespace} (changed after it was copied, e.g. a rotated credential): kept as it is; the source is never copied over it`);

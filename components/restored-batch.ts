@@ -10,13 +10,16 @@ const APPLY_MODULE = path.resolve(__dirname, "..", "lib", "restore-batch-apply.t
 const REJECTIONS_MODULE = path.resolve(__dirname, "..", "lib", "restore-rejections.ts");
 
 /**
- * create and update apply the batch's objects (update only those that differ from what the batch
- * last applied or a refresh last read); diff compares object by object; read returns the live
- * objects as the program manages them, so `pulumi refresh` shows a restored object's drift and the
- * next `pulumi up` puts the backup's value back; delete deletes nothing (certificate objects are
- * never deleted by this program). Objects the API server rejects are kept in the state's
- * `rejected` (label → reason), not thrown: the batch and the batches after it go on, every later run
- * applies them again, and components/restore-outcome.ts fails the run naming them.
+ * create applies the batch's objects (only objects not restored before, or named by `reapply`:
+ * the program leaves the others out) and adds them to the record in the cluster; update applies
+ * those that differ from what the batch last applied or a refresh last read, those `reapply`
+ * names and those rejected last time, and records; diff compares object by object; read returns
+ * the live objects as the program manages them, so `pulumi refresh` shows drift; once an object is
+ * recorded the program no longer passes it, so drift is never put back unless asked; delete deletes
+ * nothing (certificate objects are never deleted by this program). Objects the API server rejects
+ * are kept in the state's `rejected` (label → reason), not thrown, and never enter the record: the
+ * batch and the batches after it go on, every later run applies them again until the stack's
+ * leaveOut names them, and components/restore-outcome.ts fails the run naming them.
  */
 export function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
   const load = requireTypeScript;
@@ -26,16 +29,24 @@ export function restoredBatchProvider(): pulumi.dynamic.ResourceProvider {
   return {
     async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
       const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
-      // An object the program no longer restores leaves the batch and stays in the cluster: no update for that alone.
-      return { changes: [...changes.values()].some((c) => c !== "remove") || load(rejections).retriesRejected(olds.rejected, news.objects) };
+      // An object the program no longer writes (restored earlier) leaves the batch and stays in the cluster: no update for that alone.
+      const recorded = new Set<string>(olds.record ?? []);
+      return {
+        changes: [...changes.values()].some((c) => c !== "remove") || (news.reapply ?? []).length > 0 ||
+          (news.record ?? []).some((l: string) => !recorded.has(l)) || load(rejections).retriesRejected(olds.rejected, news.objects),
+      };
     },
     async create(inputs: Record<string, any>) {
       const { rejected } = await load(apply).applyBatch(inputs);
+      await load(apply).recordRestored(inputs, load(rejections).restoredLabels(inputs, rejected));
       return { id: `restored-${inputs.batch}`, outs: { ...inputs, rejected } };
     },
     async update(_id: string, olds: Record<string, any>, news: Record<string, any>) {
       const changes = load(pure).objectChanges(olds.objects, news.objects) as Map<string, string>;
-      const { rejected } = await load(apply).applyBatch(news, load(rejections).labelsToApply(changes, olds.rejected, news.objects));
+      const labels = new Set<string>(load(rejections).labelsToApply(changes, olds.rejected, news.objects));
+      for (const label of news.reapply ?? []) labels.add(label);
+      const { rejected } = await load(apply).applyBatch(news, [...labels]);
+      await load(apply).recordRestored(news, load(rejections).restoredLabels(news, rejected));
       return { outs: { ...news, rejected } };
     },
     async read(id: string, props: Record<string, any>) {
@@ -61,6 +72,14 @@ export interface RestoredBatchArgs {
   objects: Record<string, string>;
   /** Labels of objects that exist already (client-side apply): adopted, shown as such in the preview. */
   adopted: string[];
+  /** Labels of objects restored earlier that the stack's `reapply` asks to write again: written on every update while asked. */
+  reapply: string[];
+  /** Labels the record in the cluster gains with this batch (a change here alone updates the batch, which then only records). */
+  record: string[];
+  /** Labels of the batch's objects restored earlier: not written, named in the preview. */
+  leftAsTheyAre: string[];
+  recordNamespace: pulumi.Input<string>;
+  backupSha256: string;
   serverSideApply: boolean;
   kubeconfig?: pulumi.Input<string>;
   context?: pulumi.Input<string>;

@@ -27,18 +27,32 @@ export interface RestoredResourcesArgs {
   serverSideApply: boolean;
   kubeconfig?: pulumi.Input<string>;
   context?: pulumi.Input<string>;
-  /** Objects per batch at most. */
+  /** Objects per batch (about). */
   batchSize?: number;
   /** How many entries the stack's leaveOut has (the fix for a rejected object adds the next one). */
   leaveOutCount?: number;
+  /**
+   * The one-shot restore (lib/restore-record.ts decideRestoreWrites): the labels written (never
+   * restored, or asked for again), of those the ones `reapply` asks for, and the labels the record
+   * in the cluster should gain besides those written (objects restored by a version that kept no
+   * record). Objects not in `write` are left as they are: never written, never re-created.
+   */
+  write: string[];
+  reapply: string[];
+  recordAlso: string[];
+  /** Where the record lives (the stack's namespace) and the backup's checksum it notes. */
+  recordNamespace: pulumi.Input<string>;
+  backupSha256: string;
 }
 
 /**
  * Step 7: every Issuer, ClusterIssuer and Certificate of the backup, in batches of one kind
  * (lib/restore-batch.ts): the engine writes its state once per batch, not once per
- * object, and each batch's inputs name every object it restores, so the preview still lists them
- * all. An object that already exists is adopted, not duplicated: by server-side apply, or, on a
- * cluster without it, replaced with the backup's values. Never deleted, on destroy or otherwise.
+ * object, and each batch's inputs name every object it writes, so the preview lists them all.
+ * Written once: an object the record in the cluster holds (lib/restore-record.ts) is left as it
+ * is unless the stack's `reapply` names it. An object written that already exists is adopted, not
+ * duplicated: by server-side apply, or, on a cluster without it, replaced with the backup's
+ * values. Never deleted, on destroy or otherwise.
  * ClusterIssuers wait for their copied Secrets, Certificates for the batches of their issuers,
  * everything for the CRDs, the release and the webhook. An object the API server rejects does not
  * stop its batch nor the batches after it; the last step (RestoreOutcome) then fails the run naming it.
@@ -54,8 +68,14 @@ export class RestoredResources extends pulumi.ComponentResource {
     this.counts = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
     for (const item of args.items) this.counts[item.kind]++;
     const existing = new Set(args.importExisting ?? []);
+    const write = new Set(args.write);
+    const reapply = new Set(args.reapply);
+    const recordAlso = new Set(args.recordAlso);
     const byName = new Map<string, RestoredBatch>();
+    // Batches are planned over the whole backup, so that their names and membership do not depend on the record.
     for (const batch of planBatches(args.items, args.batchSize ?? DEFAULT_BATCH_SIZE)) {
+      const labels = Object.keys(batch.objects);
+      const written = labels.filter((l) => write.has(l));
       let dependsOn: pulumi.Input<pulumi.Resource[]>;
       if (batch.kind === "ClusterIssuer") dependsOn = after(...ready, args.copiedSecrets);
       else if (batch.kind === "Issuer") dependsOn = after(...ready);
@@ -67,8 +87,13 @@ export class RestoredResources extends pulumi.ComponentResource {
         batch: batch.name,
         kind: batch.kind,
         namespaces: batch.namespaces,
-        objects: encodeObjects(batch.objects),
-        adopted: Object.keys(batch.objects).filter((label) => existing.has(label)),
+        objects: encodeObjects(Object.fromEntries(written.map((l) => [l, batch.objects[l]]))),
+        adopted: written.filter((label) => existing.has(label)),
+        reapply: written.filter((l) => reapply.has(l)),
+        record: labels.filter((l) => (write.has(l) && !reapply.has(l)) || recordAlso.has(l)),
+        leftAsTheyAre: labels.filter((l) => !write.has(l)),
+        recordNamespace: args.recordNamespace,
+        backupSha256: args.backupSha256,
         serverSideApply: args.serverSideApply,
         kubeconfig: args.kubeconfig,
         context: args.context,

@@ -336,3 +336,15 @@ export async function readSecret(kc: k8s.KubeConfig, namespace: string, name: st
     throw new CliError(`reading Secret ${namespace}/${name} failed: ${describeKubeError(err)}`);
   }
 }
+
+/** A ConfigMap's data, or undefined when it (or its namespace) does not exist. */
+export async function readConfigMapData(kc: k8s.KubeConfig, namespace: string, name: string, log: RetryLog): Promise<Record<string, string> | undefined> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  try {
+    const cm = await withRetry(`read configmap ${namespace}/${name}`, () => core.readNamespacedConfigMap({ namespace, name }), log);
+    return cm.data ?? {};
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw new CliError(`reading ConfigMap ${namespace}/${name} failed: ${describeKubeError(err)}`);
+  }
+}

@@ -89,7 +89,7 @@ export interface RestoredObject {
   kind: string;
   namespace: string;
   name: string;
-  /** "create", "update", or "adopt" (exists already: replaced with the backup's values), "import" (earlier versions). */
+  /** "create", "update", "adopt" (exists already: replaced with the backup's values), "reapply" (restored earlier, written again as the stack asks), "import" (earlier versions). */
   op: string;
 }
 
@@ -118,6 +118,8 @@ export interface PreviewSummary {
   restored: RestoredObject[];
   restoredByKind: Record<string, number>;
   restoredUnchanged: number;
+  /** Labels of objects restored earlier (the record in the cluster): not written, not re-created if deleted. */
+  restoredEarlier: string[];
   /**
    * Restored objects' resources of an earlier version (one per object) or batches that leave the
    * state: nothing is deleted in the cluster (they were made with retainOnDelete). Not destructive.
@@ -256,7 +258,7 @@ function isLegacySecretCleanup(step: Step): boolean {
 
 /** A batch of restored objects (components/restored-batch.ts): a dynamic resource whose inputs carry them by label. */
 export function isRestoredBatch(step: { type: string; inputs: Json }): boolean {
-  return step.type === LEGACY_REMOVAL_TYPE && typeof step.inputs.batch === "string" && Object.keys(obj(step.inputs.objects)).length > 0;
+  return step.type === LEGACY_REMOVAL_TYPE && typeof step.inputs.batch === "string" && typeof step.inputs.objects === "object" && step.inputs.objects !== null;
 }
 
 /** Deleted from the state only: the resource was made with retainOnDelete, so the cluster keeps what it made. */
@@ -331,6 +333,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
     restored: [],
     restoredByKind: {},
     restoredUnchanged: 0,
+    restoredEarlier: [],
     retainedRemovals: [],
     leftOut: [],
     warnings: [],
@@ -405,6 +408,9 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
       // A create applies every object; an update those that differ from what the batch last applied (or a refresh read).
       const changes = op === "create" || op === "replace" ? new Map(Object.keys(objects).map((l) => [l, "add"])) : op === "update"
         ? objectChanges(obj(step.oldInputs.objects), objects) : new Map<string, string>();
+      // An update writes what `reapply` names whether or not it differs (components/restored-batch.ts).
+      if (op === "update") for (const label of strings(step.inputs.reapply)) if (label in objects) changes.set(label, "reapply");
+      summary.restoredEarlier.push(...strings(step.inputs.leftAsTheyAre));
       for (const label of Object.keys(objects)) {
         const change = changes.get(label);
         if (!change) {
@@ -412,7 +418,7 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
           continue;
         }
         const { kind, namespace, name } = parseLabel(label);
-        summary.restored.push({ kind, namespace, name, op: adopted.has(label) ? "adopt" : change === "add" ? "create" : "update" });
+        summary.restored.push({ kind, namespace, name, op: change === "reapply" ? "reapply" : adopted.has(label) ? "adopt" : change === "add" ? "create" : "update" });
       }
     }
 
@@ -453,7 +459,16 @@ function plural(n: number, word: string, many = `${word}s`): string {
 }
 
 function restoredLabel(o: { kind: string; namespace: string; name: string; op?: string }): string {
-  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}${o.op && o.op !== "create" ? ` (${o.op === "adopt" ? "exists: adopted, not duplicated" : o.op})` : ""}`;
+  const note = o.op === "adopt" ? "exists: adopted, not duplicated" : o.op === "reapply" ? "restored earlier, written again from the backup: reapply" : o.op;
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}${o.op && o.op !== "create" ? ` (${note})` : ""}`;
+}
+
+/** The objects restored earlier, one line: how many, the first few by label. */
+export function restoredEarlierSentence(model: PreviewSummary): string | undefined {
+  const n = model.restoredEarlier.length;
+  if (n === 0) return undefined;
+  const shown = model.restoredEarlier.slice(0, RESTORED_LISTED).join(", ");
+  return `restored earlier: left as they are (${plural(n, "object")}; not written, not re-created if deleted; the stack's reapply writes one again): ${shown}${n > RESTORED_LISTED ? ` and ${n - RESTORED_LISTED} more` : ""}`;
 }
 
 const LEFT_OUT_SENTENCE = "the stack setting leaveOut names them: they are not restored, and they go with the old CRDs (the backup keeps them).";
@@ -463,7 +478,7 @@ export function retainedSentence(model: PreviewSummary): string | undefined {
   const n = model.retainedRemovals.length;
   if (n === 0) return undefined;
   return `${plural(n, "resource")} of restored objects ${n === 1 ? "leaves" : "leave"} the Pulumi state (an earlier version of this program made one per object; now batches restore them): ` +
-    "nothing is deleted in the cluster (they were made with retainOnDelete), each object stays as it is and its batch adopts it.";
+    "nothing is deleted in the cluster (they were made with retainOnDelete), and each object stays as it is unless listed above as restored.";
 }
 
 function kindCounts(model: PreviewSummary): string {
@@ -624,6 +639,8 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     if (model.restored.length > RESTORED_LISTED) items.push(`and ${model.restored.length - RESTORED_LISTED} more`);
     out.push(...mdList(items, `The first ${Math.min(RESTORED_LISTED, model.restored.length)} objects`), "");
   }
+  const earlier = restoredEarlierSentence(model);
+  if (earlier) out.push(`${earlier[0].toUpperCase()}${earlier.slice(1)}.`, "");
   const retained = retainedSentence(model);
   if (retained) {
     out.push(mdText(retained), "");
@@ -709,6 +726,8 @@ export function renderText(model: PreviewSummary, stack: string): string {
   for (const r of model.restored.slice(0, RESTORED_LISTED)) out.push(`  ${restoredLabel(r)}`);
   if (model.restored.length > RESTORED_LISTED) out.push(`  and ${model.restored.length - RESTORED_LISTED} more`);
   if (model.restoredUnchanged) out.push(`  (${plural(model.restoredUnchanged, "object")} already restored)`);
+  const earlier = restoredEarlierSentence(model);
+  if (earlier) out.push(`  ${earlier}`);
   const retained = retainedSentence(model);
   if (retained) {
     out.push(`  ${retained}`);

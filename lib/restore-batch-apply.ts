@@ -9,6 +9,7 @@ import * as k8s from "@kubernetes/client-node";
 import { DEFAULT_RETRY, RetryLog, describeKubeError, isObjectNotFound, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { decodeObject, eachLimited, encodeObject, managedView, replacementFor } from "./restore-batch";
 import { Rejections, isRejection } from "./restore-rejections";
+import { RESTORE_RECORD_NAME, decodeRecord, recordData } from "./restore-record";
 import { CERTMANAGER_API_VERSION, KIND_PLURALS, KubeObject, isRestoreKind } from "./types";
 
 /** The field manager of the objects this program applies (server-side apply). */
@@ -28,6 +29,9 @@ export interface BatchInputs extends BatchTarget {
   batch: string;
   /** Label ("Kind/namespace/name") → the object as the backup has it, sanitized, encoded (lib/restore-batch.ts encodeObject). */
   objects: Record<string, string | KubeObject>;
+  /** Where the record of restored objects lives (lib/restore-record.ts), and the backup it notes. */
+  recordNamespace?: string;
+  backupSha256?: string;
 }
 
 /**
@@ -223,3 +227,40 @@ export async function readBatch(inputs: BatchInputs): Promise<Record<string, str
   return Object.fromEntries(labels.filter((l) => l in views).map((l) => [l, views[l]]));
 }
 
+
+/**
+ * Adds `labels` to the record of restored objects (a ConfigMap in the stack's namespace; labels and
+ * checksums only), creating it when missing. Read, merged and written with the resourceVersion it
+ * was read at: batches run at once, and a conflict reads it again. A state from before the record
+ * (no recordNamespace) records nothing.
+ */
+export async function recordRestored(inputs: BatchInputs, labels: string[]): Promise<void> {
+  if (!inputs.recordNamespace || labels.length === 0) return;
+  const api = await client(inputs);
+  const log = new RetryLog();
+  const path = `/api/v1/namespaces/${encodeURIComponent(inputs.recordNamespace)}/configmaps`;
+  const where = `ConfigMap ${inputs.recordNamespace}/${RESTORE_RECORD_NAME}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      let live: KubeObject | undefined;
+      try {
+        live = await withRetry(`read ${where}`, () => api.request("GET", `${path}/${RESTORE_RECORD_NAME}`), log);
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
+      const data = recordData(decodeRecord(live?.data as Record<string, string> | undefined), labels, inputs.backupSha256 ?? "");
+      if (!live) {
+        const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: RESTORE_RECORD_NAME, namespace: inputs.recordNamespace, labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER } }, data };
+        await withRetry(`create ${where}`, () => api.request("POST", `${path}?fieldManager=${FIELD_MANAGER}`, body), log);
+      } else {
+        await withRetry(`replace ${where}`, () => api.request("PUT", `${path}/${RESTORE_RECORD_NAME}?fieldManager=${FIELD_MANAGER}`, { ...live, data }), log);
+      }
+      return;
+    } catch (err) {
+      if (statusCode(err) !== 409 || attempt >= 10) {
+        throw new Error(`recording ${labels.length} restored object(s) of batch ${inputs.batch} in ${where} failed: ${describeKubeError(err)}. ` +
+          "They are in place; run `pulumi up` again");
+      }
+    }
+  }
+}

@@ -5,6 +5,7 @@
 // ("Kind/namespace/name"), still name every object in the preview and in `pulumi preview --diff`.
 import { canonicalJson } from "./changes";
 import { RestoreItem } from "./plan";
+import { batchIndex } from "./restore-record";
 import { KubeObject, RestoreKind, objectLabel } from "./types";
 
 /** Objects per batch at most (measured: README, Performance). */
@@ -32,61 +33,43 @@ export function issuerLabel(item: RestoreItem): string | undefined {
 }
 
 /**
- * Packs the restore plan's items (in restore order) into batches of one kind, at most `size`
- * objects each, a namespace's objects together unless they alone exceed `size`; numbered from 1
- * per kind: the same backup gives the same batches every run. ClusterIssuers first, then Issuers,
- * then Certificates, each Certificate batch after the batches of the issuers its Certificates
- * name (an issuer the backup lacks is not waited for). Fewer, larger batches mean fewer state
- * writes (README, Performance).
+ * Packs the restore plan's items (in restore order) into batches of one kind: ceil(count / size)
+ * batches per kind, an object's batch chosen by a hash of its label (lib/restore-record.ts
+ * batchIndex), so that its place depends on its label, its kind's object count and the size, not
+ * on its position in the backup nor on other objects: the same backup gives the same batches every
+ * run, and an object added to or dropped from the backup moves no other object unless the kind's
+ * batch count changes. Batches hold about `size` objects (a hash spreads them, it does not cap
+ * them). ClusterIssuers first, then Issuers, then Certificates, each Certificate batch after the
+ * batches of the issuers its Certificates name (an issuer the backup lacks is not waited for).
+ * Fewer, larger batches mean fewer state writes (README, Performance).
  */
 export function planBatches(items: RestoreItem[], size = DEFAULT_BATCH_SIZE): Batch[] {
   if (!Number.isInteger(size) || size < 1) throw new Error(`batch size must be a positive whole number, not ${size}`);
-  const groups = new Map<string, RestoreItem[]>();
-  for (const item of items) {
-    const key = `${item.kind}\u0000${item.namespace}`;
-    const list = groups.get(key);
-    if (list) list.push(item);
-    else groups.set(key, [item]);
-  }
-  const rank: Record<RestoreKind, number> = { ClusterIssuer: 0, Issuer: 1, Certificate: 2 };
-  const ordered = [...groups.values()].sort((a, b) => rank[a[0].kind] - rank[b[0].kind]);
-  // Chunks of one kind: whole namespaces where they fit, then split.
-  const chunks: RestoreItem[][] = [];
-  let current: RestoreItem[] = [];
-  for (const group of ordered) {
-    if (current.length > 0 && (current[0].kind !== group[0].kind || current.length + group.length > size)) {
-      chunks.push(current);
-      current = [];
-    }
-    for (const item of group) {
-      if (current.length >= size) {
-        chunks.push(current);
-        current = [];
-      }
-      current.push(item);
-    }
-  }
-  if (current.length > 0) chunks.push(current);
-
+  const kinds: RestoreKind[] = ["ClusterIssuer", "Issuer", "Certificate"];
   const batches: Batch[] = [];
   const batchOf = new Map<string, string>(); // issuer label -> batch name
-  const counters: Record<RestoreKind, number> = { ClusterIssuer: 0, Issuer: 0, Certificate: 0 };
-  for (const chunk of chunks) {
-    const kind = chunk[0].kind;
-    const name = `${PLURAL[kind]}/${++counters[kind]}`;
-    const objects: Record<string, KubeObject> = {};
-    const after = new Set<string>();
-    for (const item of chunk) {
-      const label = objectLabel(item);
-      objects[label] = item.object;
-      if (kind !== "Certificate") batchOf.set(label, name);
-      else {
-        const issuer = issuerLabel(item);
-        const holder = issuer ? batchOf.get(issuer) : undefined;
-        if (holder) after.add(holder);
+  for (const kind of kinds) {
+    const ofKind = items.filter((i) => i.kind === kind);
+    const count = Math.ceil(ofKind.length / size);
+    const buckets: RestoreItem[][] = Array.from({ length: count }, () => []);
+    for (const item of ofKind) buckets[batchIndex(objectLabel(item), count)].push(item);
+    buckets.forEach((chunk, index) => {
+      if (chunk.length === 0) return;
+      const name = `${PLURAL[kind]}/${index + 1}`;
+      const objects: Record<string, KubeObject> = {};
+      const after = new Set<string>();
+      for (const item of chunk) {
+        const label = objectLabel(item);
+        objects[label] = item.object;
+        if (kind !== "Certificate") batchOf.set(label, name);
+        else {
+          const issuer = issuerLabel(item);
+          const holder = issuer ? batchOf.get(issuer) : undefined;
+          if (holder) after.add(holder);
+        }
       }
-    }
-    batches.push({ name, kind, namespaces: [...new Set(chunk.map((i) => i.namespace).filter((n) => n !== ""))], objects, after: [...after].sort() });
+      batches.push({ name, kind, namespaces: [...new Set(chunk.map((i) => i.namespace).filter((n) => n !== ""))], objects, after: [...after].sort() });
+    });
   }
   return batches;
 }

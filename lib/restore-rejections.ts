@@ -54,3 +54,13 @@ export function describeRejected(rejected: Rejections, leaveOutCount: number): s
     "Leave each one out of the restore (stack setting leaveOut; it goes with the old CRDs and stays only in the backup) with the command on its line, then run `pulumi up` again:\n" +
     lines.join("\n");
 }
+
+/**
+ * What a batch adds to the record of restored objects: what it wrote and what it was asked to record
+ * besides, except the objects the API server rejected. A rejected object is not in the cluster, so
+ * it must stay unrecorded: the next run writes it again (once fixed or left out), never skips it.
+ */
+export function restoredLabels(inputs: { objects?: Record<string, unknown>; record?: string[] }, rejected: Rejections): string[] {
+  const labels = new Set([...Object.keys(inputs.objects ?? {}), ...(inputs.record ?? [])]);
+  return [...labels].filter((label) => !(label in rejected));
+}

@@ -27,6 +27,7 @@ export interface Settings {
   crdApiVersion: CrdVersionSetting;
   legacyRemovalTimeoutSeconds: number;
   leaveOut: string[];
+  reapply: string[];
 }
 
 type KeyType = "string" | "integer" | "boolean" | "array" | "object";
@@ -72,6 +73,7 @@ export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
   crdApiVersion: { type: "string", default: "auto", oneOf: ["auto", "v1beta1", "v1"], description: "apiextensions version for the CRDs: auto picks v1beta1 where served, else v1." },
   legacyRemovalTimeoutSeconds: { type: "integer", default: 600, description: "How long to wait for the old CRDs to be gone." },
   leaveOut: { type: "array", default: [], description: "Objects of the backup not to restore, on purpose (Kind/namespace/name, ClusterIssuer/name), e.g. one the 0.6.2 webhook rejects; each must be in the backup. Named in the preview; they go with the old CRDs." },
+  reapply: { type: "array", default: [], description: "Objects restored earlier to write again from the backup (\"Kind/namespace/name\", \"ClusterIssuer/name\"), or [\"*\"] for all; otherwise a restored object is never overwritten or re-created." },
 };
 
 export class ConfigError extends Error {}

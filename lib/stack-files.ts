@@ -185,6 +185,7 @@ const KEY_COMMENTS: Partial<Record<keyof Settings, string[]>> = {
   expectedMissingSecrets: ["ClusterIssuer Secrets you know are absent (not copied; otherwise preview stops on them)."],
   cleanupLegacySecrets: ["The seed's last step: delete the copied Secrets from kube-system once everything is restored."],
   allowCrdDeletion: ["Never let `pulumi destroy` delete the CRDs (that would delete every certificate object)."],
+  reapply: ["Restored objects are never overwritten or re-created; list those to write again from the backup, or [\"*\"]."],
 };
 
 /** Keys written commented out, with an example value. */

@@ -6,13 +6,15 @@ import { ParsedBackup, parseBackup } from "./backup-format";
 import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
 import { ClusterFacts, LegacySecretUsers, inspectCluster, readLegacySecretUsers } from "./cluster";
-import { RetryLog, loadKubeConfig, readSecret } from "./kube";
+import { RetryLog, loadKubeConfig, readConfigMapData, readSecret } from "./kube";
 import { checkLeaveOut, withoutLeftOut } from "./leave-out";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { describePath, projectPath } from "./project-path";
 import { COPIED_FROM_ANNOTATION, SecretObject, carriesLastApplied, copyDecision, copySource } from "./secret-copy";
+import { RESTORE_RECORD_NAME, Reapply, RestoreRecord, RestoreWrites, decideRestoreWrites, effectiveRecord, parseReapply } from "./restore-record";
 import { CONFIG_NAMESPACE, ConfigError, Settings, parseSettings } from "./settings";
+import { objectLabel } from "./types";
 
 export interface StackInputs {
   settings: Settings;
@@ -31,6 +33,8 @@ export interface StackInputs {
   copiesDifferingFromSource: string[];
   /** With cleanupLegacySecrets only: the legacy namespace's Pods, workloads and ServiceAccounts, or why they could not be read. */
   legacySecretUsers?: LegacySecretUsers;
+  /** What was restored earlier (the record in the cluster), what the stack asks to write again, and so what the restore writes. */
+  restore: { record: RestoreRecord & { fromLiveObjects: boolean }; reapply: Reapply; writes: RestoreWrites };
   /**
    * Absolute paths (the stack's relative ones against the project folder) and the context (the
    * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
@@ -67,6 +71,8 @@ export const clusterReader = {
   inspect: inspectCluster,
   readSecret: (kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObject | undefined> => readSecret(kc, namespace, name, new RetryLog()),
   legacySecretUsers: (kc: k8s.KubeConfig, namespace: string, servedApis: string[]): Promise<LegacySecretUsers> => readLegacySecretUsers(kc, namespace, servedApis, new RetryLog()),
+  /** The record of objects restored earlier (lib/restore-record.ts): the ConfigMap's data, undefined when there is none. */
+  readRestoreRecord: (kc: k8s.KubeConfig, namespace: string): Promise<Record<string, string> | undefined> => readConfigMapData(kc, namespace, RESTORE_RECORD_NAME, new RetryLog()),
 };
 
 /**
@@ -138,6 +144,13 @@ export async function readStackInputs(): Promise<StackInputs> {
     // An invalid backup is the backup check's to report (runPreflight), not leaveOut's.
     const leftOut = backup.errors.length === 0 ? checkLeaveOut(settings.leaveOut, backup, settings.backupFile, `config key ${CONFIG_NAMESPACE}:leaveOut in ${stackFile}`) : [];
     const plan = buildRestorePlan(withoutLeftOut(backup, leftOut), planOptions(settings));
+    const labels = plan.restore.map((i) => objectLabel(i));
+    let reapply: Reapply;
+    try {
+      reapply = parseReapply(settings.reapply, labels, `${CONFIG_NAMESPACE}:reapply`);
+    } catch (err) {
+      throw new ConfigError(`config key ${(err as Error).message} in ${stackFile}`);
+    }
     const kubeconfig = settings.kubeconfig ? existingConfigFile("kubeconfig", "kubeconfig", settings.kubeconfig, stackFile, "fix the key, or remove it to use $KUBECONFIG") : undefined;
     // Helm reads a local chart in the provider's process, whose folder is not the project either.
     const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : undefined;
@@ -152,18 +165,20 @@ export async function readStackInputs(): Promise<StackInputs> {
       namespaces: [...namespacesToInspect(plan, settings), settings.namespace],
     });
     const preflight = runPreflight(settings, backup, plan, cluster);
+    const record = effectiveRecord(await clusterReader.readRestoreRecord(kc, settings.namespace), { legacyFound: cluster.legacy.found, liveLabels: cluster.liveObjects });
+    const restore = { record, reapply, writes: decideRestoreWrites(labels, record, reapply) };
     const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre, differing: copiesDifferingFromSource } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
     // Read only for the cleanup: a stack without it pays nothing for the cleanup's "still used" check.
     const legacySecretUsers = settings.cleanupLegacySecrets ? await clusterReader.legacySecretUsers(kc, settings.legacyNamespace, cluster.servedApiVersions) : undefined;
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);
     }
-    if (err instanceof Error && /^cannot reach the cluster|^reading Secret|^reading Namespace|^listing /.test(err.message)) {
+    if (err instanceof Error && /^cannot reach the cluster|^reading Secret|^reading ConfigMap|^reading Namespace|^listing /.test(err.message)) {
       throw new pulumi.RunError(err.message);
     }
     throw err;

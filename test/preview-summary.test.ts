@@ -284,6 +284,23 @@ describe("summarizePreview: other shapes", () => {
     assert.match(renderMarkdown(model, stack), /- `ClusterIssuer ca \(exists: adopted, not duplicated\)`/);
   });
 
+  test("one-shot restore (issue 19): objects restored earlier are named as left as they are; one the stack's reapply names is listed as written again", () => {
+    const a = restoredObject("Certificate", "a", "team");
+    const json = {
+      steps: [
+        restoredBatch(stack, "certificates/1", [a], "update", { oldObjects: [a], reapply: ["Certificate/team/a"], leftAsTheyAre: ["Certificate/team/b", "Certificate/team/c"] }),
+        restoredBatch(stack, "clusterissuers/1", [], "same", { leftAsTheyAre: ["ClusterIssuer/ca"] }),
+      ],
+    };
+    const model = summarizePreview(json);
+    assert.deepEqual(model.restored.map((r) => `${r.op} ${r.kind} ${r.namespace}/${r.name}`), ["reapply Certificate team/a"], "written although it equals what the batch last applied");
+    assert.deepEqual(model.restoredEarlier, ["Certificate/team/b", "Certificate/team/c", "ClusterIssuer/ca"]);
+    const text = renderText(model, stack);
+    assertInOrder(text, ["OBJECTS RESTORED (1: 1 Certificate):", "Certificate team/a (restored earlier, written again from the backup: reapply)",
+      "restored earlier: left as they are (3 objects; not written, not re-created if deleted; the stack's reapply writes one again): Certificate/team/b, Certificate/team/c, ClusterIssuer/ca"]);
+    assert.match(renderMarkdown(model, stack), /Restored earlier: left as they are \(3 objects/);
+  });
+
   test("a stack restored one resource per object before (issue 13): those resources leave the state, said plainly, not destructive", () => {
     const old = (kind: string, name: string, namespace?: string) => {
       const s = step(stack, { op: "delete", parent: "cert-manager-upgrade:index:RestoredResources", type: `kubernetes:certmanager.k8s.io/v1alpha1:${kind}`,

@@ -35,7 +35,7 @@ function facts(version: "v1.15.12" | "v1.34.4", state: { legacyFound: boolean; n
   };
 }
 
-async function preview(f: ClusterFacts, options: { liveSecrets?: Record<string, LiveSecret>; config?: Record<string, string>; objects?: KubeObject[] } = {}): Promise<ProgramRun> {
+async function preview(f: ClusterFacts, options: { liveSecrets?: Record<string, LiveSecret>; config?: Record<string, string>; objects?: KubeObject[]; restoreRecord?: Record<string, string> } = {}): Promise<ProgramRun> {
   const dir = tempDir();
   const backupFile = path.join(dir, "backup.yaml");
   fs.writeFileSync(backupFile, ownBackup(options.objects ?? seedObjects()).text);
@@ -48,7 +48,7 @@ async function preview(f: ClusterFacts, options: { liveSecrets?: Record<string, 
     "cert-manager-upgrade:mapApiVersions": f.serverVersion === "v1.34.4" ? "true" : "false",
     ...(f.serverVersion === "v1.34.4" ? { "cert-manager-upgrade:acknowledgeUnsupportedKubernetes": "true" } : {}),
     ...Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`cert-manager-upgrade:${k}`, v])),
-  }, f, true, { liveSecrets: options.liveSecrets });
+  }, f, true, { liveSecrets: options.liveSecrets, restoreRecord: options.restoreRecord });
 }
 
 function providerOf(run: ProgramRun) {
@@ -88,9 +88,11 @@ describe("without server-side apply, objects that exist are taken over with `imp
     assert.deepEqual(imports(run), ["kubernetes:core/v1:Namespace cert-manager"]);
   });
 
-  test("a resumed run (old release gone): the namespace and the 0.6 CRDs by the provider's ids; the restored objects that exist adopted by their batch, and named", async () => {
+  test("a resumed run (old release gone, a record that does not hold them yet): the namespace and the 0.6 CRDs by the provider's ids; the restored objects that exist adopted by their batch, and named", async () => {
     const live = ["ClusterIssuer/letsencrypt-prod", "Certificate/default/wonder-app-cert", "Certificate/elsewhere/not-in-backup"];
-    const run = await preview(facts("v1.15.12", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: live }), { liveSecrets: secretsWith() });
+    // Issue 19: without a record, the objects in the cluster would count as restored and be left as
+    // they are (next test); a record that exists but lacks them means they are still to be written.
+    const run = await preview(facts("v1.15.12", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: live }), { liveSecrets: secretsWith(), restoreRecord: {} });
     assert.deepEqual(imports(run), [
       ...OUR_CRDS.map((n) => `kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition ${n}`),
       "kubernetes:core/v1:Namespace cert-manager",
@@ -101,6 +103,18 @@ describe("without server-side apply, objects that exist are taken over with `imp
     const adopted = restoredBatches(run).flatMap((b) => b.inputs.adopted as string[]).sort();
     assert.deepEqual(adopted, ["Certificate/default/wonder-app-cert", "ClusterIssuer/letsencrypt-prod"]);
     assert.ok(restoredBatches(run).every((b) => b.inputs.serverSideApply === false));
+  });
+
+  test("old release gone and no record (upgraded by a version without one): the objects in the cluster are left as they are, not adopted, and recorded", async () => {
+    const live = ["ClusterIssuer/letsencrypt-prod", "Certificate/default/wonder-app-cert"];
+    const run = await preview(facts("v1.15.12", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: live }), { liveSecrets: secretsWith() });
+    const batches = restoredBatches(run);
+    assert.deepEqual(batches.flatMap((b) => b.inputs.adopted as string[]), []);
+    const written = batches.flatMap((b) => Object.keys(b.inputs.objects));
+    assert.ok(!written.some((l) => live.includes(l)), `not written: ${written.join(", ")}`);
+    assert.deepEqual(batches.flatMap((b) => b.inputs.leftAsTheyAre as string[]).sort(), [...live].sort());
+    assert.deepEqual(batches.flatMap((b) => b.inputs.record as string[]).filter((l) => live.includes(l)).sort(), [...live].sort(), "recorded by this run");
+    assert.ok(run.logs.some((l) => /^2 object\(s\) restored earlier: left as they are/.test(l.message)), JSON.stringify(run.logs));
   });
 
   test("nothing exists yet: nothing imported", async () => {
@@ -166,5 +180,55 @@ describe("without server-side apply, a copy someone else made is never imported"
       preview(facts("v1.34.4", { legacyFound: true, namespaceExists: true, copies: [copyKey] }), { liveSecrets: secretsWith({ [copyKey]: handCopy({ "tls.key": "b3RoZXI=" }) }) }),
       /secret check failed: Secret cert-manager\/cert-manager-setup-production-private-key exists already, was not made by this program, and holds other data/,
     );
+  });
+});
+
+// Issue 19: the restore is one-shot. What the record in the cluster (lib/restore-record.ts) holds
+// is never written again, whatever the apply mode, unless the stack's reapply names it.
+describe("one-shot restore: objects the record holds are left as they are", () => {
+  const held = ["Certificate/default/wonder-app-cert", "ClusterIssuer/letsencrypt-prod"];
+  const record = { restored: held.join("\n"), backupSha256: "abc" };
+  const written = (run: ProgramRun) => restoredBatches(run).flatMap((b) => Object.keys(b.inputs.objects)).sort();
+
+  for (const version of ["v1.15.12", "v1.34.4"] as const) {
+    test(`${version}: not in any batch's objects, named as left as they are in the batches' inputs and the preview; the others written and recorded`, async () => {
+      const run = await preview(facts(version, { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: held }), { liveSecrets: secretsWith(), restoreRecord: record });
+      const all = restoredBatches(run).flatMap((b) => [...Object.keys(b.inputs.objects), ...(b.inputs.leftAsTheyAre as string[])]).sort();
+      assert.ok(all.length > held.length);
+      assert.deepEqual(written(run), all.filter((l) => !held.includes(l)));
+      assert.deepEqual(restoredBatches(run).flatMap((b) => b.inputs.leftAsTheyAre as string[]).sort(), [...held].sort());
+      assert.deepEqual(restoredBatches(run).flatMap((b) => b.inputs.record as string[]).sort(), written(run), "what is written is recorded");
+      assert.deepEqual(restoredBatches(run).flatMap((b) => b.inputs.reapply as string[]), []);
+      assert.ok(run.logs.some((l) => /^2 object\(s\) restored earlier: left as they are, not written, not re-created if deleted \(ClusterIssuer\/letsencrypt-prod, Certificate\/default\/wonder-app-cert\)/.test(l.message)), JSON.stringify(run.logs));
+    });
+  }
+
+  test("the same batches (names and members) with or without a record: the record only decides what each writes", async () => {
+    const f = facts("v1.34.4", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: held });
+    const members = (run: ProgramRun) => restoredBatches(run).map((b) => `${b.name}: ${[...Object.keys(b.inputs.objects), ...(b.inputs.leftAsTheyAre as string[])].sort().join(",")}`);
+    assert.deepEqual(members(await preview(f, { liveSecrets: secretsWith(), restoreRecord: record })), members(await preview(f, { liveSecrets: secretsWith(), restoreRecord: {} })));
+  });
+
+  test("reapply names one: it is written again (and listed as such); [\"*\"]: all", async () => {
+    const f = facts("v1.34.4", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: held });
+    const one = await preview(f, { liveSecrets: secretsWith(), restoreRecord: record, config: { reapply: JSON.stringify(["Certificate/default/wonder-app-cert"]) } });
+    assert.ok(written(one).includes("Certificate/default/wonder-app-cert"));
+    assert.ok(!written(one).includes("ClusterIssuer/letsencrypt-prod"));
+    assert.deepEqual(restoredBatches(one).flatMap((b) => b.inputs.reapply as string[]), ["Certificate/default/wonder-app-cert"]);
+    assert.ok(one.logs.some((l) => /^1 object\(s\) restored earlier written again from the backup, as reapply asks \(Certificate\/default\/wonder-app-cert\)/.test(l.message)), JSON.stringify(one.logs));
+    const all = await preview(f, { liveSecrets: secretsWith(), restoreRecord: record, config: { reapply: JSON.stringify(["*"]) } });
+    assert.deepEqual(restoredBatches(all).flatMap((b) => b.inputs.leftAsTheyAre as string[]), []);
+  });
+
+  test("reapply naming an object the backup lacks: a config error naming the key, before anything is declared", async () => {
+    const f = facts("v1.34.4", { legacyFound: false, namespaceExists: true, ourCrds: true, liveObjects: held });
+    await assert.rejects(preview(f, { liveSecrets: secretsWith(), restoreRecord: record, config: { reapply: JSON.stringify(["Certificate/default/gone"]) } }),
+      /config key cert-manager-upgrade:reapply: Certificate\/default\/gone not in the backup/);
+  });
+
+  test("while the old release is there, a record (from an earlier upgrade) is ignored: its removal deletes every object, so every one is written", async () => {
+    const run = await preview(facts("v1.34.4", { legacyFound: true }), { liveSecrets: secretsWith(), restoreRecord: record });
+    assert.ok(held.every((l) => written(run).includes(l)));
+    assert.deepEqual(restoredBatches(run).flatMap((b) => b.inputs.leftAsTheyAre as string[]), []);
   });
 });

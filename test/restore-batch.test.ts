@@ -20,19 +20,33 @@ describe("planBatches", () => {
     cert("team", "orphan", { name: "not-in-backup" }),
   ];
 
-  test("batches of one kind, capped, a namespace kept together where it fits, every object exactly once", () => {
+  // Before issue 19 batches were packed by position (a namespace kept together, numbered in
+  // order), so a different batch size or backup order moved objects between batches; this test
+  // pinned those positions. Membership is now a hash of the object's label.
+  test("batches of one kind, ceil(count / size) of them per kind, every object exactly once, the same every run", () => {
     const batches = planBatches(items, 2);
-    assert.deepEqual(batches.map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
-      "clusterissuers/1::1", "issuers/1:team-a,team:2",
-      "certificates/1:team-a:2", "certificates/2:team-a:2", "certificates/3:team-a:1", "certificates/4:team:2",
-    ]);
-    assert.deepEqual(planBatches(items, 3).map((b) => `${b.name}:${b.namespaces.join(",")}:${Object.keys(b.objects).length}`), [
-      "clusterissuers/1::1", "issuers/1:team-a,team:2", "certificates/1:team-a:3", "certificates/2:team-a:2", "certificates/3:team:2",
-    ], "a namespace too large for one batch is split; the next namespace, which fits in a batch of its own, is not");
+    assert.deepEqual(batches.map((b) => b.kind), ["ClusterIssuer", "Issuer", ...batches.filter((b) => b.kind === "Certificate").map(() => "Certificate")]);
+    assert.ok(batches.filter((b) => b.kind === "Certificate").length <= 4, "7 Certificates, 2 a batch: at most 4 batches");
+    for (const b of batches) {
+      assert.ok(Object.keys(b.objects).length > 0, `${b.name} not empty`);
+      assert.deepEqual(b.namespaces, [...new Set(Object.values(b.objects).map((o) => o.metadata?.namespace).filter((n): n is string => !!n))]);
+    }
     const labels = batches.flatMap((b) => Object.keys(b.objects));
     assert.deepEqual(labels.sort(), items.map((i) => objectLabel(i)).sort());
     assert.deepEqual(planBatches(items, 2), batches, "the same every run");
     assert.equal(planBatches(items).length, 3, "default size: one batch per kind here");
+  });
+
+  test("an object's batch is keyed by the object: not by its position in the backup, nor by objects of other namespaces", () => {
+    const holder = (list: RestoreItem[], size: number) => new Map(planBatches(list, size).flatMap((b) => Object.keys(b.objects).map((l) => [l, b.name] as const)));
+    const before = holder(items, 2);
+    const reversed = holder([...items.slice(0, 3), ...items.slice(3).reverse()], 2);
+    assert.deepEqual([...reversed].sort(), [...before].sort(), "the backup's order does not move an object");
+    const many = Array.from({ length: 40 }, (_, i) => cert(`ns-${i % 5}`, `c-${i}`, { name: "ca" }));
+    const base = holder(many, 10);
+    // One Certificate fewer in ns-0 and one more in ns-9: 40 either way, so 4 batches.
+    const changed = holder([...many.slice(1), cert("ns-9", "new", { name: "ca" })], 10);
+    for (const [label, name] of base) if (label !== "Certificate/ns-0/c-0") assert.equal(changed.get(label), name, `${label} stays in ${name}`);
   });
 
   test("no Certificate batch before the batches of its issuers; issuers before certificates; an issuer missing from the backup is not waited for", () => {
@@ -46,9 +60,9 @@ describe("planBatches", () => {
       const batch = batches.find((b) => b.name === holder.get(objectLabel(i)))!;
       if (holder.has(issuer)) assert.ok(batch.after.includes(holder.get(issuer)!), `${objectLabel(i)} waits for ${issuer}`);
     }
-    assert.deepEqual(batches.find((b) => b.name === "certificates/4")!.after, ["clusterissuers/1"], "team/a-web's issuer; team/orphan's is not in the backup");
-    assert.deepEqual(batches.find((b) => b.name === "certificates/1")!.after, ["issuers/1"]);
-    assert.deepEqual(batches.find((b) => b.name === "issuers/1")!.after, []);
+    const alone = planBatches([items[0], cert("team", "orphan", { name: "not-in-backup" }), cert("team", "a-web", { kind: "ClusterIssuer", name: "acme" })], 250);
+    assert.deepEqual(alone.find((b) => b.kind === "Certificate")!.after, ["clusterissuers/1"], "team/a-web's issuer; team/orphan's is not in the backup");
+    assert.deepEqual(batches.find((b) => b.kind === "Issuer")!.after, []);
   });
 
   test("a size that is not a positive whole number is refused", () => {

@@ -9,7 +9,8 @@ import { restoredBatchProvider } from "../components/restored-batch";
 import { restoreOutcomeProvider } from "../components/restore-outcome";
 import { applyBatch } from "../lib/restore-batch-apply";
 import { encodeObject } from "../lib/restore-batch";
-import { describeRejected, labelsToApply, mergeRejections, retriesRejected } from "../lib/restore-rejections";
+import { describeRejected, labelsToApply, mergeRejections, restoredLabels, retriesRejected } from "../lib/restore-rejections";
+import { RESTORE_RECORD_NAME, decodeRecord } from "../lib/restore-record";
 import { KubeObject } from "../lib/types";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-restore-rejections-"));
@@ -18,14 +19,16 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const DENIED = 'admission webhook "clusterissuers.admission.certmanager.k8s.io" denied the request: spec.acme.email: Required value: email address is a required field';
 
 /** A bare API server that applies every object, except that it answers `deny` (path → status) like the 0.6.2 webhook. */
-async function apiServer(deny: Map<string, number>): Promise<{ seen: string[]; kubeconfig: string; close: () => void }> {
+async function apiServer(deny: Map<string, number>): Promise<{ seen: string[]; bodies: Map<string, string>; kubeconfig: string; close: () => void }> {
   const seen: string[] = [];
+  const bodies = new Map<string, string>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     seen.push(`${req.method} ${url.pathname}`);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      bodies.set(`${req.method} ${url.pathname}`, Buffer.concat(chunks).toString("utf8"));
       const status = deny.get(url.pathname);
       if (status) {
         res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: DENIED, reason: "NotAcceptable", code: status }));
@@ -43,7 +46,7 @@ async function apiServer(deny: Map<string, number>): Promise<{ seen: string[]; k
     "users:", "- name: u", "  user: { token: not-a-secret }",
     "contexts:", "- name: c", "  context: { cluster: c, user: u }",
   ].join("\n"));
-  return { seen, kubeconfig, close: () => server.close() };
+  return { seen, bodies, kubeconfig, close: () => server.close() };
 }
 
 const issuer = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: "certmanager.k8s.io/v1alpha1", kind: "ClusterIssuer", metadata: { name }, spec });
@@ -107,6 +110,24 @@ test("a batch with a rejected object succeeds and records it; the next run appli
   }
 });
 
+test("a rejected object never enters the record of restored objects (issue 19, items 1 and 2): the next run writes it again, not skips it", async () => {
+  const api = await apiServer(new Map([[NO_EMAIL_PATH, 406]]));
+  try {
+    const batches = restoredBatchProvider();
+    const labels = Object.keys(OBJECTS);
+    const inputs = { kubeconfig: api.kubeconfig, serverSideApply: true, batch: "clusterissuers/1", kind: "ClusterIssuer", namespaces: [], adopted: [],
+      objects: OBJECTS, reapply: [], record: labels, leftAsTheyAre: [], recordNamespace: "cert-manager", backupSha256: "sha" };
+    const created = await batches.create!(inputs);
+    assert.deepEqual(Object.keys(created.outs.rejected), ["ClusterIssuer/no-email"]);
+    const recordPath = `/api/v1/namespaces/cert-manager/configmaps/${RESTORE_RECORD_NAME}`;
+    // This bare server answers the record's read with {}, so the record is written with PUT.
+    const written = JSON.parse(api.bodies.get(`PUT ${recordPath}`)!) as { data: Record<string, string> };
+    assert.deepEqual(decodeRecord(written.data).labels, ["ClusterIssuer/a", "ClusterIssuer/c"]);
+  } finally {
+    api.close();
+  }
+});
+
 test("pure parts: what an update applies, when a batch runs again, the merged list, the message's fix indexes", () => {
   const changes = new Map<string, "add" | "update" | "remove">([["Certificate/a/x", "update"], ["Certificate/a/gone", "remove"]]);
   const news = { "Certificate/a/x": "{}", "Certificate/a/y": "{}" };
@@ -116,5 +137,7 @@ test("pure parts: what an update applies, when a batch runs again, the merged li
   assert.equal(retriesRejected(undefined, news), false);
   assert.deepEqual(mergeRejections([{ "Certificate/b/x": "2" }, undefined, { "Certificate/a/x": "1" }]), { "Certificate/a/x": "1", "Certificate/b/x": "2" });
   assert.equal(describeRejected({}, 0), undefined);
+  assert.deepEqual(restoredLabels({ objects: { "Certificate/a/x": "{}", "Certificate/a/y": "{}" }, record: ["Certificate/a/x", "Certificate/a/z"] }, { "Certificate/a/y": "HTTP 406" }),
+    ["Certificate/a/x", "Certificate/a/z"]);
   assert.match(describeRejected({ "Certificate/a/x": "r1", "Certificate/b/x": "r2" }, 2)!, /leaveOut\[2\]' Certificate\/a\/x`\n {2}Certificate\/b\/x: r2 — `pulumi config set --path 'leaveOut\[3\]' Certificate\/b\/x`$/);
 });

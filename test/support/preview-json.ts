@@ -99,7 +99,7 @@ export function labelOf(o: Json): string {
 }
 
 /** One batch of restored objects (components/restored-batch.ts), as index.ts declares it. */
-export function restoredBatch(stack: string, batch: string, objects: Json[], op = "create", extra: { adopted?: string[]; oldObjects?: Json[]; retainOnDelete?: boolean } = {}): Json {
+export function restoredBatch(stack: string, batch: string, objects: Json[], op = "create", extra: { adopted?: string[]; oldObjects?: Json[]; retainOnDelete?: boolean; leftAsTheyAre?: string[]; reapply?: string[] } = {}): Json {
   const inputs = (list: Json[]) => ({
     __provider: "exports.handler = __f0;\nfunction __f0() { /* serialized dynamic provider */ }",
     batch,
@@ -107,6 +107,9 @@ export function restoredBatch(stack: string, batch: string, objects: Json[], op 
     namespaces: [...new Set(objects.map((o) => (o.metadata as { namespace?: string }).namespace).filter((n) => n))],
     objects: Object.fromEntries(list.map((o) => [labelOf(o), encodeObject(o as KubeObject)])),
     adopted: extra.adopted ?? [],
+    reapply: extra.reapply ?? [],
+    record: [],
+    leftAsTheyAre: extra.leftAsTheyAre ?? [],
     serverSideApply: true,
     context: "dev",
   });

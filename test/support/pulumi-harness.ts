@@ -90,10 +90,11 @@ function unwrap(value: any): any {
  * created with `kubectl apply` and holding SOURCE_SECRET_VALUE. `secretKeys`: the config keys set
  * with `pulumi config set --secret`. `secretUsersFromCluster`: the cleanup's Pods, workloads and
  * ServiceAccounts are read from the kubeconfig's server (a FakeKubeApi), not taken as none.
+ * `restoreRecord`: the data of the record ConfigMap of restored objects (none by default).
  */
 export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false,
-  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[]; secretUsersFromCluster?: boolean } = {}): Promise<ProgramRun> {
-  const { liveSecrets, secretKeys } = options;
+  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[]; secretUsersFromCluster?: boolean; restoreRecord?: Record<string, string> } = {}): Promise<ProgramRun> {
+  const { liveSecrets, secretKeys, restoreRecord } = options;
   const registrations: Registration[] = [];
   const reads: ProgramRun["reads"] = [];
   const engineReads: ProgramRun["engineReads"] = [];
@@ -164,6 +165,8 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
     reads.push({ type: "kubernetes:core/v1:Secret", name, id: `${namespace}/${name}` });
     return liveSecret(namespace, name);
   };
+  // The record of restored objects (lib/restore-record.ts): none unless the test gives one.
+  stackInputs.clusterReader.readRestoreRecord = async () => structuredClone(restoreRecord);
   let exported: unknown;
   try {
     exported = await require("../../index");
