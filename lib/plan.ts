@@ -2,6 +2,7 @@
 import { ParsedBackup } from "./backup-format";
 import { readyCondition } from "./conditions";
 import { Prediction, describePrediction, predictReissues, reissuesToJson } from "./reissue-prediction";
+import { cannotRenewWarning } from "./renewal-0.6.2";
 import { sanitizeForRestore } from "./sanitize";
 import { findSecretRefs } from "./secret-refs";
 import {
@@ -69,6 +70,8 @@ export interface RestorePlan {
   recordedOnly: number;
   /** What cert-manager 0.6.2 will issue anew and which ACME accounts it will register (lib/reissue-prediction.ts). */
   prediction: Prediction;
+  /** What the target cannot renew (lib/renewal-0.6.2.ts): one line per ACME issuer. Shown apart from the warnings, and in the preview's. */
+  renewal: Problem[];
   warnings: Problem[];
   errors: Problem[];
 }
@@ -82,6 +85,7 @@ export function compareRestoreOrder(a: { kind: RestoreKind; namespace: string; n
 export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DEFAULT_PLAN_OPTIONS): RestorePlan {
   const errors: Problem[] = [...parsed.errors];
   const warnings: Problem[] = [...parsed.warnings];
+  const renewal: Problem[] = [];
 
   for (const other of parsed.ignored) {
     warnings.push({
@@ -127,6 +131,8 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
       if (typeof acme?.server === "string" && /\/\/acme-(?:v01|staging)\.api\.letsencrypt\.org(?:[/:]|$)/.test(acme.server)) {
         warnings.push({ object: label, message: `ACME v1 server ${acme.server}: cert-manager 0.6 marks this issuer InvalidConfig; switch to the ACME v2 endpoint` });
       }
+      const cannotRenew = cannotRenewWarning(o.object);
+      if (cannotRenew) renewal.push({ object: label, message: cannotRenew });
       const secretNamespace = o.kind === "ClusterIssuer" ? options.legacyNamespace : o.namespace;
       for (const ref of findSecretRefs(spec)) {
         if (ref.dnsProvider && !ref.key) {
@@ -187,7 +193,7 @@ export function buildRestorePlan(parsed: ParsedBackup, options: PlanOptions = DE
   const secrets = [...copies.values()].sort((a, b) => a.name.localeCompare(b.name));
   const secretsToCopy = secrets.filter((s) => s.from !== s.to);
   const secretsInPlace = secrets.filter((s) => s.from === s.to);
-  return { valid: errors.length === 0, restore, secretsToCopy, secretsInPlace, recordedOnly, prediction, warnings, errors };
+  return { valid: errors.length === 0, restore, secretsToCopy, secretsInPlace, recordedOnly, prediction, renewal, warnings, errors };
 }
 
 /** How many unknowns are named one by one before they are summed up in one line. */
@@ -246,6 +252,7 @@ export function planToJson(plan: RestorePlan): object {
     reissues: reissuesToJson(plan.prediction.reissues),
     mayReissue: reissuesToJson(plan.prediction.mayReissue),
     reissuesUnknown: reissuesToJson(plan.prediction.unknown),
+    renewal: plan.renewal,
     warnings: plan.warnings,
     errors: plan.errors,
   };

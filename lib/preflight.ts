@@ -297,7 +297,7 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   }
 
   // The plan's warnings carry the re-issue prediction and its count line; what the backup cannot tell is added here.
-  const warnings = [...plan.warnings, ...unknownWarnings(plan.prediction)].map((w) => `${w.object}: ${w.message}`);
+  const warnings = [...plan.warnings, ...unknownWarnings(plan.prediction), ...plan.renewal].map((w) => `${w.object}: ${w.message}`);
   for (const r of facts.legacy.otherRecords ?? []) {
     warnings.push(`Helm release record ${r} is not cert-manager 0.4's record of release ${settings.legacyReleaseName}: left alone`);
   }

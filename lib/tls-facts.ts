@@ -51,7 +51,7 @@ export interface TlsCertificateRecord extends Partial<TlsCertificateFacts> {
 }
 
 /** The facts of a live TLS Secret, as verify and the preflight compare them. */
-export type LiveTlsCertificate = Partial<TlsCertificateFacts> & { problem?: string };
+export type LiveTlsCertificate = Partial<TlsCertificateFacts> & { problem?: string; notBefore?: string };
 
 export function isoSeconds(date: string | Date): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");

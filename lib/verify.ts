@@ -1,6 +1,7 @@
 // After the upgrade: compare what the cluster holds with what the backup says it should.
 import { isDeepStrictEqual } from "node:util";
 import { readyCondition, RestorePlan } from "./plan";
+import { renewalProblems } from "./renewal-0.6.2";
 import { describeSpecDifferences, specDifferences } from "./spec-equivalence";
 import { LiveTlsCertificate, TlsCertificateRecord, shortSha } from "./tls-facts";
 import { BackupObject, KubeObject, Problem, objectLabel } from "./types";
@@ -43,6 +44,8 @@ export interface LiveState {
   copiedSecrets: Map<string, { present: boolean; sameAsSource: boolean | undefined }>;
   /** Whether the 0.6 webhook is installed (its APIService exists). */
   webhookEnabled: boolean;
+  /** The ACME Orders in the cluster (certmanager.k8s.io), to tell whether renewals work; absent: not checked. */
+  orders?: KubeObject[];
 }
 
 export interface VerifyOptions {
@@ -57,6 +60,8 @@ export interface VerifyOptions {
   certificates?: TlsCertificateRecord[];
   /** Labels the stack leaves out on purpose (stack key leaveOut): absent is a note, not a difference. */
   leaveOut?: string[];
+  /** The time renewal windows are judged at (default: now). */
+  now?: Date;
 }
 
 export interface VerifyRow {
@@ -90,6 +95,10 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   const recorded = new Map((options.certificates ?? []).map((c) => [`${c.namespace}/${c.certificate}`, c]));
   const expectMissing = new Set(options.expectMissing ?? []);
   const leftOut = new Set(options.leaveOut ?? []);
+  // Green only when it will renew: a certificate whose renewal failed, or is due and not done, is a difference.
+  const validity = new Map([...live.tlsSecrets].map(([key, tls]) => [key, { notBefore: tls.notBefore, notAfter: tls.notAfter }]));
+  const renewal = new Map(live.orders === undefined ? [] :
+    renewalProblems({ objects: live.objects, orders: live.orders, validity, now: options.now ?? new Date() }).map((p) => [p.object, p.message]));
 
   for (const item of plan.restore) {
     const label = objectLabel(item);
@@ -139,6 +148,7 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
         );
       }
     }
+    if (renewal.has(label)) problems.push(renewal.get(label)!);
     if (problems.length) {
       row.check = problems.join("; ");
       differences.push({ object: label, message: problems.join("; ") });

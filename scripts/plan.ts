@@ -91,6 +91,10 @@ runMain("plan", async () => {
     out.push(`Cannot tell what cert-manager 0.6.2 does (${plan.prediction.unknown.length}; the backup lacks the facts):`);
     for (const u of unknown) out.push(`  ${u.object}: ${u.message}`);
   }
+  if (plan.renewal.length) {
+    out.push(`Renewal after the upgrade (${plan.renewal.length} ACME issuer(s)):`);
+    for (const r of plan.renewal) out.push(`  ${r.object}: ${r.message}`);
+  }
   out.push(`Errors (${plan.errors.length}):`);
   for (const e of plan.errors) out.push(`  ${e.object}: ${e.message}`);
   out.push("");

@@ -1,4 +1,5 @@
 // After `pulumi up`: compare the live cluster with the backup and print a table like `kubectl get`.
+import { X509Certificate } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { readBackupFile } from "../lib/backup-file";
@@ -9,7 +10,7 @@ import { apiRegistrationVersionFor } from "../lib/served-apis";
 import { checkLeaveOut, withoutLeftOut } from "../lib/leave-out";
 import { buildRestorePlan } from "../lib/plan";
 import { ConfigError } from "../lib/settings";
-import { certificateFacts } from "../lib/tls-facts";
+import { certificateFacts, isoSeconds } from "../lib/tls-facts";
 import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { DEFAULT_RELEASE_NAME, LiveState, verifyAgainstBackup } from "../lib/verify";
 
@@ -19,7 +20,10 @@ After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of th
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
 same certificate as at backup time (serial and SHA-256 fingerprint; a different one means it was
 re-issued; expiry shown), the copied issuer Secrets equal to their sources, and the 0.6 webhook's
-own issuers and certificates present and Ready. An object not Ready before may stay not Ready.
+own issuers and certificates present and Ready, and that renewals work: a Certificate of an ACME
+issuer whose newest Order ended errored, invalid or expired, or that is inside its renewal window
+with no valid Order since, is a difference (cert-manager 0.6.2 cannot complete an Order against an
+RFC 8555 server such as Let's Encrypt today). An object not Ready before may stay not Ready.
 For each Certificate not Ready now it names \`npm run explain -- --certificate NS/NAME\`, which
 shows why. Prints a table and exits 1 on any difference.
 
@@ -90,12 +94,16 @@ runMain("verify", async () => {
     if (!served) throw new CliError(`the cluster does not serve ${KIND_PLURALS[kind]}.certmanager.k8s.io: the 0.6 CRDs are not installed`);
   }
 
+  // The Orders 0.6.2 made since: whether renewals work (lib/renewal-0.6.2.ts).
+  live.orders = [];
+  await listCertManagerKind(kc, "orders", 500, (items: KubeObject[]) => { live.orders!.push(...items); }, log);
+
   const wanted = new Set(plan.restore.filter((r) => r.kind === "Certificate").map((r) => `${r.namespace}/${String(r.object.spec?.secretName ?? "")}`));
   await listSecrets(kc, 500, (secrets) => {
     for (const s of secrets) {
       const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
       // The certificate's public facts only; tls.key is not read.
-      if (wanted.has(key)) live.tlsSecrets.set(key, certificateFacts(s.data?.["tls.crt"]));
+      if (wanted.has(key)) live.tlsSecrets.set(key, { ...certificateFacts(s.data?.["tls.crt"]), notBefore: notBefore(s.data?.["tls.crt"]) });
     }
     progress.update(`checked TLS secrets`);
   }, log);
@@ -156,3 +164,12 @@ runMain("verify", async () => {
   process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup${inPlace}\n`);
   return EXIT_OK;
 });
+
+/** When the certificate in tls.crt became valid: 0.6.2's renewal window is a third of the validity when renewBefore exceeds it. */
+function notBefore(tlsCrt: string | undefined): string | undefined {
+  try {
+    return tlsCrt ? isoSeconds(new X509Certificate(Buffer.from(tlsCrt, "base64")).validFrom) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -187,8 +187,8 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
     assert.equal(json.stdout.trim().split("\n").length, 1, `not exactly one line of JSON:\n${json.stdout}`);
     const plan = JSON.parse(json.stdout);
     assert.equal(plan.valid, true);
-    // Since issue 12: reissues and reissuesUnknown (what cert-manager 0.6.2 will issue anew); since issue 19 mayReissue.
-    assert.deepEqual(Object.keys(plan), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "warnings", "errors"]);
+    // Since issue 12: reissues and reissuesUnknown (what cert-manager 0.6.2 will issue anew); since issue 19 mayReissue; since issue 20 renewal.
+    assert.deepEqual(Object.keys(plan), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "renewal", "warnings", "errors"]);
     // The stand-in's account keys are no PEM keys: 0.6.2 cannot read them, so nothing is issued or
     // registered (the issuers will not be Ready), and the backup recorded enough to say so.
     assert.deepEqual(plan.reissues, []);

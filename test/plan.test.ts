@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { ParsedBackup, parseBackup } from "../lib/backup-format";
 import { buildRestorePlan, planToJson, RestorePlan } from "../lib/plan";
+import { cannotRenewWarning } from "../lib/renewal-0.6.2";
 import { BackupMeta, KubeObject } from "../lib/types";
 import { certificate, cm, docs, ownBackup, readyStatus, seedBytes } from "./support/fixtures";
 
@@ -166,6 +167,17 @@ describe("warnings", () => {
   });
 });
 
+describe("renewal after the upgrade (issue 20)", () => {
+  test("every ACME issuer, and only those, is named: cert-manager 0.6.2 cannot renew against RFC 8555 servers", () => {
+    const plan = buildRestorePlan(parseBackup(seedBytes()));
+    const acmeIssuers = plan.restore.filter((r) => r.kind !== "Certificate" && r.object.spec?.acme).map((r) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`);
+    assert.ok(acmeIssuers.length > 0);
+    assert.deepEqual(plan.renewal.map((r) => r.object), acmeIssuers);
+    for (const r of plan.renewal) assert.match(r.message, /cannot renew .*\(v1\.1\.1 is the newest that runs on Kubernetes 1\.15\)$/);
+    assert.deepEqual(planOf(cm("ClusterIssuer", "ca", undefined, { ca: { secretName: "pair" } })).renewal, []);
+  });
+});
+
 describe("planToJson", () => {
   test("has exactly the documented shape", () => {
     const parsed = parseBackup(docs(
@@ -188,10 +200,11 @@ describe("planToJson", () => {
       reissuesUnknown: [
         { kind: "ClusterIssuer", namespace: "", name: "le", what: "acme-account", reason: "the backup was not written by `npm run backup`: nothing is known of its account key Secret kube-system/acct (spec.acme.privateKeySecretRef); take the backup again with `npm run backup`" },
       ],
+      renewal: [{ object: "ClusterIssuer/le", message: cannotRenewWarning(parsed.objects[0].object)! }],
       warnings: [{ object: "Certificate/apps/web", message: "not Ready before the upgrade (Failed: nope); it will not be Ready after it either" }],
       errors: [{ object: "Bogus/apps/x", message: "unknown certmanager.k8s.io kind Bogus: expected ClusterIssuer, Issuer, Certificate, Order or Challenge" }],
     });
-    assert.deepEqual(Object.keys(json), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "warnings", "errors"]);
+    assert.deepEqual(Object.keys(json), ["valid", "restore", "secretsToCopy", "reissues", "mayReissue", "reissuesUnknown", "renewal", "warnings", "errors"]);
     // Survives a JSON round trip unchanged (no undefined, no class instances).
     assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
   });

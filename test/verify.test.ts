@@ -46,6 +46,25 @@ describe("verifyAgainstBackup", () => {
     assert.equal(report.rows.find((r) => r.name === "letsencrypt-prod")!.namespace, "-");
   });
 
+  test("renewals that do not work are differences (issue 20): the newest Order errored, or due with no valid Order since; with no Orders read, not checked", () => {
+    const live = goodLive();
+    live.tlsSecrets.set("default/wonder-app-cert", { notBefore: "2019-02-28T04:53:40Z", notAfter: "2019-05-29T04:53:40Z" });
+    const at = { ...OPTIONS, now: new Date("2019-05-20T00:00:00Z") };
+    assert.deepEqual(differences(live, at), [], "Orders not read (a cluster without them): nothing to say");
+    live.orders = [];
+    assert.deepEqual(differences(live, at), [
+      "Certificate/default/wonder-app-cert: not renewed: inside its renewal window since 2019-04-29T04:53:40Z and no valid ACME Order since (no Order for it exists); the certificate expires at 2019-05-29T04:53:40Z",
+    ]);
+    live.orders = [{ apiVersion: "certmanager.k8s.io/v1alpha1", kind: "Order", metadata: { name: "wonder-app-cert-1", namespace: "default", creationTimestamp: "2019-05-01T00:00:00Z", labels: { "acme.cert-manager.io/certificate-name": "wonder-app-cert" } }, status: { state: "errored", reason: "Method not allowed" } }];
+    const report = verifyAgainstBackup(plan, parsed.objects, live, at);
+    assert.equal(report.rows.find((r) => r.name === "wonder-app-cert")!.check, "not renewing: its newest ACME Order wonder-app-cert-1 ended errored: Method not allowed; the certificate expires at 2019-05-29T04:53:40Z");
+    live.orders[0].status = { state: "valid" };
+    assert.deepEqual(differences(live, at), []);
+    // Before its window it is not due: no Order needed.
+    live.orders = [];
+    assert.deepEqual(differences(live, { ...OPTIONS, now: new Date("2019-04-01T00:00:00Z") }), []);
+  });
+
   test("a missing object", () => {
     const live = goodLive();
     live.objects.delete("Certificate/default/wonder-app-cert");
