@@ -61,7 +61,7 @@ function created(o: KubeObject): number {
 }
 
 /**
- * Certificates of ACME issuers whose renewal is failing: the newest Order ended errored, invalid or
+ * Certificates of ACME issuers holding a certificate whose renewal is failing: the newest Order ended errored, invalid or
  * expired, or the certificate is inside its renewal window and no Order made since it entered it is valid.
  */
 export function renewalProblems(input: RenewalInput): Problem[] {
@@ -83,13 +83,14 @@ export function renewalProblems(input: RenewalInput): Problem[] {
     const state = typeof newest?.status?.state === "string" ? newest.status.state : undefined;
     const secretName = typeof certificate.spec?.secretName === "string" ? certificate.spec.secretName : "";
     const validity = input.validity.get(`${namespace}/${secretName}`);
-    const expires = validity?.notAfter ? `; the certificate expires at ${validity.notAfter}` : "";
+    // Only renewals: a certificate never issued (no TLS Secret, or none readable) is verify's "not Ready" case.
+    if (!validity?.notAfter) continue;
+    const expires = `; the certificate expires at ${validity.notAfter}`;
     if (state === "errored" || state === "invalid" || state === "expired") {
       const reason = typeof newest!.status?.reason === "string" && newest!.status.reason ? `: ${newest!.status.reason}` : "";
       problems.push({ object: label, message: `not renewing: its newest ACME Order ${newest!.metadata?.name} ended ${state}${reason}${expires}` });
       continue;
     }
-    if (!validity?.notAfter) continue;
     const renewBefore = typeof certificate.spec?.renewBefore === "string" ? certificate.spec.renewBefore : undefined;
     const start = renewalStart(validity.notBefore, validity.notAfter, renewBefore, input.defaultRenewBeforeMs);
     // A valid Order from before the window issued the certificate that is expiring: only a later one renews it.

@@ -58,6 +58,13 @@ test("a certificate of an ACME issuer whose newest Order errored is not renewing
   }]);
 });
 
+test("a first issuance that fails is not a renewal: a certificate without a readable certificate is left to verify's Ready check", () => {
+  const input = { objects: objects(acmeIssuer, certificate("new", { name: "le", kind: "ClusterIssuer" })), orders: [order("new-1", "new", "errored", "2026-12-01T00:00:00Z", "Method not allowed")], now: NOW };
+  assert.deepEqual(renewalProblems({ ...input, validity: new Map() }), []);
+  assert.deepEqual(renewalProblems({ ...input, validity: new Map([["team/new-tls", {}]]) }), []);
+  assert.equal(renewalProblems({ ...input, validity: new Map([["team/new-tls", FRESH]]) }).length, 1, "with a certificate, an errored Order is a failed renewal");
+});
+
 test("inside its renewal window: red without a valid Order made since it entered the window (the one that issued it does not count), green with one", () => {
   const input = (orders: KubeObject[]) => ({ objects: objects(acmeIssuer, certificate("web", { name: "le", kind: "ClusterIssuer" })), orders, validity: new Map([["team/web-tls", DUE]]), now: NOW });
   assert.deepEqual(renewalProblems(input([])).map((p) => p.message),
