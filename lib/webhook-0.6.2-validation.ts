@@ -128,7 +128,7 @@ function validateVaultIssuerConfig(value: unknown, path: string): FieldError[] {
 }
 
 /** x509.CertPool.AppendCertsFromPEM's result: at least one CERTIFICATE block without headers parses. */
-function holdsPemCertificate(pem: string): boolean {
+export function holdsPemCertificate(pem: string): boolean {
   const blocks = pem.matchAll(/-----BEGIN CERTIFICATE-----\r?\n([\s\S]*?)-----END CERTIFICATE-----/g);
   for (const block of blocks) {
     if (/^[\w-]+:/m.test(block[1])) continue; // a block with headers is skipped
@@ -162,7 +162,7 @@ function validateSecretKeySelector(value: unknown, path: string): FieldError[] {
 export const RFC2136_TSIG_ALGORITHMS = ["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"];
 
 /** Go's net.SplitHostPort, for rfc2136.ValidNameserver. */
-function splitHostPort(hostport: string): { host: string; port: string } | { error: string } {
+export function splitHostPort(hostport: string): { host: string; port: string } | { error: string } {
   const i = hostport.lastIndexOf(":");
   if (i < 0) return { error: "missing port in address" };
   let host: string;
