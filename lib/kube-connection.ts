@@ -67,7 +67,8 @@ export function proxyFailure(err: Error & { code?: string }, proxy: URL, cluster
  * requests.
  */
 export class TunnelingAgent extends https.Agent {
-  constructor(private readonly proxy: URL, private readonly clusterName: string, options: https.AgentOptions) {
+  /** `connectTimeoutMs`: a proxy that does not answer a CONNECT fails the request like a server that does not answer. */
+  constructor(private readonly proxy: URL, private readonly clusterName: string, options: https.AgentOptions, private readonly connectTimeoutMs = 30_000) {
     super(options);
   }
 
@@ -89,6 +90,7 @@ export class TunnelingAgent extends https.Agent {
       callback?.(null, super.createConnection({ ...options, socket } as http.ClientRequestArgs) as Duplex);
     });
     connect.once("error", fail);
+    connect.setTimeout(this.connectTimeoutMs, () => connect.destroy(Object.assign(new Error(`no answer to CONNECT ${target} (ETIMEDOUT)`), { code: "ETIMEDOUT" })));
     connect.end();
     return undefined;
   }

@@ -73,7 +73,11 @@ export function mergeKubeconfigFiles(files: string[]): { config: k8s.KubeConfig;
     for (const u of kc.getUsers()) {
       if (users.has(u.name)) continue;
       const tokenFile = tokenFiles.get(u.name);
-      users.set(u.name, tokenFile ? { ...u, token: undefined, fallbackToken: u.token, tokenFile } satisfies KubeUser : u);
+      const withFile: KubeUser = tokenFile ? { ...u, token: undefined, fallbackToken: u.token, tokenFile } : u;
+      // As client-go: an exec command given as a relative path ("./bin/plugin") is relative to its kubeconfig's folder.
+      const command = (u.exec as { command?: unknown } | undefined)?.command;
+      const relative = typeof command === "string" && command.includes("/") && !path.isAbsolute(command);
+      users.set(u.name, relative ? { ...withFile, exec: { ...u.exec, command: path.resolve(path.dirname(file), command) } } : withFile);
     }
     for (const c of kc.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
     if (!currentContext && kc.getCurrentContext()) currentContext = kc.getCurrentContext();

@@ -91,7 +91,7 @@ export class RestoreClient {
     const tls: https.AgentOptions = credential.cert ? { ...this.tls, cert: credential.cert, key: credential.key } : this.tls;
     this.agentCert = credential.cert;
     if (this.server.protocol === "http:") this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    else if (this.route.kind === "tunnel") this.agent = new TunnelingAgent(this.route.proxy, this.clusterName, tls);
+    else if (this.route.kind === "tunnel") this.agent = new TunnelingAgent(this.route.proxy, this.clusterName, tls, DEFAULT_RETRY.timeoutMs);
     else this.agent = new https.Agent(tls);
     return this.agent;
   }

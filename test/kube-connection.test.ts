@@ -2,8 +2,11 @@
 // an exec plugin's output means, where a user's token file is.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { KubeCredentials, TOKEN_FILE_PERIOD_MS, credentialStale, describeProxy, parseExecCredential, proxyAuthorization, proxyRoute, unsupportedProxy } from "../lib/kube-connection";
-import { userTokenFiles } from "../lib/kube";
+import { loadKubeConfig, userTokenFiles } from "../lib/kube";
 
 test("proxy-url: none is direct, http:// tunnels to an https server and forwards to an http one", () => {
   assert.deepEqual(proxyRoute(new URL("https://10.0.0.1:6443"), { name: "c" }), { kind: "direct" });
@@ -71,4 +74,21 @@ test("concurrent requests share one refresh; a static token is not refreshed aft
   const fixed = new KubeCredentials({ name: "u", token: "static" } as never, async () => undefined);
   assert.equal((await fixed.current()).authorization, "Bearer static");
   assert.equal(await fixed.renewAfterRefusal(await fixed.current()), false, "a static token cannot change: the 401 stands");
+});
+
+test("a relative exec command is relative to its kubeconfig's folder (client-go), an absolute or bare one is kept", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-exec-path-"));
+  try {
+    const file = path.join(dir, "kubeconfig");
+    fs.writeFileSync(file, [
+      "apiVersion: v1", "kind: Config", "current-context: a",
+      "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]",
+      "users: [{name: rel, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./bin/plugin}}}, {name: bare, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}}}]",
+      "contexts: [{name: a, context: {cluster: c, user: rel}}, {name: b, context: {cluster: c, user: bare}}]", "",
+    ].join("\n"));
+    assert.equal(loadKubeConfig({ kubeconfig: file }).getCurrentUser()?.exec.command, path.join(dir, "bin", "plugin"));
+    assert.equal(loadKubeConfig({ kubeconfig: file, context: "b" }).getCurrentUser()?.exec.command, "aws", "a bare name is looked up on PATH");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -12,6 +12,16 @@ export class HttpProxy {
   private server?: http.Server;
   private readonly sockets = new Set<net.Socket>();
 
+  /**
+   * `hosts`: names only the proxy can resolve (name → address), as a corporate proxy resolves
+   * internal names its clients cannot: a client that goes around the proxy fails to connect.
+   */
+  constructor(private readonly hosts: Record<string, string> = {}) {}
+
+  private resolve(host: string): string {
+    return this.hosts[host] ?? host;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
@@ -26,7 +36,7 @@ export class HttpProxy {
         res.writeHead(400).end("a proxy wants an absolute URL");
         return;
       }
-      const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (answer) => {
+      const upstream = http.request({ host: this.resolve(target.hostname), port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
@@ -36,7 +46,7 @@ export class HttpProxy {
     server.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
       this.connects.push(req.url ?? "");
       const [host, port] = (req.url ?? "").split(":");
-      const upstream = net.connect(Number(port), host, () => {
+      const upstream = net.connect(Number(port), this.resolve(host), () => {
         client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (head.length > 0) upstream.write(head);
         upstream.pipe(client);
