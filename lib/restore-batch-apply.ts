@@ -299,7 +299,7 @@ export async function readBatch(inputs: BatchInputs): Promise<Record<string, str
  */
 export async function recordRestored(inputs: BatchInputs, labels: string[]): Promise<void> {
   if (!inputs.recordNamespace || labels.length === 0) return;
-  const api = await client(inputs);
+  const api = client(inputs);
   const log = new RetryLog();
   const path = `/api/v1/namespaces/${encodeURIComponent(inputs.recordNamespace)}/configmaps`;
   const where = `ConfigMap ${inputs.recordNamespace}/${RESTORE_RECORD_NAME}`;
