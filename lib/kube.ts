@@ -3,7 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import * as yaml from "js-yaml";
 import { CliError } from "./cli";
+import { KubeUser, TokenFileAuthenticator } from "./kube-connection";
 import { describePath, projectPath } from "./project-path";
 import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, ClusterIdentity, KubeObject } from "./types";
 
@@ -19,6 +21,11 @@ export interface KubeTarget {
  * hung request can neither keep a command running after its work is done nor pile up sockets.
  */
 export class BoundedKubeConfig extends k8s.KubeConfig {
+  constructor() {
+    super();
+    this.addAuthenticator(new TokenFileAuthenticator());
+  }
+
   override async applySecurityAuthentication(context: Parameters<k8s.KubeConfig["applySecurityAuthentication"]>[0]): Promise<void> {
     await super.applySecurityAuthentication(context);
     context.setSignal(AbortSignal.timeout(DEFAULT_RETRY.timeoutMs + ABORT_GRACE_MS));
@@ -41,32 +48,55 @@ export function kubeconfigFiles(value: string | undefined): string[] {
  */
 export function mergeKubeconfigFiles(files: string[]): { config: k8s.KubeConfig; read: string[] } {
   const clusters = new Map<string, k8s.Cluster>();
-  const users = new Map<string, k8s.User>();
+  const users = new Map<string, KubeUser>();
   const contexts = new Map<string, k8s.Context>();
   let currentContext = "";
   const read: string[] = [];
   for (const file of files) {
     if (!fs.existsSync(file)) continue;
     let kc: k8s.KubeConfig;
+    let tokenFiles: Map<string, string>;
     try {
-      if (fs.readFileSync(file, "utf8").trim() === "") {
+      const text = fs.readFileSync(file, "utf8");
+      if (text.trim() === "") {
         read.push(file);
         continue;
       }
       kc = new k8s.KubeConfig();
       kc.loadFromFile(file);
+      tokenFiles = userTokenFiles(yaml.load(text), path.dirname(file));
     } catch (err) {
       throw new CliError(`kubeconfig ${file} cannot be read: ${(err as Error).message.split("\n")[0]}`);
     }
     read.push(file);
     for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
-    for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const u of kc.getUsers()) {
+      if (users.has(u.name)) continue;
+      const tokenFile = tokenFiles.get(u.name);
+      const withFile: KubeUser = tokenFile ? { ...u, token: undefined, fallbackToken: u.token, tokenFile } : u;
+      // As client-go: an exec command given as a relative path ("./bin/plugin") is relative to its kubeconfig's folder.
+      const command = (u.exec as { command?: unknown } | undefined)?.command;
+      const relative = typeof command === "string" && command.includes("/") && !path.isAbsolute(command);
+      users.set(u.name, relative ? { ...withFile, exec: { ...u.exec, command: path.resolve(path.dirname(file), command) } } : withFile);
+    }
     for (const c of kc.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
     if (!currentContext && kc.getCurrentContext()) currentContext = kc.getCurrentContext();
   }
   const config = new BoundedKubeConfig();
   config.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
   return { config, read };
+}
+
+/** Each user's client-go `tokenFile` (absolute: a relative one is relative to its kubeconfig's folder), by user name. */
+export function userTokenFiles(config: unknown, folder: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const users = (config as { users?: unknown } | null)?.users;
+  if (!Array.isArray(users)) return files;
+  for (const entry of users as Array<{ name?: unknown; user?: { tokenFile?: unknown } } | null>) {
+    const file = entry?.user?.tokenFile;
+    if (typeof entry?.name === "string" && typeof file === "string" && file !== "") files.set(entry.name, path.resolve(folder, file));
+  }
+  return files;
 }
 
 export function loadKubeConfig(target: KubeTarget): k8s.KubeConfig {

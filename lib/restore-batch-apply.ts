@@ -6,6 +6,7 @@
 import * as https from "node:https";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
+import { Credential, KubeCredentials, KubeUser, ProxyRoute, TunnelingAgent, proxyAuthorization, proxyFailure, proxyRoute } from "./kube-connection";
 import { DEFAULT_RETRY, RetryLog, describeKubeError, isObjectNotFound, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { decodeObject, eachLimited, encodeObject, managedView, replacementFor } from "./restore-batch";
 import { Rejections, isRejection } from "./restore-rejections";
@@ -37,26 +38,62 @@ export interface BatchInputs extends BatchTarget {
 /**
  * A small JSON client over one keep-alive agent: the Kubernetes client library spends about 3.6 ms
  * of CPU per request (measured: 1,000 creates, 3.6 s of CPU), more than the API server itself,
- * and a restore makes one request per object. Credentials, CA and headers come from the
- * kubeconfig as the library resolves them (client certificates, tokens, exec plugins).
+ * and a restore makes one request per object. It connects as client-go (the provider) does
+ * (lib/kube-connection.ts): through the cluster's proxy-url, with the kubeconfig's CA, client
+ * certificate and headers, and a credential taken per request from a cache that an expired exec
+ * credential, a token file's age or a 401 refreshes.
  * Failures are k8s.ApiException, so that statusCode, isTransient and describeKubeError read them
  * as they read the library's.
  */
-class RestoreClient {
-  private constructor(private readonly server: URL, private readonly agent: https.Agent | http.Agent, private readonly headers: Record<string, string>) {}
+export class RestoreClient {
+  private agent?: http.Agent;
+  /** The exec credential's client certificate the agent was made with. */
+  private agentCert?: string;
 
-  static async create(target: BatchTarget): Promise<RestoreClient> {
+  private constructor(
+    private readonly server: URL,
+    private readonly route: ProxyRoute,
+    private readonly clusterName: string,
+    private readonly tls: https.AgentOptions,
+    private readonly headers: Record<string, string>,
+    private readonly credentials: KubeCredentials,
+  ) {}
+
+  static create(target: BatchTarget): RestoreClient {
     const kc = loadKubeConfig(target);
-    const opts: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
-    const server = new URL(kc.getCurrentCluster()!.server);
+    const cluster = kc.getCurrentCluster()!;
+    const user = kc.getCurrentUser() as KubeUser | null;
+    const server = new URL(cluster.server);
+    const route = proxyRoute(server, cluster);
+    const tls: https.AgentOptions = { keepAlive: true, maxSockets: 64 };
+    const ca = k8s.bufferFromFileOrString(cluster.caFile, cluster.caData);
+    if (ca) tls.ca = ca;
+    const cert = k8s.bufferFromFileOrString(user?.certFile, user?.certData);
+    const key = k8s.bufferFromFileOrString(user?.keyFile, user?.keyData);
+    if (cert) tls.cert = cert;
+    if (key) tls.key = key;
+    if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
+    if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries((opts.headers ?? {}) as Record<string, unknown>)) if (typeof v === "string") headers[k] = v;
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(String(opts.auth)).toString("base64")}`;
-    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 64, ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername };
-    if (opts.rejectUnauthorized !== undefined) agentOptions.rejectUnauthorized = opts.rejectUnauthorized;
-    const agent = server.protocol === "http:" ? new http.Agent({ keepAlive: true, maxSockets: 64 }) : new https.Agent(agentOptions);
-    return new RestoreClient(server, agent, headers);
+    if (user?.impersonateUser) headers["Impersonate-User"] = user.impersonateUser;
+    const authProvider = async (): Promise<string | undefined> => {
+      const opts: https.RequestOptions = {};
+      await kc.applyToHTTPSOptions(opts);
+      const value = (opts.headers as Record<string, unknown> | undefined)?.Authorization;
+      return typeof value === "string" ? value : undefined;
+    };
+    return new RestoreClient(server, route, cluster.name, tls, headers, new KubeCredentials(user, authProvider));
+  }
+
+  /** The agent for this credential: a new one only when an exec plugin hands out another client certificate. */
+  private agentFor(credential: Credential): http.Agent {
+    if (this.agent && this.agentCert === credential.cert) return this.agent;
+    const tls: https.AgentOptions = credential.cert ? { ...this.tls, cert: credential.cert, key: credential.key } : this.tls;
+    this.agentCert = credential.cert;
+    if (this.server.protocol === "http:") this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    else if (this.route.kind === "tunnel") this.agent = new TunnelingAgent(this.route.proxy, this.clusterName, tls, DEFAULT_RETRY.timeoutMs);
+    else this.agent = new https.Agent(tls);
+    return this.agent;
   }
 
   /** The object's path (its collection's with `collection`). */
@@ -68,15 +105,39 @@ class RestoreClient {
     return `${base}${ns}/${KIND_PLURALS[kind]}${collection ? "" : `/${encodeURIComponent(object.metadata?.name ?? "")}`}`;
   }
 
-  request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeObject> {
+  /** One request with the current credential; a 401 renews a credential that can change and tries once more. */
+  async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeObject> {
+    const credential = await this.credentials.current();
+    try {
+      return await this.send(credential, method, path, body, contentType);
+    } catch (err) {
+      if (statusCode(err) !== 401 || !(await this.credentials.renewAfterRefusal(credential))) throw err;
+      return this.send(await this.credentials.current(), method, path, body, contentType);
+    }
+  }
+
+  private send(credential: Credential, method: string, path: string, body: unknown, contentType: string): Promise<KubeObject> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       // A server URL with a path (a proxy such as Rancher's /k8s/clusters/ID) keeps it: the API paths go under it.
       const url = new URL(this.server.pathname.replace(/\/+$/, "") + path, this.server);
-      const req = (url.protocol === "http:" ? http : https).request(url, {
-        method, agent: this.agent,
-        headers: { ...this.headers, Accept: "application/json", ...(payload ? { "Content-Type": contentType, "Content-Length": String(payload.length) } : {}) },
-      }, (res) => {
+      const headers: Record<string, string> = {
+        ...this.headers, Accept: "application/json",
+        ...(credential.authorization ? { Authorization: credential.authorization } : {}),
+        ...(payload ? { "Content-Type": contentType, "Content-Length": String(payload.length) } : {}),
+      };
+      const agent = this.agentFor(credential);
+      let req: http.ClientRequest;
+      if (this.route.kind === "forward") {
+        // An http:// server behind an HTTP proxy: the request goes to the proxy with the absolute URL, as client-go sends it.
+        const auth = proxyAuthorization(this.route.proxy);
+        req = http.request({ host: this.route.proxy.hostname, port: this.route.proxy.port || 80, path: url.href, method, agent,
+          headers: { ...headers, Host: url.host, ...(auth ? { "Proxy-Authorization": auth } : {}) } });
+      } else {
+        req = (url.protocol === "http:" ? http : https).request(url, { method, agent, headers });
+      }
+      const route = this.route;
+      req.on("response", (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", reject);
@@ -95,7 +156,10 @@ class RestoreClient {
         });
       });
       req.setTimeout(DEFAULT_RETRY.timeoutMs + 1000, () => req.destroy(Object.assign(new Error(`no answer (ETIMEDOUT)`), { code: "ETIMEDOUT" })));
-      req.on("error", reject);
+      req.on("error", (err: Error & { viaProxy?: boolean }) => {
+        // The tunnel names its proxy itself; a forwarding proxy's connection errors are named here.
+        reject(route.kind === "forward" && !err.viaProxy ? proxyFailure(err, route.proxy, this.clusterName) : err);
+      });
       req.end(payload);
     });
   }
@@ -114,15 +178,14 @@ class RestoreClient {
   }
 }
 
-const clients = new Map<string, Promise<RestoreClient>>();
+const clients = new Map<string, RestoreClient>();
 
-function client(target: BatchTarget): Promise<RestoreClient> {
+function client(target: BatchTarget): RestoreClient {
   const key = `${target.kubeconfig ?? ""}\u0000${target.context ?? ""}`;
   let c = clients.get(key);
   if (!c) {
     c = RestoreClient.create(target);
     clients.set(key, c);
-    c.catch(() => clients.delete(key));
   }
   return c;
 }
@@ -182,7 +245,7 @@ function progress(line: string): void {
  * applied (the first three and a count) after the others are done.
  */
 export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.keys(inputs.objects)): Promise<{ rejected: Rejections }> {
-  const api = await client(inputs);
+  const api = client(inputs);
   const log = new RetryLog();
   const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(() => {
     const object = decodeObject(inputs.objects[label]);
@@ -207,7 +270,7 @@ export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.
  * an object that no longer exists is left out (the next `pulumi up` creates it again).
  */
 export async function readBatch(inputs: BatchInputs): Promise<Record<string, string>> {
-  const api = await client(inputs);
+  const api = client(inputs);
   const log = new RetryLog();
   const views: Record<string, string> = {};
   const labels = Object.keys(inputs.objects ?? {});
@@ -236,7 +299,7 @@ export async function readBatch(inputs: BatchInputs): Promise<Record<string, str
  */
 export async function recordRestored(inputs: BatchInputs, labels: string[]): Promise<void> {
   if (!inputs.recordNamespace || labels.length === 0) return;
-  const api = await client(inputs);
+  const api = client(inputs);
   const log = new RetryLog();
   const path = `/api/v1/namespaces/${encodeURIComponent(inputs.recordNamespace)}/configmaps`;
   const where = `ConfigMap ${inputs.recordNamespace}/${RESTORE_RECORD_NAME}`;

@@ -7,6 +7,7 @@ import { recordedTlsSecrets } from "./changes";
 import { CliError } from "./cli";
 import { ClusterFacts, LegacySecretUsers, inspectCluster, readLegacySecretUsers } from "./cluster";
 import { RetryLog, loadKubeConfig, readConfigMapData, readSecret } from "./kube";
+import { unsupportedProxy } from "./kube-connection";
 import { checkLeaveOut, withoutLeftOut } from "./leave-out";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
@@ -155,6 +156,9 @@ export async function readStackInputs(): Promise<StackInputs> {
     // Helm reads a local chart in the provider's process, whose folder is not the project either.
     const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : undefined;
     const kc = loadKubeConfig({ kubeconfig, context: settings.context });
+    // The restore's client connects through http:// proxies only: any other must stop the run here, before anything is deleted.
+    const proxyRefusal = unsupportedProxy(kc.getCurrentCluster());
+    if (proxyRefusal) throw new PreflightError(`kubeconfig check failed: ${proxyRefusal}; nothing was changed`);
     const cluster = await clusterReader.inspect(kc, {
       legacyReleaseName: settings.legacyReleaseName,
       legacyNamespace: settings.legacyNamespace,

@@ -5,6 +5,7 @@
 // so that @kubernetes/client-node runs against it unchanged, over plain HTTP with a bearer token.
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
@@ -114,6 +115,12 @@ export class FakeKubeApi {
   private resourceVersion = 1000;
   private server?: http.Server;
   private port = 0;
+  private scheme: "http" | "https" = "http";
+  /**
+   * When set, decides which bearer tokens are accepted instead of `token` (a credential that
+   * rotates, as an exec plugin's does).
+   */
+  acceptsToken?: (token: string) => boolean;
 
   constructor(options: { kubeSystemUID?: string; gitVersion?: string } = {}) {
     this.gitVersion = options.gitVersion ?? "v1.12.10";
@@ -126,7 +133,7 @@ export class FakeKubeApi {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   // ---------------------------------------------------------------- state
@@ -220,9 +227,12 @@ export class FakeKubeApi {
 
   // ---------------------------------------------------------------- server
 
-  async start(): Promise<void> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on("connection", (socket) => {
+  /** Listens on 127.0.0.1; over HTTPS with `tls` (a key and certificate, PEM). */
+  async start(options: { tls?: { key: string; cert: string } } = {}): Promise<void> {
+    this.scheme = options.tls ? "https" : "http";
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    const server: http.Server = options.tls ? https.createServer(options.tls, listener) : http.createServer(listener);
+    server.on("connection", (socket: Socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
     });
@@ -297,7 +307,8 @@ export class FakeKubeApi {
       return;
     }
 
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
+    const bearer = /^Bearer (.*)$/.exec(req.headers.authorization ?? "")?.[1];
+    if (this.acceptsToken ? !(bearer !== undefined && this.acceptsToken(bearer)) : bearer !== this.token) {
       this.send(res, 401, status(401, "Unauthorized", "Unauthorized"));
       return;
     }
@@ -403,6 +414,16 @@ export class FakeKubeApi {
       if (!info || !this.served.has(plural)) return notFound();
       // Custom resources are stored whole, apiVersion and kind included.
       return this.list(`${CM_GROUP}/${CM_VERSION}`, `${info.kind}List`, [...this.bucket(plural).entries()], query);
+    }
+
+    // /apis/certmanager.k8s.io/v1alpha1/[namespaces/{ns}/]{plural}/{name}: one object (what the restore reads back)
+    if (parts[0] === "apis" && parts[1] === CM_GROUP && parts[2] === CM_VERSION && (parts.length === 5 || (parts.length === 7 && parts[3] === "namespaces"))) {
+      const [namespace, plural, name] = parts.length === 7 ? [parts[4], parts[5], parts[6]] : [undefined, parts[3], parts[4]];
+      const info = CM_KINDS[plural];
+      if (!info || !this.served.has(plural) || info.namespaced !== (namespace !== undefined)) return notFound();
+      const object = this.bucket(plural).get(this.key(namespace, name));
+      if (!object) return [404, status(404, "NotFound", `${plural}.${CM_GROUP} "${name}" not found`, { name, group: CM_GROUP, kind: plural })];
+      return [200, structuredClone(object)];
     }
 
     // /apis/apiregistration.k8s.io/v1/apiservices/{name}
