@@ -45,6 +45,8 @@ cm111_present() {
   [ -f "$CM111_ROOT/chart/cert-manager-$CM111_VERSION.tgz" ] && [ -f "$CM111_ROOT/crds.legacy.yaml" ] && [ -x "$HELM_DIR/helm" ]
 }
 
+cm111_current() { [ "$(cat "$CM111_ROOT/.recipe-sha256" 2>/dev/null)" = "$(cm111_recipe_digest)" ]; }
+
 # A digest of the recipe and of this file (pins, ldflags): a cached build made from another recipe
 # is rebuilt.
 cm111_recipe_digest() {

@@ -30,6 +30,9 @@ KUBE115_PATCHED_MODULES=("github.com/go-openapi/validate@v0.18.0:go-openapi-vali
 
 k115_present() { local b; for b in "${KUBE115_BINS[@]}"; do [ -x "$KUBE115_DIR/$b" ] || return 1; done; }
 
+# Built from the recipe as it is now (--print-env takes binaries built before a patch for missing).
+k115_current() { [ "$(cat "$KUBE115_DIR/.recipe-sha256" 2>/dev/null)" = "$(k115_recipe_digest)" ]; }
+
 # A digest of the recipe's patches: binaries built before a patch was added are rebuilt.
 k115_recipe_digest() {
   (cd "$KUBE115_RECIPE" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$KUBE115_VERSION") \

@@ -34,6 +34,8 @@ pebble_recipe_digest() {
     | sha256sum | cut -d' ' -f1
 }
 
+pebble_current() { [ "$(cat "$PEBBLE_DIR/.recipe-sha256" 2>/dev/null)" = "$(pebble_recipe_digest)" ]; }
+
 pebble_present() {
   local b f; for b in "${PEBBLE_BINS[@]}"; do [ -x "$PEBBLE_DIR/$b" ] || return 1; done
   for f in "${PEBBLE_FILES[@]}"; do [ -s "$PEBBLE_DIR/${f#*:}" ] || return 1; done

@@ -429,12 +429,13 @@ print_env() {
   echo "export PULUMI_HOME='$PULUMI_HOME_DIR'"
   echo "export CMU_TOOLCHAIN_DIR='$TC'"
   # Kubernetes 1.15 stays off PATH (PATH keeps the 1.34 binaries); a harness picks it explicitly.
-  if k115_present; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
-  else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION"; fi
+  if k115_present && k115_current; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
+  else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION (or built before a patch of its recipe)"; fi
   # Optional (not on PATH, never "missing"): exported once built with --only cert-manager,pebble.
   if cm062_present; then echo "export CMU_CERT_MANAGER_BIN='$CM062_DIR'"; fi
-  if pebble_present; then echo "export CMU_PEBBLE_BIN='$PEBBLE_DIR'"; fi
-  if cm111_present; then echo "export CMU_CERT_MANAGER_V111_DIR='$CM111_ROOT'"; echo "export CMU_HELM_BIN='$HELM_DIR'"; fi
+  # Optional steps built before a patch of their recipe count as not built (the caller rebuilds them).
+  if pebble_present && pebble_current; then echo "export CMU_PEBBLE_BIN='$PEBBLE_DIR'"; fi
+  if cm111_present && cm111_current; then echo "export CMU_CERT_MANAGER_V111_DIR='$CM111_ROOT'"; echo "export CMU_HELM_BIN='$HELM_DIR'"; fi
   if [ -n "$p" ]; then echo "export PATH='$p':\"\$PATH\""; else echo 'export PATH="$PATH"'; fi
   return $missing
 }
