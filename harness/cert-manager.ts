@@ -2,9 +2,12 @@
 // and the kubelet stand-in (harness/kubelet.ts) that runs the controller and webhook the cluster's
 // Deployments describe. Used by the demo and the end-to-end tests, on Kubernetes 1.15 only
 // (cert-manager 0.6.2 cannot run on 1.22+: no extensions/v1beta1 Ingress, no authorization v1beta1).
+// With `http01`, Pebble validates HTTP-01 challenges for real, through the ingress stand-in
+// (harness/ingress.ts) to the acmesolver pods the controller creates (cert-manager v1.1.1).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { IngressStandIn } from "./ingress";
 import { Kubelet, acmeRequestCounts } from "./kubelet";
 import { Pebble, PebbleCounts } from "./pebble";
 import { listPodLinks, listPodNamespaces } from "./pod-network";
@@ -17,6 +20,8 @@ export interface CertManagerHarnessOptions {
   dir: string;
   env: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Serve Ingresses of this class (the HTTP-01 solver's) and have Pebble validate through them. */
+  http01?: { ingressClass: string };
 }
 
 /** Ready condition of one cert-manager object, as its controller reported it. */
@@ -74,17 +79,23 @@ export async function waitFor(what: string, check: () => Promise<true | string>,
 }
 
 export class CertManagerHarness {
-  private constructor(readonly pebble: Pebble, readonly kubelet: Kubelet) {}
+  private constructor(readonly pebble: Pebble, readonly kubelet: Kubelet, readonly ingress?: IngressStandIn) {}
 
-  /** Starts Pebble, then the watcher that runs cert-manager's Deployments. */
+  /** Starts the ingress stand-in (with http01), Pebble, then the watcher that runs cert-manager's Deployments. */
   static async start(options: CertManagerHarnessOptions): Promise<CertManagerHarness> {
     checkRequirements(["pod-networks"], options.env);
-    const pebble = await Pebble.start({ dir: path.join(options.dir, "pebble"), env: options.env, log: options.log });
+    let kubelet: Kubelet | undefined;
+    const ingress = options.http01
+      ? await IngressStandIn.start({ kubeconfig: options.kubeconfig, ingressClass: options.http01.ingressClass, pods: () => kubelet?.running() ?? [], log: options.log })
+      : undefined;
+    let pebble: Pebble | undefined;
     try {
-      const kubelet = Kubelet.start({ kubeconfig: options.kubeconfig, apiserverPort: options.apiserverPort, dir: options.dir, env: options.env, pebble, log: options.log });
-      return new CertManagerHarness(pebble, kubelet);
+      pebble = await Pebble.start({ dir: path.join(options.dir, "pebble"), env: options.env, log: options.log, http01Port: ingress?.port });
+      kubelet = Kubelet.start({ kubeconfig: options.kubeconfig, apiserverPort: options.apiserverPort, dir: options.dir, env: options.env, pebble, log: options.log, ingressPort: ingress?.port });
+      return new CertManagerHarness(pebble, kubelet, ingress);
     } catch (err) {
-      await pebble.stop();
+      await pebble?.stop();
+      await ingress?.stop();
       throw err;
     }
   }
@@ -93,6 +104,8 @@ export class CertManagerHarness {
   failure(): string | undefined {
     const pebble = this.pebble.process.exitStatus;
     if (pebble) return `Pebble ${describeExit(pebble)}: ${this.pebble.process.logTail(5).replace(/\n\s*/g, " | ")}`;
+    const dns = this.pebble.dns?.exitStatus;
+    if (dns) return `Pebble's DNS (pebble-challtestsrv) ${describeExit(dns)}: ${this.pebble.dns!.logTail(5).replace(/\n\s*/g, " | ")}`;
     return this.kubelet.failure();
   }
 
@@ -117,6 +130,7 @@ export class CertManagerHarness {
   async stop(): Promise<void> {
     await this.kubelet.stop();
     await this.pebble.stop();
+    await this.ingress?.stop();
   }
 }
 

@@ -26,6 +26,18 @@
 //   - the chart's ca-sync CronJob (image quay.io/munnerz/apiextensions-ca-helper): its ConfigMap's
 //     config is carried out as that job does: each APIService's caBundle from the named Secret key,
 //     each ValidatingWebhookConfiguration's caBundle from the service-account ca.crt file.
+//   - cert-manager v1.1.1 (images quay.io/jetstack/cert-manager-{controller,webhook,cainjector}:v1.1.1):
+//     the binaries of CMU_CERT_MANAGER_V111_DIR/bin, with the Deployments' args as they are. The
+//     webhook makes its own serving CA (Secret cert-manager-webhook-ca) and the cainjector puts it
+//     into the webhook configurations: nothing of the ca-sync kind is done for them.
+//   - Pods (not Deployments) with the acmesolver image (quay.io/jetstack/cert-manager-acmesolver),
+//     which the v1.1.1 controller creates for HTTP-01: run as they are, each in a network namespace
+//     of its own (no service-account volume: it talks to nobody), stopped when the Pod goes. The ingress stand-in (harness/ingress.ts) proxies to
+//     them.
+//   - cluster DNS and the ingress controller's address, when an ingress stand-in is given: a hosts
+//     file bind-mounted at /etc/hosts in every pod's mount namespace maps each host of the cluster's
+//     Ingresses to 127.0.0.1, and in the controller's namespace 127.0.0.1:80 is bridged to the
+//     ingress stand-in (the controller's HTTP-01 self check goes to http://<domain>/…).
 // The webhook's call path for admission needs nothing more: kube-apiserver 1.15 resolves the
 // `kubernetes` Service in `default` (the ValidatingWebhookConfiguration's target) to itself
 // (NewLoopbackServiceResolver in cmd/kube-apiserver/app/server.go), then the aggregator proxies to
@@ -38,15 +50,18 @@ import { Pebble } from "./pebble";
 import { ExitStatus, HarnessProcess, describeExit } from "./processes";
 import { PodNetwork, cleanupLeftoverPodNetworks } from "./pod-network";
 
-const IMAGE = /(^|\/)jetstack\/cert-manager-(controller|webhook):(v[\w.-]+)$/;
+const IMAGE = /(^|\/)jetstack\/cert-manager-(controller|webhook|cainjector|acmesolver):(v[\w.-]+)$/;
+/** Versions whose own binaries the toolchain builds; a controller of another version is run by the v0.6.2 stand-in. */
+const BUILT_VERSIONS = ["v0.6.2", "v1.1.1"];
 const CA_SYNC_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 export const METRICS_PORT = 9402;
-const MOUNT_SERVICE_ACCOUNT = [
+// $1: hosts file for /etc/hosts or "-"; $2: service-account folder or "-"; then the program.
+const MOUNT_POD_FILES = [
   "set -e",
   "mount -t tmpfs -o size=1m,mode=0755 cmu-pod-run /run",
-  "mkdir -p /run/secrets/kubernetes.io/serviceaccount",
-  'mount --bind "$1" /run/secrets/kubernetes.io/serviceaccount',
-  "shift",
+  'if [ "$1" != - ]; then mount --bind "$1" /etc/hosts; fi',
+  'if [ "$2" != - ]; then mkdir -p /run/secrets/kubernetes.io/serviceaccount; mount --bind "$2" /run/secrets/kubernetes.io/serviceaccount; fi',
+  "shift 2",
   'exec "$@"',
 ].join("\n");
 
@@ -57,15 +72,17 @@ export interface KubeletOptions {
   apiserverPort: number;
   /** Folder for pod files and logs. */
   dir: string;
-  /** Holds CMU_CERT_MANAGER_BIN. */
+  /** Holds CMU_CERT_MANAGER_BIN (v0.6.2) and/or CMU_CERT_MANAGER_V111_DIR (v1.1.1). */
   env: NodeJS.ProcessEnv;
   pebble?: Pebble;
+  /** Port of the ingress stand-in on 127.0.0.1 (harness/ingress.ts): Ingress hosts resolve to it in pods. */
+  ingressPort?: number;
   log?: (line: string) => void;
   /** Poll interval; default 1 s. */
   intervalMs?: number;
 }
 
-type Kind = "controller" | "webhook";
+type Kind = "controller" | "webhook" | "cainjector" | "acmesolver";
 
 interface Pod {
   key: string;
@@ -82,12 +99,31 @@ interface Pod {
   nextStart: number;
   labels: Record<string, string>;
   upkept?: number;
+  /** A Deployment's pod, or a Pod the controller created (the acmesolver). */
+  source: "deployment" | "pod";
 }
 
 /** Which cert-manager binary a container image stands for, or undefined. */
 export function certManagerImage(image: string | undefined): { kind: Kind; version: string } | undefined {
   const m = image ? IMAGE.exec(image) : null;
   return m ? { kind: m[2] as Kind, version: m[3] } : undefined;
+}
+
+/** The program that stands for an image of this kind and version, and whether it is the v0.6.2 stand-in for another version. */
+export function certManagerBinary(env: NodeJS.ProcessEnv, kind: Kind, version: string): { binary: string; standIn: boolean } {
+  if (version === "v1.1.1") {
+    if (!env.CMU_CERT_MANAGER_V111_DIR) throw new Error("cert-manager v1.1.1 binaries unknown: CMU_CERT_MANAGER_V111_DIR is not set (scripts/toolchain.sh --only cert-manager-v1.1.1 builds them)");
+    return { binary: path.join(env.CMU_CERT_MANAGER_V111_DIR, "bin", `cert-manager-${kind}`), standIn: false };
+  }
+  if (!env.CMU_CERT_MANAGER_BIN) throw new Error("cert-manager v0.6.2 binaries unknown: CMU_CERT_MANAGER_BIN is not set (scripts/toolchain.sh --only cert-manager builds them)");
+  if (kind !== "controller" && kind !== "webhook") throw new Error(`no ${kind} for cert-manager ${version}: only v1.1.1 has one here`);
+  return { binary: path.join(env.CMU_CERT_MANAGER_BIN, `cert-manager-${kind}`), standIn: !BUILT_VERSIONS.includes(version) };
+}
+
+/** The hosts file pods get at /etc/hosts: each Ingress host at 127.0.0.1 (where its bridge to the ingress stand-in listens). */
+export function hostsFile(ingressHosts: string[]): string {
+  const names = [...new Set(ingressHosts)].sort();
+  return ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", ...names.map((n) => `127.0.0.1\t${n}`)].join("\n") + "\n";
 }
 
 /** `$(VAR)` in an arg, expanded as the kubelet does (unknown names stay as written). */
@@ -121,10 +157,11 @@ export class Kubelet {
 
   /** Starts watching; removes pod networks an earlier, killed run left behind. */
   static start(options: KubeletOptions): Kubelet {
-    if (!options.env.CMU_CERT_MANAGER_BIN) throw new Error("cert-manager binaries unknown: CMU_CERT_MANAGER_BIN is not set (scripts/toolchain.sh --only cert-manager builds them)");
+    if (!options.env.CMU_CERT_MANAGER_BIN && !options.env.CMU_CERT_MANAGER_V111_DIR) throw new Error("cert-manager binaries unknown: neither CMU_CERT_MANAGER_BIN nor CMU_CERT_MANAGER_V111_DIR is set (scripts/toolchain.sh --only cert-manager or --only cert-manager-v1.1.1 builds them)");
     const removed = cleanupLeftoverPodNetworks();
     if (removed.length > 0) options.log?.(`removed what an earlier run left: ${removed.join(", ")}`);
     fs.mkdirSync(path.join(options.dir, "pods"), { recursive: true, mode: 0o700 });
+    if (options.ingressPort !== undefined) fs.writeFileSync(path.join(options.dir, "hosts"), hostsFile([]), { mode: 0o644 });
     const kubelet = new Kubelet(options);
     kubelet.schedule(0);
     return kubelet;
@@ -161,8 +198,19 @@ export class Kubelet {
       if (!d.spec?.template.spec?.containers.some((c) => certManagerImage(c.image))) continue;
       desired.set(`${d.metadata!.namespace}/${d.metadata!.name}/${d.metadata!.uid}`, d);
     }
+    if (this.options.ingressPort !== undefined) {
+      // Pods the controller created (the HTTP-01 solver), run as the kubelet runs any Pod.
+      const core = this.kc.makeApiClient(k8s.CoreV1Api);
+      for (const p of (await core.listPodForAllNamespaces()).items) {
+        if (p.metadata?.deletionTimestamp || !p.spec?.containers.some((c) => certManagerImage(c.image)?.kind === "acmesolver")) continue;
+        desired.set(`pod/${p.metadata!.namespace}/${p.metadata!.name}/${p.metadata!.uid}`, {
+          metadata: p.metadata, spec: { selector: {}, template: { metadata: { labels: p.metadata!.labels }, spec: p.spec } },
+        });
+      }
+      await this.writeHostsFile();
+    }
     for (const [key, pod] of this.pods) {
-      if (!desired.has(key)) await this.stopPod(pod, "its Deployment is gone");
+      if (!desired.has(key)) await this.stopPod(pod, pod.source === "pod" ? "its Pod is gone" : "its Deployment is gone");
     }
     for (const [key, d] of desired) {
       let pod = this.pods.get(key);
@@ -171,7 +219,7 @@ export class Kubelet {
         const image = certManagerImage(container.image)!;
         pod = {
           key, kind: image.kind, version: image.version, namespace: d.metadata!.namespace!, deployment: d.metadata!.name!, uid: d.metadata!.uid!,
-          restarts: 0, startedAt: 0, nextStart: 0, labels: d.spec!.template.metadata?.labels ?? {},
+          restarts: 0, startedAt: 0, nextStart: 0, labels: d.spec!.template.metadata?.labels ?? {}, source: key.startsWith("pod/") ? "pod" : "deployment",
         };
         this.pods.set(key, pod);
       }
@@ -197,6 +245,16 @@ export class Kubelet {
       if (Date.now() < pod.nextStart || this.fatal) continue;
       await this.startPod(pod, d, container);
     }
+  }
+
+  /** The hosts of every Ingress into the pods' hosts file (the stand-in for cluster DNS + the ingress controller's address). */
+  private async writeHostsFile(): Promise<void> {
+    const custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
+    const list = await custom.listClusterCustomObject({ group: "extensions", version: "v1beta1", plural: "ingresses" }) as { items: Array<{ spec?: { rules?: Array<{ host?: string }> } }> };
+    const text = hostsFile(list.items.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)));
+    const file = path.join(this.options.dir, "hosts");
+    // Written in place: the pods see the same inode through their bind mounts.
+    if (fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
   }
 
   /** The service-account token volume's files (token, ca.crt, namespace) in the pod's folder, or why not yet. */
@@ -246,10 +304,11 @@ export class Kubelet {
   }
 
   private async startPod(pod: Pod, d: k8s.V1Deployment, container: k8s.V1Container): Promise<void> {
-    const podName = `${pod.deployment}-cmu${process.pid}`;
+    const podName = pod.source === "pod" ? pod.deployment : `${pod.deployment}-cmu${process.pid}`;
     const podDir = path.join(this.options.dir, "pods", `${pod.namespace}_${pod.deployment}`);
     fs.mkdirSync(podDir, { recursive: true, mode: 0o700 });
-    const sa = await this.serviceAccountVolume(pod, d, podDir);
+    // The acmesolver only serves HTTP: its service-account volume is left out.
+    const sa = pod.source === "pod" ? { dir: "-" } : await this.serviceAccountVolume(pod, d, podDir);
     const mounts = typeof sa === "string" ? sa : await this.secretVolumes(pod, d, container, podDir);
     const waiting = typeof sa === "string" ? sa : typeof mounts === "string" ? mounts : undefined;
     if (waiting || typeof sa === "string" || typeof mounts === "string") {
@@ -264,6 +323,7 @@ export class Kubelet {
       pod.network ??= PodNetwork.create(podDir);
       await pod.network.bridge(this.options.apiserverPort, this.options.env);
       if (this.options.pebble) await pod.network.bridge(this.options.pebble.port, this.options.env);
+      if (this.options.ingressPort !== undefined && pod.kind === "controller") await pod.network.bridge(80, this.options.env, this.options.ingressPort);
       return pod.network;
     });
 
@@ -276,15 +336,16 @@ export class Kubelet {
     }
     let args = (container.args ?? []).map((a) => expandArg(a, env));
     for (const [mountPath, dir] of mounts) args = args.map((a) => a.split(`${mountPath}/`).join(`${dir}/`));
-    if (pod.kind === "controller" && pod.version !== "v0.6.2") {
+    const { binary, standIn } = await this.orFail(pod, async () => certManagerBinary(this.options.env, pod.kind, pod.version));
+    if (pod.kind === "controller" && standIn) {
       // The 0.4.1 stand-in (see the head of this file): issuers and clusterissuers only.
       args.push("--controllers=issuers,clusterissuers");
     }
-    const binary = path.join(this.options.env.CMU_CERT_MANAGER_BIN!, `cert-manager-${pod.kind}`);
+    const hosts = this.options.ingressPort !== undefined ? path.join(this.options.dir, "hosts") : "-";
     // In the pod's network namespace (`ip netns exec` also gives it a mount namespace of its own):
     // a private /run holding the service-account volume at /var/run/secrets/kubernetes.io/serviceaccount,
     // then the binary itself (exec: the pid stays the program's).
-    const { command, args: execArgs } = network.exec("sh", ["-c", MOUNT_SERVICE_ACCOUNT, "sh", sa.dir, binary, ...args]);
+    const { command, args: execArgs } = network.exec("sh", ["-c", MOUNT_POD_FILES, "sh", hosts, sa.dir, binary, ...args]);
     // In-cluster configuration, as the kubelet sets it; the address is the bridge to kube-apiserver.
     const processEnv: NodeJS.ProcessEnv = {
       PATH: this.options.env.PATH, HOME: podDir,
@@ -296,7 +357,7 @@ export class Kubelet {
       logFile: path.join(podDir, `${pod.kind}.log`),
     }));
     pod.startedAt = Date.now();
-    this.log(`kubelet: started ${pod.namespace}/${pod.deployment} (${pod.kind} ${pod.version}${pod.version === "v0.6.2" ? "" : " run by the v0.6.2 binary"}) pid ${pod.process.pid} in ${network.namespace} at ${network.podIp}: ${args.filter((a) => !a.startsWith("--kubeconfig") && !a.includes("-kubeconfig=")).join(" ")}`);
+    this.log(`kubelet: started ${pod.source === "pod" ? "Pod " : ""}${pod.namespace}/${pod.deployment} (${pod.kind} ${pod.version}${standIn ? " run by the v0.6.2 binary" : ""}) pid ${pod.process.pid} in ${network.namespace} at ${network.podIp}: ${args.filter((a) => !a.startsWith("--kubeconfig") && !a.includes("-kubeconfig=")).join(" ")}`);
     if (pod.kind === "webhook") await this.webhookUpkeep(pod, d);
   }
 
@@ -400,9 +461,9 @@ export class Kubelet {
   }
 
   /** The running pods: namespace/deployment → pid, netns, IP. */
-  running(): Array<{ namespace: string; deployment: string; kind: Kind; version: string; pid: number; netns: string; ip: string; logFile: string }> {
+  running(): Array<{ namespace: string; deployment: string; kind: Kind; version: string; pid: number; netns: string; ip: string; logFile: string; labels: Record<string, string> }> {
     return [...this.pods.values()].filter((p) => p.process && !p.process.exitStatus && p.network).map((p) => ({
-      namespace: p.namespace, deployment: p.deployment, kind: p.kind, version: p.version, pid: p.process!.pid,
+      namespace: p.namespace, deployment: p.deployment, kind: p.kind, version: p.version, pid: p.process!.pid, labels: p.labels,
       netns: p.network!.namespace, ip: p.network!.podIp, logFile: p.process!.logFile,
     }));
   }

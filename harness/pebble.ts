@@ -14,6 +14,13 @@ export interface PebbleOptions {
   env: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Validate HTTP-01 challenges for real, at http://<domain>:<this port>/.well-known/acme-challenge/…,
+   * every domain resolving to 127.0.0.1 (pebble-challtestsrv as Pebble's DNS server: the stand-in
+   * for public DNS pointing at the ingress controller). Without it, Pebble takes every challenge as
+   * valid (PEBBLE_VA_ALWAYS_VALID).
+   */
+  http01Port?: number;
 }
 
 /** What Pebble has seen so far, from its log. */
@@ -41,6 +48,8 @@ export class Pebble {
     readonly managementPort: number,
     /** Pebble's test CA (signs its HTTPS certificate): what a client sets SSL_CERT_FILE to. */
     readonly caFile: string,
+    /** pebble-challtestsrv serving Pebble's DNS when HTTP-01 is validated for real. */
+    readonly dns?: HarnessProcess,
   ) {}
 
   /** The ACME directory URL, as ClusterIssuers name it (spec.acme.server). */
@@ -54,7 +63,17 @@ export class Pebble {
     fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     const caFile = path.join(bin, "pebble.minica.pem");
     for (let attempt = 1; ; attempt++) {
-      const [port, managementPort, httpPort, tlsPort] = await freePorts(4);
+      const [port, managementPort, freeHttpPort, tlsPort, dnsPort, dnsManagementPort] = await freePorts(6);
+      const httpPort = options.http01Port ?? freeHttpPort;
+      let dns: HarnessProcess | undefined;
+      if (options.http01Port !== undefined) {
+        // Only its DNS server: A queries answered 127.0.0.1 (its default), no AAAA, no challenge servers.
+        dns = await HarnessProcess.start({
+          name: "pebble-challtestsrv", command: path.join(bin, "pebble-challtestsrv"), logFile: path.join(options.dir, "challtestsrv.log"), env: options.env,
+          args: ["-dnsserver", `127.0.0.1:${dnsPort}`, "-management", `127.0.0.1:${dnsManagementPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+            "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""],
+        });
+      }
       const config = path.join(options.dir, "pebble-config.json");
       fs.writeFileSync(config, JSON.stringify({
         pebble: {
@@ -74,21 +93,23 @@ export class Pebble {
       const logFile = path.join(options.dir, "pebble.log");
       fs.rmSync(logFile, { force: true });
       const proc = await HarnessProcess.start({
-        name: "pebble", command: path.join(bin, "pebble"), args: ["-config", config], logFile,
+        name: "pebble", command: path.join(bin, "pebble"), args: ["-config", config, ...(dns ? ["-dnsserver", `127.0.0.1:${dnsPort}`] : [])], logFile,
         env: {
           ...options.env,
-          // Names from Pebble v2.10.3's source (va/va.go, wfe/wfe.go): no validation, no random
-          // sleeps, no deliberately rejected nonces (5% by default), no authorization reuse.
-          PEBBLE_VA_ALWAYS_VALID: "1", PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0",
+          // Names from Pebble v2.10.3's source (va/va.go, wfe/wfe.go): no validation (unless asked
+          // for), no random sleeps, no deliberately rejected nonces (5% by default), no
+          // authorization reuse.
+          ...(dns ? {} : { PEBBLE_VA_ALWAYS_VALID: "1" }), PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0",
         },
       });
-      const pebble = new Pebble(proc, port, managementPort, caFile);
+      const pebble = new Pebble(proc, port, managementPort, caFile, dns);
       try {
         const ms = await waitUntilReady(proc, () => pebble.probe(), options.readyTimeoutMs ?? 120_000);
         options.log?.(`pebble ready in ${(ms / 1000).toFixed(1)}s: ${pebble.directoryUrl} (pid ${proc.pid})`);
         return pebble;
       } catch (err) {
         await proc.stop();
+        await dns?.stop();
         if (!(err instanceof StartError && /address already in use/i.test(err.message)) || attempt >= 3) throw err;
       }
     }
@@ -119,5 +140,6 @@ export class Pebble {
 
   async stop(): Promise<void> {
     await this.process.stop(5000);
+    await this.dns?.stop(5000);
   }
 }

@@ -185,16 +185,17 @@ export class PodNetwork {
   }
 
   /**
-   * Makes 127.0.0.1:port of the host reachable as 127.0.0.1:port inside the namespace (the pod's
-   * view of the API server and of Pebble). Resolves once the namespace side listens.
+   * Makes 127.0.0.1:hostPort of the host reachable as 127.0.0.1:port inside the namespace (the pod's
+   * view of the API server and of Pebble; of the ingress stand-in as port 80). Resolves once the
+   * namespace side listens.
    */
-  async bridge(port: number, env: NodeJS.ProcessEnv): Promise<void> {
+  async bridge(port: number, env: NodeJS.ProcessEnv, hostPort = port): Promise<void> {
     if (this.bridged.has(port)) return; // a restarted pod keeps its network and bridges
     this.bridged.add(port);
     const socket = path.join(POD_NETWORK_RUN_DIR, `${this.namespace}-${port}.sock`);
     fs.rmSync(socket, { force: true });
     const server = net.createServer((conn) => {
-      const upstream = net.connect(port, "127.0.0.1");
+      const upstream = net.connect(hostPort, "127.0.0.1");
       conn.pipe(upstream).pipe(conn);
       const close = () => {
         conn.destroy();

@@ -46,16 +46,24 @@ function parseExports(text: string): Record<string, string> {
   return env;
 }
 
+/** The optional toolchain steps (built only when named) and the variable --print-env sets once each is built. */
+export const OPTIONAL_STEPS = {
+  "cert-manager": "CMU_CERT_MANAGER_BIN",
+  "cert-manager-v1.1.1": "CMU_CERT_MANAGER_V111_DIR",
+  pebble: "CMU_PEBBLE_BIN",
+} as const;
+export type OptionalStep = keyof typeof OPTIONAL_STEPS;
+
 /** Whether the toolchain (and the named optional steps) is built, so nothing needs Go. */
-export function toolchainBuilt(extras: Array<"cert-manager" | "pebble"> = []): boolean {
+export function toolchainBuilt(extras: OptionalStep[] = []): boolean {
   const result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
   if (result.status !== 0) return false;
   const exports = parseExports(result.stdout);
-  return extras.every((e) => exports[e === "cert-manager" ? "CMU_CERT_MANAGER_BIN" : "CMU_PEBBLE_BIN"]);
+  return extras.every((e) => exports[OPTIONAL_STEPS[e]]);
 }
 
 /** The toolchain's environment; builds what is missing (slow the first time, cached after). */
-export async function toolchainEnv(options: { build: boolean; echo?: boolean; extras?: Array<"cert-manager" | "pebble"> }): Promise<NodeJS.ProcessEnv> {
+export async function toolchainEnv(options: { build: boolean; echo?: boolean; extras?: OptionalStep[] }): Promise<NodeJS.ProcessEnv> {
   let result = spawnSync("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--print-env"], { encoding: "utf8" });
   if (result.status !== 0 && options.build) {
     const built = await run("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--no-test"], { echo: options.echo });
@@ -64,8 +72,8 @@ export async function toolchainEnv(options: { build: boolean; echo?: boolean; ex
   }
   if (result.status !== 0) throw new Error(`the toolchain is not built: ${result.stderr.trim().split("\n").pop()} (run scripts/toolchain.sh)`);
   let exports = parseExports(result.stdout);
-  // The optional steps (cert-manager v0.6.2, Pebble): built only when asked for, by name.
-  const extras = (options.extras ?? []).filter((e) => !exports[e === "cert-manager" ? "CMU_CERT_MANAGER_BIN" : "CMU_PEBBLE_BIN"]);
+  // The optional steps (cert-manager v0.6.2 and v1.1.1, Pebble): built only when asked for, by name.
+  const extras = (options.extras ?? []).filter((e) => !exports[OPTIONAL_STEPS[e]]);
   if (extras.length > 0) {
     if (!options.build) throw new Error(`${extras.join(" and ")} not built: run scripts/toolchain.sh --only ${extras.join(",")}`);
     const built = await run("bash", [path.join(ROOT, "scripts", "toolchain.sh"), "--no-test", "--only", extras.join(",")], { echo: options.echo });

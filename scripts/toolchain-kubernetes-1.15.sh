@@ -22,7 +22,22 @@ KUBE115_BINS=(kube-apiserver kube-controller-manager)
 KUBE115_OPENAPI_MODULES=(k8s.io/api k8s.io/apimachinery k8s.io/apiserver k8s.io/apiextensions-apiserver
   k8s.io/kube-aggregator k8s.io/metrics)
 
+# Patches to dependencies, one folder per module (scripts/toolchain/kubernetes-v1.15.12/patches/<module
+# path with / as ->-<name>.patch): each file says what it changes and why.
+KUBE115_RECIPE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/toolchain/kubernetes-$KUBE115_VERSION"
+# module@version -> its patches' file name prefix, in the recipe's patches/ folder
+KUBE115_PATCHED_MODULES=("github.com/go-openapi/validate@v0.18.0:go-openapi-validate")
+
 k115_present() { local b; for b in "${KUBE115_BINS[@]}"; do [ -x "$KUBE115_DIR/$b" ] || return 1; done; }
+
+# Built from the recipe as it is now (--print-env takes binaries built before a patch for missing).
+k115_current() { [ "$(cat "$KUBE115_DIR/.recipe-sha256" 2>/dev/null)" = "$(k115_recipe_digest)" ]; }
+
+# A digest of the recipe's patches: binaries built before a patch was added are rebuilt.
+k115_recipe_digest() {
+  (cd "$KUBE115_RECIPE" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$KUBE115_VERSION") \
+    | sha256sum | cut -d' ' -f1
+}
 
 k115_fail() { # step logfile
   log "kubernetes ${KUBE115_VERSION#v}: $1 failed; log: $2"
@@ -69,11 +84,25 @@ k115_prepare() { # wrapper dir, logfile
       { n=split(line, f, /[ \t]+/); i=1; while (i<=n && f[i]=="") i++
         mod=f[i]; arrow=f[i+1]; dst=f[i+2]
         if (arrow != "=>") next
-        if (mod == "vbom.ml/util" || mod == "github.com/modern-go/reflect2") next   # see above
+        if (mod == "vbom.ml/util" || mod == "github.com/modern-go/reflect2" || mod == "github.com/go-openapi/validate") next   # see above and below
         if (dst ~ /^\.\/staging\//) { print "replace " mod " => " mod " " v; next }
         if (dst ~ /^\./) next
         print "replace " mod " => " dst " " f[i+3] }' "$gomod"
   } >>"$w/go.mod" || return 1
+  # DEVIATION: dependencies patched for today's Go (scripts/toolchain/kubernetes-v1.15.12/patches/,
+  # each patch says why), used from a local copy.
+  local entry mv prefix dir p
+  for entry in "${KUBE115_PATCHED_MODULES[@]}"; do
+    mv="${entry%%:*}" prefix="${entry##*:}" dir="$w/patched/$prefix"
+    src="$(cd "$w" && moddir "$mv" 2>>"$lf")" && [ -d "$src" ] || { echo "cannot download $mv" >>"$lf"; return 1; }
+    mkdir -p "$w/patched" && cp -r "$src" "$dir" && chmod -R u+w "$dir" || return 1
+    for p in "$KUBE115_RECIPE/patches/$prefix"-*.patch; do
+      echo "== applying $(basename "$p") to $mv" >>"$lf"
+      (cd "$dir" && patch -p1 --forward --batch --no-backup-if-mismatch <"$p") >>"$lf" 2>&1 \
+        || { echo "patch $(basename "$p") does not apply to $mv" >>"$lf"; return 1; }
+    done
+    echo "replace ${mv%@*} => ./patched/$prefix" >>"$w/go.mod" || return 1
+  done
   grep -q "^replace k8s.io/api => k8s.io/api $KUBE115_STAGING_VERSION\$" "$w/go.mod" \
     || { echo "the replace block of k8s.io/kubernetes' go.mod was not understood (no k8s.io/api mapping)" >>"$lf"; return 1; }
   cat "$w/go.mod" >>"$lf"
@@ -146,7 +175,13 @@ k115_generate_openapi() { # wrapper dir, logfile
 }
 
 build_kubernetes_115() {
-  if k115_present; then log "kubernetes $KUBE115_VERSION (${KUBE115_BINS[*]}): cached in $KUBE115_DIR"; return 0; fi
+  local digest; digest="$(k115_recipe_digest)" || return 1
+  if k115_present; then
+    if [ "$(cat "$KUBE115_DIR/.recipe-sha256" 2>/dev/null)" = "$digest" ]; then
+      log "kubernetes $KUBE115_VERSION (${KUBE115_BINS[*]}): cached in $KUBE115_DIR"; return 0
+    fi
+    log "kubernetes $KUBE115_VERSION: the cached binaries were built from another recipe (before a patch in $KUBE115_RECIPE): rebuilding"
+  fi
   local w="$WORK/kubernetes-$KUBE115_VERSION" lf="$LOGS/kubernetes-$KUBE115_VERSION.log" b
   mkdir -p "$LOGS"; : >"$lf"
   timed "kubernetes ${KUBE115_VERSION#v}: preparing the wrapper module" "$lf" k115_prepare "$w" "$lf" \
@@ -173,5 +208,6 @@ build_kubernetes_115() {
   done
   mkdir -p "$KUBE115_DIR" || return 1
   for b in "${KUBE115_BINS[@]}"; do mv -f "$w/out/$b" "$KUBE115_DIR/$b" || return 1; done
+  echo "$digest" >"$KUBE115_DIR/.recipe-sha256"
   log "kubernetes $KUBE115_VERSION: ${KUBE115_BINS[*]} installed in $KUBE115_DIR"
 }

@@ -27,18 +27,40 @@ PEBBLE_FILES=(test/certs/pebble.minica.pem:pebble.minica.pem
   test/certs/localhost/cert.pem:localhost-cert.pem
   test/certs/localhost/key.pem:localhost-key.pem)
 
+# Patches to Pebble (each says what it changes and why), applied to a writable copy of the module.
+PEBBLE_RECIPE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/toolchain/pebble-$PEBBLE_VERSION"
+pebble_recipe_digest() {
+  (cd "$PEBBLE_RECIPE" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$PEBBLE_VERSION") \
+    | sha256sum | cut -d' ' -f1
+}
+
+pebble_current() { [ "$(cat "$PEBBLE_DIR/.recipe-sha256" 2>/dev/null)" = "$(pebble_recipe_digest)" ]; }
+
 pebble_present() {
   local b f; for b in "${PEBBLE_BINS[@]}"; do [ -x "$PEBBLE_DIR/$b" ] || return 1; done
   for f in "${PEBBLE_FILES[@]}"; do [ -s "$PEBBLE_DIR/${f#*:}" ] || return 1; done
 }
 
 build_pebble() {
-  if pebble_present; then log "pebble $PEBBLE_VERSION (${PEBBLE_BINS[*]}): cached in $PEBBLE_DIR"; pebble_cert_warning; return 0; fi
-  local w="$WORK/pebble-$PEBBLE_VERSION" src b f m
+  local digest; digest="$(pebble_recipe_digest)" || return 1
+  if pebble_present; then
+    if [ "$(cat "$PEBBLE_DIR/.recipe-sha256" 2>/dev/null)" = "$digest" ]; then
+      log "pebble $PEBBLE_VERSION (${PEBBLE_BINS[*]}): cached in $PEBBLE_DIR"; pebble_cert_warning; return 0
+    fi
+    log "pebble $PEBBLE_VERSION: the cached binaries were built from another recipe (before a patch in $PEBBLE_RECIPE): rebuilding"
+  fi
+  local w="$WORK/pebble-$PEBBLE_VERSION" src b f m p
   new_wrapper "$w" cmu.local/pebble-wrapper || return 1
   src="$(cd "$w" && moddir "$PEBBLE_MODULE@$PEBBLE_VERSION")"
   [ -n "$src" ] && [ -d "$src/cmd/pebble" ] || { log "pebble: cannot download $PEBBLE_MODULE@$PEBBLE_VERSION"; return 1; }
   printf '\nrequire %s %s\n' "$PEBBLE_MODULE" "$PEBBLE_VERSION" >>"$w/go.mod"
+  # DEVIATION: built from a patched copy (scripts/toolchain/pebble-$PEBBLE_VERSION/patches/).
+  cp -r "$src" "$w/pebble" && chmod -R u+w "$w/pebble" || return 1
+  for p in "$PEBBLE_RECIPE"/patches/*.patch; do
+    (cd "$w/pebble" && patch -p1 --forward --batch --no-backup-if-mismatch <"$p") >>"$LOGS/pebble-$PEBBLE_VERSION.log" 2>&1 \
+      || { log "pebble: patch $(basename "$p") does not apply (log: $LOGS/pebble-$PEBBLE_VERSION.log)"; return 1; }
+  done
+  printf 'replace %s => ./pebble\n' "$PEBBLE_MODULE" >>"$w/go.mod"
   for b in "${PEBBLE_BINS[@]}"; do
     # cmd/pebble's `version` ("dev" unless set with -ldflags, as upstream's release build does)
     timed_build "$b" "$PEBBLE_VERSION" "$w" "$w/out/$b" "$PEBBLE_MODULE/cmd/$b" "-X main.version=$PEBBLE_VERSION" || return 1
@@ -53,6 +75,7 @@ build_pebble() {
     install -m "$m" "$src/${f%%:*}" "$PEBBLE_DIR/${f#*:}" || return 1
   done
   for b in "${PEBBLE_BINS[@]}"; do mv -f "$w/out/$b" "$PEBBLE_DIR/$b" || return 1; done
+  echo "$digest" >"$PEBBLE_DIR/.recipe-sha256"
   log "pebble $PEBBLE_VERSION: ${PEBBLE_BINS[*]} and its test CA and HTTPS certificate installed in $PEBBLE_DIR"
   pebble_cert_warning
 }

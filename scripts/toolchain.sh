@@ -36,6 +36,11 @@ PULUMI_HOME_DIR="$CACHE/pulumi-home"
 # shellcheck source=toolchain-cert-manager.sh
 . "$(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager.sh" \
   || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager.sh" >&2; exit 1; }
+# cert-manager-v1.1.1 (controller, webhook, cainjector, acmesolver, its chart and legacy CRDs; helm):
+# optional too
+# shellcheck source=toolchain-cert-manager-v1.1.1.sh
+. "$(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager-v1.1.1.sh" \
+  || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-cert-manager-v1.1.1.sh" >&2; exit 1; }
 # shellcheck source=toolchain-pebble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/toolchain-pebble.sh" \
   || { echo "[toolchain] cannot read $(dirname "${BASH_SOURCE[0]}")/toolchain-pebble.sh" >&2; exit 1; }
@@ -58,12 +63,15 @@ Binaries:
 Optional (built only when named in --only; --print-env exports their folder once built):
   cert-manager-controller, cert-manager-webhook ${CM062_VERSION}  (\$CMU_CERT_MANAGER_BIN)
   pebble, pebble-challtestsrv ${PEBBLE_VERSION} + its test CA and HTTPS certificate  (\$CMU_PEBBLE_BIN)
+  cert-manager-{controller,webhook,cainjector,acmesolver} ${CM111_VERSION}, its chart packaged and its
+    legacy CRDs generated as upstream does, helm ${HELM_VERSION}  (\$CMU_CERT_MANAGER_V111_DIR: bin/,
+    chart/cert-manager-${CM111_VERSION}.tgz, crds.legacy.yaml, PROVENANCE)
 
 Options:
   --print-env      only print the export lines (nothing is built; exit 1 if something is missing)
   --only LIST      comma-separated subset of:
                    pulumi,nodejs-host,k8s-provider,kubernetes,kubernetes-1.15,etcd,test-nodejs,
-                   cert-manager,pebble (these two: only when named here)
+                   cert-manager,cert-manager-v1.1.1,pebble (these three: only when named here)
   --no-test        skip the language-host self test (a throwaway Pulumi TypeScript project in /tmp)
   --serial         build one group after the other instead of two in parallel
   -h, --help       this help
@@ -88,7 +96,7 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$ONLY" ]; then
   for s in ${ONLY//,/ }; do
-    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|kubernetes-1.15|etcd|test-nodejs|cert-manager|pebble) ;;
+    case "$s" in pulumi|nodejs-host|k8s-provider|kubernetes|kubernetes-1.15|etcd|test-nodejs|cert-manager|cert-manager-v1.1.1|pebble) ;;
       *) echo "unknown step in --only: $s" >&2; exit 2 ;; esac
   done
 fi
@@ -421,11 +429,13 @@ print_env() {
   echo "export PULUMI_HOME='$PULUMI_HOME_DIR'"
   echo "export CMU_TOOLCHAIN_DIR='$TC'"
   # Kubernetes 1.15 stays off PATH (PATH keeps the 1.34 binaries); a harness picks it explicitly.
-  if k115_present; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
-  else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION"; fi
+  if k115_present && k115_current; then echo "export CMU_KUBE_1_15_BIN='$KUBE115_DIR'"
+  else missing=1; log "missing: ${KUBE115_BINS[*]} $KUBE115_VERSION (or built before a patch of its recipe)"; fi
   # Optional (not on PATH, never "missing"): exported once built with --only cert-manager,pebble.
   if cm062_present; then echo "export CMU_CERT_MANAGER_BIN='$CM062_DIR'"; fi
-  if pebble_present; then echo "export CMU_PEBBLE_BIN='$PEBBLE_DIR'"; fi
+  # Optional steps built before a patch of their recipe count as not built (the caller rebuilds them).
+  if pebble_present && pebble_current; then echo "export CMU_PEBBLE_BIN='$PEBBLE_DIR'"; fi
+  if cm111_present && cm111_current; then echo "export CMU_CERT_MANAGER_V111_DIR='$CM111_ROOT'"; echo "export CMU_HELM_BIN='$HELM_DIR'"; fi
   if [ -n "$p" ]; then echo "export PATH='$p':\"\$PATH\""; else echo 'export PATH="$PATH"'; fi
   return $missing
 }
@@ -443,6 +453,7 @@ group_pulumi() {
   if want k8s-provider; then build_k8s_provider || return 1; fi
   if want test-nodejs && [ $NO_TEST -eq 0 ]; then test_nodejs_host || return 1; fi
   if named pebble; then build_pebble || return 1; fi
+  if named cert-manager-v1.1.1; then build_cert_manager_v111 || return 1; fi
   return 0
 }
 group_kube() {

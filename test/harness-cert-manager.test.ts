@@ -1,7 +1,8 @@
 // The cert-manager harness's pure parts (harness/pebble.ts, harness/kubelet.ts): no cluster, no Pebble.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { acmeRequestCounts, certManagerImage, expandArg } from "../harness/kubelet";
+import { matchIngress } from "../harness/ingress";
+import { acmeRequestCounts, certManagerBinary, certManagerImage, expandArg, hostsFile } from "../harness/kubelet";
 import { pebbleCounts } from "../harness/pebble";
 
 describe("cert-manager harness", () => {
@@ -23,6 +24,33 @@ describe("cert-manager harness", () => {
     assert.equal(certManagerImage("quay.io/munnerz/apiextensions-ca-helper:v0.1.0"), undefined);
     assert.equal(certManagerImage("quay.io/jetstack/cert-manager-controller"), undefined, "no tag");
     assert.equal(certManagerImage(undefined), undefined);
+  });
+
+  test("v1.1.1's four images map to its own binaries; 0.4.1's controller to the v0.6.2 stand-in", () => {
+    assert.deepEqual(certManagerImage("quay.io/jetstack/cert-manager-cainjector:v1.1.1"), { kind: "cainjector", version: "v1.1.1" });
+    assert.deepEqual(certManagerImage("quay.io/jetstack/cert-manager-acmesolver:v1.1.1"), { kind: "acmesolver", version: "v1.1.1" });
+    const env = { CMU_CERT_MANAGER_BIN: "/tc/cm062/bin", CMU_CERT_MANAGER_V111_DIR: "/tc/cm111" };
+    assert.deepEqual(certManagerBinary(env, "acmesolver", "v1.1.1"), { binary: "/tc/cm111/bin/cert-manager-acmesolver", standIn: false });
+    assert.deepEqual(certManagerBinary(env, "webhook", "v0.6.2"), { binary: "/tc/cm062/bin/cert-manager-webhook", standIn: false });
+    assert.deepEqual(certManagerBinary(env, "controller", "v0.4.1"), { binary: "/tc/cm062/bin/cert-manager-controller", standIn: true });
+    assert.throws(() => certManagerBinary({ CMU_CERT_MANAGER_BIN: "/x" }, "controller", "v1.1.1"), /CMU_CERT_MANAGER_V111_DIR is not set/);
+    assert.throws(() => certManagerBinary(env, "cainjector", "v0.6.2"), /only v1.1.1 has one/);
+  });
+
+  test("the pods' hosts file maps each Ingress host (once, sorted) to 127.0.0.1 and keeps localhost", () => {
+    assert.equal(hostsFile(["b.test", "a.test", "b.test"]), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\ta.test\n127.0.0.1\tb.test\n");
+  });
+
+  test("the ingress stand-in routes by class, exact host and longest path prefix", () => {
+    const ingresses = [
+      { namespace: "app", ingressClass: "other", rules: [{ host: "a.test", paths: [{ path: "/", serviceName: "wrong-class", servicePort: 80 }] }] },
+      { namespace: "app", ingressClass: "cmu", rules: [{ host: "a.test", paths: [{ path: "/", serviceName: "site", servicePort: 80 }] }] },
+      { namespace: "app", ingressClass: "cmu", rules: [{ host: "a.test", paths: [{ path: "/.well-known/acme-challenge/tok", serviceName: "solver", servicePort: 8089 }] }] },
+    ];
+    assert.deepEqual(matchIngress(ingresses, "cmu", "a.test", "/.well-known/acme-challenge/tok"), { namespace: "app", serviceName: "solver", servicePort: 8089 });
+    assert.deepEqual(matchIngress(ingresses, "cmu", "a.test", "/index.html"), { namespace: "app", serviceName: "site", servicePort: 80 });
+    assert.equal(matchIngress(ingresses, "cmu", "b.test", "/"), undefined, "no rule for the host");
+    assert.equal(matchIngress(ingresses, "nginx", "a.test", "/"), undefined, "no Ingress of the class");
   });
 
   test("$(VAR) in args expands as the kubelet does; unknown names stay", () => {
