@@ -15,6 +15,11 @@ export interface CertManagerCrdsArgs {
   importExisting?: string[];
 }
 
+const OTHER_CRD_API_VERSION: Record<CrdApiVersion, CrdApiVersion> = {
+  "apiextensions.k8s.io/v1beta1": "apiextensions.k8s.io/v1",
+  "apiextensions.k8s.io/v1": "apiextensions.k8s.io/v1beta1",
+};
+
 /** Step 3: the five cert-manager 0.6 CRDs, defined in code (lib/crds.ts) so preview needs no network. */
 export class CertManagerCrds extends pulumi.ComponentResource {
   public readonly names: pulumi.Output<string[]>;
@@ -32,7 +37,15 @@ export class CertManagerCrds extends pulumi.ComponentResource {
       manifest.metadata.annotations = withAdoption(manifest.metadata.annotations);
       const resourceName = `${name}-${facts.plural}`;
       // A CRD's id is its name (cluster-scoped); one already in the state is not imported again.
-      const opts = { ...childOpts, import: existing.has(manifest.metadata.name) ? manifest.metadata.name : undefined };
+      // The same CRD under the other apiextensions version (crdApiVersion changed, or `auto` after a
+      // cluster upgrade) is this resource: an update, never a create of the new one and a delete of
+      // the old, which would delete the live CRD and every object of its kind. The SDK declares
+      // these aliases today; declared here too so that no SDK release can drop them.
+      const opts: pulumi.CustomResourceOptions = {
+        ...childOpts,
+        aliases: [{ type: `kubernetes:${OTHER_CRD_API_VERSION[args.apiVersion]}:CustomResourceDefinition` }],
+        import: existing.has(manifest.metadata.name) ? manifest.metadata.name : undefined,
+      };
       return args.apiVersion === "apiextensions.k8s.io/v1beta1"
         ? new k8s.apiextensions.v1beta1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1beta1.CustomResourceDefinitionArgs, opts)
         : new k8s.apiextensions.v1.CustomResourceDefinition(resourceName, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, opts);

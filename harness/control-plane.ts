@@ -160,8 +160,8 @@ export class ControlPlane {
   private readonly pki: string;
   private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
-  readonly kubernetesVersion: KubernetesVersion;
-  private readonly facts: VersionFacts;
+  kubernetesVersion: KubernetesVersion;
+  private facts: VersionFacts;
   private readonly controllers: string;
 
   private constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv, options: ControlPlaneOptions) {
@@ -239,7 +239,12 @@ export class ControlPlane {
     ], () => probe(`${etcdUrl}/health`));
 
     await this.startApiServer();
+    await this.startControllerManager();
+    this.log(`Kubernetes ${this.kubernetesVersion} control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${this.apiserverUrl} (kubeconfig ${this.kubeconfig})`);
+  }
 
+  private async startControllerManager(): Promise<void> {
+    const kcmKubeconfig = path.join(this.dir, "controller-manager.kubeconfig");
     const p = (f: string) => path.join(this.pki, f);
     await this.launch("kube-controller-manager", this.binary("kube-controller-manager"), [
       `--kubeconfig=${kcmKubeconfig}`, `--authentication-kubeconfig=${kcmKubeconfig}`, `--authorization-kubeconfig=${kcmKubeconfig}`,
@@ -250,7 +255,22 @@ export class ControlPlane {
       `--service-cluster-ip-range=${SERVICE_CIDR}`, "--leader-elect=false", "--profiling=false",
       ...this.facts.controllerManagerExtra,
     ], () => probe(`https://127.0.0.1:${this.ports.controllerManager}/healthz`, { rejectUnauthorized: false }));
-    this.log(`Kubernetes ${this.kubernetesVersion} control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${this.apiserverUrl} (kubeconfig ${this.kubeconfig})`);
+  }
+
+  /**
+   * An in-place cluster upgrade: kube-apiserver and kube-controller-manager of `version` take over
+   * the same etcd (every object kept), port, certificates and kubeconfig.
+   */
+  async upgradeTo(version: KubernetesVersion): Promise<void> {
+    for (const name of ["kube-controller-manager", "kube-apiserver"]) {
+      await this.processes.get(name)?.stop();
+      this.processes.delete(name);
+    }
+    this.kubernetesVersion = version;
+    this.facts = versionFacts(version, this.env);
+    await this.startApiServer();
+    await this.startControllerManager();
+    this.log(`control plane upgraded to Kubernetes ${version} on the same etcd: ${this.apiserverUrl}`);
   }
 
   private binary(name: string): string {

@@ -132,6 +132,8 @@ export interface LocalCluster {
   /** Kills kube-apiserver only (etcd keeps every object), for fault tests. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
+  /** kube-apiserver and kube-controller-manager of another version on the same etcd, port and kubeconfig (an in-place cluster upgrade). */
+  upgradeTo(version: KubernetesVersion): Promise<void>;
   /** The running components' pids, by name (etcd, kube-apiserver, kube-controller-manager). */
   pids(): Record<string, number>;
   /** The ports each component listens on, by name. */

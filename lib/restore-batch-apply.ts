@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { Credential, KubeCredentials, KubeUser, ProxyRoute, TunnelingAgent, proxyAuthorization, proxyFailure, proxyRoute } from "./kube-connection";
 import { DEFAULT_RETRY, RetryLog, describeKubeError, isObjectNotFound, loadKubeConfig, statusCode, withRetry } from "./kube";
-import { decodeObject, eachLimited, encodeObject, managedView, replacementFor } from "./restore-batch";
+import { OwnerStatus, decodeObject, eachLimited, encodeObject, managedView, ownerReferencesToKeep, replacementFor } from "./restore-batch";
 import { Rejections, isRejection } from "./restore-rejections";
 import { RESTORE_RECORD_NAME, decodeRecord, recordData } from "./restore-record";
 import { CERTMANAGER_API_VERSION, KIND_PLURALS, KubeObject, isRestoreKind } from "./types";
@@ -173,6 +173,9 @@ export class RestoreClient {
   read(object: KubeObject): Promise<KubeObject> {
     return this.request("GET", RestoreClient.path(object));
   }
+  get(path: string): Promise<KubeObject> {
+    return this.request("GET", path);
+  }
   replace(object: KubeObject): Promise<KubeObject> {
     return this.request("PUT", `${RestoreClient.path(object)}?fieldManager=${FIELD_MANAGER}`, object);
   }
@@ -205,6 +208,75 @@ async function limited<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+interface ApiResource { name: string; kind: string; namespaced: boolean }
+
+/**
+ * Whether each owner a restored object's ownerReferences name exists now with that uid: an owner
+ * deleted or re-created since the backup (an Ingress whose ingress-shim Certificate this is) would
+ * leave the object with no owner alive, and the garbage collector deletes such an object. One
+ * discovery read per API version and one read per owner, cached for the batch.
+ */
+class OwnerCheck {
+  private readonly resources = new Map<string, Promise<ApiResource[] | undefined>>();
+  private readonly owners = new Map<string, Promise<OwnerStatus>>();
+
+  constructor(private readonly api: RestoreClient, private readonly log: RetryLog) {}
+
+  private apiResources(apiVersion: string): Promise<ApiResource[] | undefined> {
+    let r = this.resources.get(apiVersion);
+    if (!r) {
+      const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      r = withRetry(`discover ${apiVersion}`, () => this.api.get(base), this.log).then(
+        (list) => ((list as { resources?: ApiResource[] }).resources ?? []).filter((x) => !x.name.includes("/")),
+        (err) => {
+          if (statusCode(err) === 404) return undefined;
+          throw err;
+        },
+      );
+      this.resources.set(apiVersion, r);
+    }
+    return r;
+  }
+
+  status(ref: Record<string, unknown>, namespace: string | undefined): Promise<OwnerStatus> {
+    const apiVersion = String(ref.apiVersion ?? "");
+    const kind = String(ref.kind ?? "");
+    const name = String(ref.name ?? "");
+    const key = `${apiVersion}\u0000${kind}\u0000${namespace ?? ""}\u0000${name}`;
+    let s = this.owners.get(key);
+    if (!s) {
+      s = (async (): Promise<OwnerStatus> => {
+        const resource = (await this.apiResources(apiVersion))?.find((x) => x.kind === kind);
+        if (!resource) return { found: false, reason: `${apiVersion} ${kind} is not served` };
+        const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+        const ns = resource.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? "")}` : "";
+        try {
+          const owner = await withRetry(`read owner ${kind}/${name}`, () => this.api.get(`${base}${ns}/${resource.name}/${encodeURIComponent(name)}`), this.log);
+          return { found: true, uid: String(owner.metadata?.uid ?? "") };
+        } catch (err) {
+          if (statusCode(err) === 404) return { found: false, reason: "absent" };
+          throw err;
+        }
+      })();
+      this.owners.set(key, s);
+    }
+    return s;
+  }
+
+  /** The object with only the ownerReferences whose owner exists with that uid, and what was left out. */
+  async keepLiveOwners(object: KubeObject): Promise<{ object: KubeObject; leftOut: string[] }> {
+    const refs = object.metadata?.ownerReferences;
+    if (!refs || refs.length === 0) return { object, leftOut: [] };
+    const statuses = await Promise.all(refs.map((ref) => this.status(ref, object.metadata?.namespace)));
+    const { kept, leftOut } = ownerReferencesToKeep(refs, statuses);
+    if (leftOut.length === 0) return { object, leftOut };
+    const metadata = { ...object.metadata };
+    if (kept.length > 0) metadata.ownerReferences = kept;
+    else delete metadata.ownerReferences;
+    return { object: { ...object, metadata }, leftOut };
+  }
+}
+
 /** Server-side apply, taking over fields other managers set (the backup's value wins). */
 async function serverSideApply(api: RestoreClient, object: KubeObject, log: RetryLog, label: string): Promise<void> {
   await withRetry(`apply ${label}`, () => api.apply(object), log);
@@ -212,8 +284,8 @@ async function serverSideApply(api: RestoreClient, object: KubeObject, log: Retr
 
 /**
  * Client-side: create; an object that exists already (409) is adopted, not duplicated: read, and
- * replaced with the backup's spec, labels, annotations and ownerReferences (a conflict with a
- * concurrent writer reads it again).
+ * replaced with the backup's spec, labels and annotations, its own ownerReferences kept
+ * (replacementFor; a conflict with a concurrent writer reads it again).
  */
 async function createOrReplace(api: RestoreClient, object: KubeObject, log: RetryLog, label: string): Promise<void> {
   try {
@@ -247,11 +319,18 @@ function progress(line: string): void {
 export async function applyBatch(inputs: BatchInputs, labels: string[] = Object.keys(inputs.objects)): Promise<{ rejected: Rejections }> {
   const api = client(inputs);
   const log = new RetryLog();
-  const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(() => {
-    const object = decodeObject(inputs.objects[label]);
+  const owners = new OwnerCheck(api, log);
+  const ownersLeftOut: string[] = [];
+  const failures = await eachLimited(labels, Number(process.env.CMU_RESTORE_CONCURRENCY) || DEFAULT_CONCURRENCY, (label) => limited(async () => {
+    const { object, leftOut } = await owners.keepLiveOwners(decodeObject(inputs.objects[label]));
+    for (const owner of leftOut) ownersLeftOut.push(`${label} (owner ${owner})`);
     return inputs.serverSideApply ? serverSideApply(api, object, log, label) : createOrReplace(api, object, log, label);
   }));
   if (log.count > 0) progress(`${inputs.batch}: ${log.count} request(s) retried (${log.entries[0]})`);
+  if (ownersLeftOut.length > 0) {
+    progress(`${inputs.batch}: ${ownersLeftOut.length} ownerReference(s) of the backup left out, their owner gone or re-created since (the garbage collector deletes an object whose owners are gone): ` +
+      `${ownersLeftOut.slice(0, 3).join(", ")}${ownersLeftOut.length > 3 ? ", …" : ""}`);
+  }
   const rejected: Rejections = {};
   for (const f of failures) if (isRejection(statusCode(f.error))) rejected[f.item] = describeKubeError(f.error);
   const failed = failures.filter((f) => !(f.item in rejected));

@@ -166,8 +166,10 @@ export function managedView(live: KubeObject, wanted: KubeObject): KubeObject {
 
 /**
  * The object a client-side update writes over a live one (HTTP PUT): the live object (its
- * resourceVersion, status and other managers' labels and annotations kept) with the backup's spec
- * (and any other top-level field), labels, annotations and ownerReferences.
+ * resourceVersion, status, ownerReferences and other managers' labels and annotations kept) with
+ * the backup's spec (and any other top-level field), labels and annotations. The live
+ * ownerReferences stay: the backup's may name an owner re-created since (another uid), and an
+ * object whose owners are all gone is deleted by the garbage collector.
  */
 export function replacementFor(live: KubeObject, wanted: KubeObject): KubeObject {
   const out: KubeObject = structuredClone(live);
@@ -176,13 +178,32 @@ export function replacementFor(live: KubeObject, wanted: KubeObject): KubeObject
     const want = wanted.metadata?.[field];
     if (want) meta[field] = { ...(meta[field] ?? {}), ...want };
   }
-  if (wanted.metadata?.ownerReferences) meta.ownerReferences = structuredClone(wanted.metadata.ownerReferences);
   out.metadata = meta;
   for (const [field, value] of Object.entries(wanted)) {
     if (field === "apiVersion" || field === "kind" || field === "metadata" || field === "status") continue;
     out[field] = structuredClone(value);
   }
   return out;
+}
+
+/** What the API server says of an owner a backup's ownerReference names. */
+export type OwnerStatus = { found: true; uid: string } | { found: false; reason: string };
+
+/**
+ * The ownerReferences to write: those whose owner exists with the uid the reference names; the
+ * others are left out (described as "Kind/name (uid …): why"), since the garbage collector
+ * deletes an object whose owners are all gone. `statuses` goes with `refs`, index by index.
+ */
+export function ownerReferencesToKeep(refs: Array<Record<string, unknown>>, statuses: OwnerStatus[]): { kept: Array<Record<string, unknown>>; leftOut: string[] } {
+  const kept: Array<Record<string, unknown>> = [];
+  const leftOut: string[] = [];
+  refs.forEach((ref, i) => {
+    const status = statuses[i];
+    const what = `${String(ref.kind)}/${String(ref.name)} (uid ${String(ref.uid)})`;
+    if (status.found && status.uid === ref.uid) kept.push(ref);
+    else leftOut.push(`${what}: ${status.found ? `re-created since, uid now ${status.uid}` : status.reason}`);
+  });
+  return { kept, leftOut };
 }
 
 /** Label ("Kind/namespace/name", "ClusterIssuer/name") → kind, namespace ("" when cluster-scoped) and name. */

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RestoreItem } from "../lib/plan";
-import { decodeObject, eachLimited, encodeObject, encodeObjects, managedView, objectChanges, parseLabel, planBatches, replacementFor } from "../lib/restore-batch";
+import { decodeObject, eachLimited, encodeObject, encodeObjects, managedView, objectChanges, ownerReferencesToKeep, parseLabel, planBatches, replacementFor } from "../lib/restore-batch";
 import { KubeObject, RestoreKind, objectLabel } from "../lib/types";
 
 const API = "certmanager.k8s.io/v1alpha1";
@@ -137,7 +137,22 @@ describe("managedView and replacementFor", () => {
     assert.deepEqual(out.status, live.status);
     assert.deepEqual(out.spec, wanted.spec);
     assert.deepEqual(out.metadata!.labels, { app: "web", other: "kept" });
-    assert.deepEqual(out.metadata!.ownerReferences, wanted.metadata!.ownerReferences);
+  });
+
+  test("a client-side replacement keeps the live object's ownerReferences: an owner re-created since (new uid) stays its owner", () => {
+    const adopted = structuredClone(live);
+    adopted.metadata!.ownerReferences = [{ kind: "Ingress", name: "i", uid: "u2-recreated" }];
+    assert.deepEqual(replacementFor(adopted, wanted).metadata!.ownerReferences, [{ kind: "Ingress", name: "i", uid: "u2-recreated" }]);
+    const ownerless = structuredClone(live);
+    delete ownerless.metadata!.ownerReferences;
+    assert.equal(replacementFor(ownerless, wanted).metadata!.ownerReferences, undefined);
+  });
+
+  test("ownerReferences to write: only those whose owner exists with that uid; the others named with the reason", () => {
+    const refs = [{ kind: "Ingress", name: "same", uid: "u1" }, { kind: "Ingress", name: "recreated", uid: "u2" }, { kind: "Ingress", name: "gone", uid: "u3" }];
+    const { kept, leftOut } = ownerReferencesToKeep(refs, [{ found: true, uid: "u1" }, { found: true, uid: "u9" }, { found: false, reason: "absent" }]);
+    assert.deepEqual(kept, [refs[0]]);
+    assert.deepEqual(leftOut, ["Ingress/recreated (uid u2): re-created since, uid now u9", "Ingress/gone (uid u3): absent"]);
   });
 
   test("labels parse back, cluster-scoped ones included", () => {

@@ -275,9 +275,18 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     const again = await cli.run(["preview", "--expect-no-changes"]);
     assert.equal(again.code, 0, `the names are the same on the next run: ${again.stdout.slice(-2000)}`);
 
-    // A stack restored by an earlier version holds one resource per object (retainOnDelete). Put
-    // two such entries into the state as that version wrote them; the preview must show them
+    // A stack restored by an earlier version holds one resource per object. Put two such entries
+    // into the state as that version wrote them: with retainOnDelete, which every version that made
+    // them set (components/restored-resources.ts from its first commit on) and which the engine
+    // reads from the state when the program no longer declares them. The preview must show them
     // leaving the state without deleting anything, and `pulumi up` must leave both objects in place.
+    // A third entry, for a Certificate created since, is written without retainOnDelete, as no
+    // version wrote one: the control that this test sees a delete (in the preview and as a gone
+    // uid), which is what a migration deleting the objects would look like.
+    const canary: KubeObject = { apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "canary", namespace: "team-a" },
+      spec: { secretName: "canary-tls", dnsNames: ["canary.team-a.example.com"], issuerRef: { kind: "ClusterIssuer", name: "collide" } } };
+    await create(s.kc, canary);
+    const canaryUid = String((await custom.getNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace: "team-a", plural: "certificates", name: "canary" }) as KubeObject).metadata?.uid);
     const exported = await cli.runWithoutConfig(["stack", "export"]);
     assert.equal(exported.code, 0, exported.stderr);
     const deployment = JSON.parse(exported.stdout) as { deployment: { resources: Array<Record<string, any>> } };
@@ -294,7 +303,9 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
         provider: `${provider.urn}::${provider.id}`, retainOnDelete: true,
       };
     });
-    resources.splice(batchIndex + 1, 0, ...oldEntries);
+    const { retainOnDelete, ...canaryEntry } = { ...oldEntries[0], urn: oldEntries[0].urn.replace(/::[^:]*$/, "::restored-certificate-team-a/canary"), id: "team-a/canary", inputs: canary, outputs: canary };
+    assert.equal(retainOnDelete, true);
+    resources.splice(batchIndex + 1, 0, ...oldEntries, canaryEntry);
     const stateFile = path.join(work, "names-per-object-state.json");
     fs.writeFileSync(stateFile, JSON.stringify(deployment));
     const imported = await cli.runWithoutConfig(["stack", "import", "--file", stateFile]);
@@ -303,15 +314,19 @@ describe("names that read alike: team-a/web and team/a-web, Secrets x and source
     assert.equal(upgradePreview.code, 0, upgradePreview.stdout.slice(-3000) + upgradePreview.stderr);
     const summary = summarizePreview(JSON.parse(upgradePreview.stdout));
     assert.deepEqual(summary.retainedRemovals.map((r) => r.what).sort(), ["Certificate team-a/web", "Certificate team/a-web"]);
-    assert.deepEqual(summary.destructive, [], "leaving the state is not destructive");
+    assert.deepEqual(summary.destructive.map((d) => `${d.op} ${d.what}`), ["delete Certificate team-a/canary"], "leaving the state is not destructive; the control's delete is");
     assert.match(renderText(summary, "names"), /2 resources of restored objects leave the Pulumi state .*nothing is deleted in the cluster/);
     const upgraded = await cli.run(["up", "--yes", "--skip-preview"]);
     assert.equal(upgraded.code, 0, upgraded.stdout.slice(-3000) + upgraded.stderr);
+    const uidNow = (namespace: string, name: string): Promise<string | undefined> =>
+      custom.getNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace, plural: "certificates", name })
+        .then((c) => String((c as KubeObject).metadata?.uid), (err: { code?: number }) => (err.code === 404 ? undefined : Promise.reject(err)));
     for (const [key, uid] of uids) {
       const [namespace, name] = key.split("/");
-      const cert = await custom.getNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace, plural: "certificates", name }) as KubeObject;
-      assert.equal(cert.metadata?.uid, uid, `${key} is the same object: not deleted`);
+      assert.equal(await uidNow(namespace, name), uid, `${key} is the same object: not deleted`);
     }
+    assert.notEqual(canaryUid, "undefined");
+    assert.equal(await uidNow("team-a", "canary"), undefined, "the control entry without retainOnDelete was deleted: the uid checks above would see such a delete");
     const done = await cli.run(["preview", "--expect-no-changes"]);
     assert.equal(done.code, 0, done.stdout.slice(-2000));
   });
