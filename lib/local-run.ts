@@ -2,7 +2,9 @@
 // Go-built binaries, start a throwaway cluster on 127.0.0.1, run the real `pulumi` CLI offline.
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { ControlPlane, KubernetesVersion } from "../harness/control-plane";
 import { spawnOwned } from "../harness/processes";
 import { offlinePulumiEnv } from "./automation";
@@ -151,8 +153,40 @@ export class PulumiCli {
   readonly env: NodeJS.ProcessEnv;
   /** Everything every command printed (refused gates and re-runs included), for the tests' leak searches. */
   readonly transcript: string[] = [];
+  /** When this CLI was made: Pulumi's own log files of its stack written since are its commands'. */
+  private readonly createdAt = Date.now();
   constructor(baseEnv: NodeJS.ProcessEnv, readonly stack: string, readonly stateDir: string, readonly configFile: string) {
     this.env = { ...baseEnv, ...offlinePulumiEnv({ backendDir: path.join(stateDir, "backend") }) };
+  }
+
+  /**
+   * Pulumi's own log files written since this CLI was made (PULUMI_HOME/logs, one per command, kept
+   * 7 days), as [path, text] for the tests' leak searches. Since pulumi 3.235 every command writes
+   * one: a command without a stack as plain gzip (returned unzipped), a stack's engine run
+   * encrypted with the stack's secrets manager (returned as on disk, after `pulumi logs decrypt`
+   * showed it is this stack's and decrypts). Decrypted, an engine log holds the resources' inputs at
+   * verbosity 9, Secret data included, as the state holds them encrypted (README, Safety).
+   */
+  async ownLogFiles(): Promise<{ files: Array<[string, string]>; encrypted: number }> {
+    const home = this.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+    const dir = path.join(home, "logs");
+    if (!fs.existsSync(dir)) return { files: [], encrypted: 0 };
+    const recent = fs.readdirSync(dir).filter((name) => name.endsWith(".log")).map((name) => path.join(dir, name))
+      .filter((file) => fs.statSync(file).mtimeMs >= this.createdAt - 1000);
+    const files: Array<[string, string]> = [];
+    let encrypted = 0;
+    for (const file of recent) {
+      const name = path.basename(file);
+      if (name.startsWith("pulumi-")) {
+        files.push([file, gunzipAll(fs.readFileSync(file)).toString("latin1")]);
+      } else if (name.includes(`+${this.stack}-`)) {
+        const r = await run("pulumi", ["logs", "decrypt", file, "--non-interactive"], { env: this.env });
+        if (r.code !== 0) throw new Error(`pulumi logs decrypt ${file} exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
+        files.push([file, fs.readFileSync(file, "latin1")]);
+        encrypted++;
+      }
+    }
+    return { files, encrypted };
   }
 
   /** A stack command that takes no config (e.g. `cancel`). */
@@ -199,5 +233,14 @@ export class PulumiCli {
       const set = await this.run(["config", "set", "--plaintext", key, value]);
       if (set.code !== 0) throw new Error(`pulumi config set ${key} failed: ${set.stderr.trim()}`);
     }
+  }
+}
+
+/** Every gzip member of a file written as a series of gzip streams (what Pulumi's plain log sink writes); a torn tail is cut off. */
+function gunzipAll(bytes: Buffer): Buffer {
+  try {
+    return zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch {
+    return bytes;
   }
 }

@@ -49,11 +49,14 @@ async function pulumi(args: string[]): Promise<RunResult> {
   return record(`pulumi ${args[0]}`, await cli.run(args));
 }
 
-/** Every leak of the marker in the stack's state files and in every command output so far. */
-function leaks(): string[] {
+/** Every leak of the marker in the stack's state files, in every command output so far, and in Pulumi's own (decrypted) log files of the stack. */
+async function leaks(): Promise<string[]> {
   const state = filesUnder(path.join(work, "pulumi", "backend"));
   assert.ok(state.some(([f]) => f.endsWith(".json")), "a state file was written");
-  return markerLeaks([...state, ...outputs, ["backup", fs.readFileSync(backupFile, "latin1")]], MARKER);
+  // Pulumi's own log files: a plain one (a command without a stack) unzipped, the stack's encrypted ones as on disk.
+  const pulumiLogs = await cli.ownLogFiles();
+  assert.ok(pulumiLogs.encrypted > 0, "the stack's own Pulumi log files were found and decrypt with its secrets manager");
+  return markerLeaks([...state, ...outputs, ...pulumiLogs.files, ["backup", fs.readFileSync(backupFile, "latin1")]], MARKER);
 }
 
 before(async () => {
@@ -121,7 +124,7 @@ describe("secret values and the Pulumi state", { concurrency: false }, () => {
     assert.equal(up.code, 0, up.stdout.slice(-3000) + up.stderr);
     record("stack output", await cli.run(["stack", "output", "--json"]));
     record("stack export", await cli.run(["stack", "export"]));
-    assert.deepEqual(leaks(), [], "after up");
+    assert.deepEqual(await leaks(), [], "after up");
 
     const core = kc.makeApiClient(k8s.CoreV1Api);
     for (const name of COPIED) {
@@ -142,7 +145,7 @@ describe("secret values and the Pulumi state", { concurrency: false }, () => {
     const destroy = await pulumi(["destroy", "--yes", "--skip-preview"]);
     assert.equal(destroy.code, 0, destroy.stdout.slice(-3000) + destroy.stderr);
     record("stack export", await cli.run(["stack", "export"]));
-    assert.deepEqual(leaks(), [], "after destroy");
+    assert.deepEqual(await leaks(), [], "after destroy");
     const copy = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ namespace: "cert-manager", name: "cert-manager-setup-production-private-key" });
     assert.ok(copy.data?.["tls.key"], "the copies are kept on destroy");
   });
