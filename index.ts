@@ -1,6 +1,9 @@
 // Upgrades cert-manager 0.4.1 (kube-system) to 0.6.2 (chart v0.6.6, own namespace) on the cluster of
 // this stack, without losing an Issuer, ClusterIssuer, Certificate or key. The steps follow the
-// procedure in README.md; each takes what the step before produced.
+// procedure in README.md; each takes what the step before produced. The stack's targetVersion
+// (lib/targets/index.ts) may name another cert-manager: the program then asks that target for its
+// CRDs, chart, webhook wait and converted objects, and renames the TLS Secrets' and Ingresses'
+// annotations before its controller starts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CertManagerCrdManifest } from "./components/crd-manifest";
