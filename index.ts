@@ -1,9 +1,14 @@
 // Upgrades cert-manager 0.4.1 (kube-system) to 0.6.2 (chart v0.6.6, own namespace) on the cluster of
 // this stack, without losing an Issuer, ClusterIssuer, Certificate or key. The steps follow the
-// procedure in README.md; each takes what the step before produced.
+// procedure in README.md; each takes what the step before produced. The stack's targetVersion
+// (lib/targets/index.ts) may name another cert-manager: the program then asks that target for its
+// CRDs, chart, webhook wait and converted objects, and renames the TLS Secrets' and Ingresses'
+// annotations before its controller starts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CertManagerCrdManifest } from "./components/crd-manifest";
 import { CertManagerCrds } from "./components/crds";
+import { MetadataRenames } from "./components/metadata-renames";
 import { CertManagerNamespace } from "./components/namespace";
 import { CertManagerRelease } from "./components/release";
 import { IssuerSecretCopies } from "./components/issuer-secret-copies";
@@ -22,7 +27,11 @@ import { CONFIG_NAMESPACE } from "./lib/settings";
 async function upgrade() {
   // Before anything: the stack's config, its verified backup, and a read-only look at the cluster.
   // Any failed check stops the preview here, before a single object is deleted.
-  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target, leftOut } = await readStackInputs();
+  const { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target, leftOut, upgradeTarget } = await readStackInputs();
+  // The target version (stack setting targetVersion, lib/targets/index.ts): for a converting one,
+  // what each old issuer becomes, for the reviewer, before anything is deleted.
+  const { wiring } = upgradeTarget;
+  if (upgradeTarget.conversionLines.length > 0) pulumi.log.info(`cert-manager ${wiring.version}: each issuer converted to ${wiring.knowledge.crdGroups.certmanager}:\n${upgradeTarget.conversionLines.join("\n")}`);
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
   // $KUBECONFIG itself, merged as kubectl does, like every other step here (lib/kube.ts).
@@ -53,14 +62,34 @@ async function upgrade() {
     name: settings.namespace,
     legacyRemovedAt: legacy.completedAt,
     importId: preflight.adopt.namespace ? settings.namespace : undefined,
+    disableValidationLabel: wiring.disableValidationLabel,
   }, opts);
 
-  const crds = new CertManagerCrds("crds", {
-    apiVersion: preflight.crdApiVersion,
-    legacyRemovedAt: legacy.completedAt,
-    allowDeletion: settings.allowCrdDeletion,
-    importExisting: preflight.adopt.crds,
-  }, opts);
+  // The CRDs: 0.6's defined in code, or the target's manifest file (read and checked in the preview).
+  const crds = upgradeTarget.crds
+    ? new CertManagerCrdManifest("crds", {
+        crds: upgradeTarget.crds.documents,
+        legacyRemovedAt: legacy.completedAt,
+        allowDeletion: settings.allowCrdDeletion,
+        importExisting: preflight.adopt.crds,
+      }, opts)
+    : new CertManagerCrds("crds", {
+        apiVersion: preflight.crdApiVersion,
+        legacyRemovedAt: legacy.completedAt,
+        allowDeletion: settings.allowCrdDeletion,
+        importExisting: preflight.adopt.crds,
+      }, opts);
+
+  // A converting target: the TLS Secrets' and Ingresses' annotations and labels under its names,
+  // after the old controller is gone and before the new one starts (the release waits for it).
+  const renames = wiring.converts
+    ? new MetadataRenames("metadata-renames", {
+        renames: upgradeTarget.metadataRenames,
+        legacyRemovedAt: legacy.completedAt,
+        kubeconfig: target.kubeconfig,
+        context: target.context,
+      }, opts)
+    : undefined;
 
   const secretValues = isSecretConfig(`${CONFIG_NAMESPACE}:values`);
   const release = new CertManagerRelease("cert-manager", {
@@ -76,6 +105,7 @@ async function upgrade() {
     webhook: settings.webhook,
     mapApiVersions: settings.mapApiVersions,
     skipAwait: settings.skipAwait,
+    startsAfter: renames?.completedAt,
   }, opts);
 
   // Where 0.6 reads ClusterIssuer Secrets: the new namespace, or values.clusterResourceNamespace.
@@ -97,6 +127,7 @@ async function upgrade() {
         timeoutSeconds: settings.webhookTimeoutSeconds,
         kubeconfig: target.kubeconfig,
         context: target.context,
+        readiness: wiring.webhookReadiness === "apiservice-v1alpha1" ? undefined : wiring.webhookReadiness,
       }, opts)
     : undefined;
 

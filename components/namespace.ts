@@ -11,6 +11,8 @@ export interface CertManagerNamespaceArgs {
   legacyRemovedAt: pulumi.Input<string>;
   /** The namespace exists and the cluster has no server-side apply: its name, to take it over with `import` (lib/preflight.ts Adoption). */
   importId?: string;
+  /** The label the target's webhook skips (lib/targets/index.ts); default cert-manager 0.6's. */
+  disableValidationLabel?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export class CertManagerNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: CertManagerNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cert-manager-upgrade:index:CertManagerNamespace", name, {}, opts);
     const ns = new k8s.core.v1.Namespace(name, {
-      metadata: { name: args.name, labels: { [DISABLE_VALIDATION_LABEL]: "true" } },
+      metadata: { name: args.name, labels: { [args.disableValidationLabel ?? DISABLE_VALIDATION_LABEL]: "true" } },
     }, { parent: this, retainOnDelete: true, dependsOn: after(args.legacyRemovedAt), import: args.importId });
     this.name = ns.metadata.name;
     this.registerOutputs({ name: this.name });

@@ -22,9 +22,14 @@ export interface CertManagerReleaseArgs {
   /** Map retired API versions to served ones at install (Helm post-render). */
   mapApiVersions: boolean;
   skipAwait: boolean;
+  /**
+   * What must be done before the release's controller starts (e.g. the TLS Secrets' annotations
+   * renamed for the target, components/metadata-renames.ts): its completion.
+   */
+  startsAfter?: pulumi.Input<string>;
 }
 
-/** Step 4: cert-manager 0.6.2 (chart v0.6.6) as a Helm release in its own namespace. */
+/** Step 4: cert-manager 0.6.2 (chart v0.6.6), or the stack's target, as a Helm release in its own namespace. */
 export class CertManagerRelease extends pulumi.ComponentResource {
   public readonly name: pulumi.Output<string>;
   public readonly chartVersion: pulumi.Output<string>;
@@ -46,7 +51,7 @@ export class CertManagerRelease extends pulumi.ComponentResource {
       skipAwait: args.skipAwait,
       postrender: args.mapApiVersions ? POSTRENDER_MAP_APIS : undefined,
       timeout: 600,
-    }, { parent: this, dependsOn: after(args.crdNames, args.namespace), additionalSecretOutputs: args.secretValues ? ["values"] : undefined });
+    }, { parent: this, dependsOn: after(args.crdNames, args.namespace, args.startsAfter), additionalSecretOutputs: args.secretValues ? ["values"] : undefined });
     this.name = release.name;
     this.chartVersion = release.status.version;
     this.status = release.status.status;

@@ -7,6 +7,8 @@ export interface WebhookReadinessArgs {
   timeoutSeconds: pulumi.Input<number>;
   kubeconfig?: pulumi.Input<string>;
   context?: pulumi.Input<string>;
+  /** How to tell the target's webhook is ready (lib/targets/index.ts); unset: cert-manager 0.6's APIService and probe. */
+  readiness?: string;
 }
 
 class WaitForWebhook extends pulumi.dynamic.Resource {
@@ -31,6 +33,8 @@ export class WebhookReadiness extends pulumi.ComponentResource {
       timeoutSeconds: args.timeoutSeconds,
       kubeconfig: args.kubeconfig,
       context: args.context,
+      // Only when set: the default's inputs stay as they were.
+      ...(args.readiness ? { readiness: args.readiness } : {}),
     }, { parent: this });
     this.readyAt = wait.readyAt;
     this.registerOutputs({ readyAt: this.readyAt });

@@ -411,3 +411,36 @@ export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number,
       `Nothing was lost: the backup is intact and the CRDs are in place. Check the cert-manager-webhook pod (delete it so it restarts and gets its certificate), then run \`pulumi up\` again to resume.`,
   );
 }
+
+/**
+ * Waits until cert-manager v1's webhook accepts objects: a probe cert-manager.io/v1 ClusterIssuer
+ * created and deleted. Its ValidatingWebhookConfiguration has failurePolicy Fail, so the API server
+ * accepts the probe only once the webhook answers over TLS with the CA the cainjector injected.
+ */
+export async function waitForWebhookV1(kc: k8s.KubeConfig, timeoutSeconds: number, report: (line: string) => void): Promise<string> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const ref = { group: "cert-manager.io", version: "v1", plural: "clusterissuers" };
+  let last = "not checked yet";
+  while (Date.now() < deadline) {
+    try {
+      const probe = { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: WEBHOOK_PROBE_NAME }, spec: { selfSigned: {} } };
+      try {
+        await custom.createClusterCustomObject({ ...ref, body: probe });
+      } catch (err) {
+        if (statusCode(err) !== 409) throw err;
+      }
+      await custom.deleteClusterCustomObject({ ...ref, name: WEBHOOK_PROBE_NAME });
+      return "webhook accepted a probe cert-manager.io/v1 ClusterIssuer";
+    } catch (err) {
+      last = describeKubeError(err);
+    }
+    report(`waiting for the cert-manager v1 webhook (and the CA its cainjector injects): ${last}`);
+    await sleep(2000);
+  }
+  throw new Error(
+    `the cert-manager v1 webhook did not accept objects within ${timeoutSeconds}s (last: ${last}). ` +
+      `Restoring now would fail with "failed calling webhook". Nothing was lost: the backup is intact and the CRDs are in place. ` +
+      `Check the cert-manager-webhook and cert-manager-cainjector pods, then run \`pulumi up\` again to resume.`,
+  );
+}

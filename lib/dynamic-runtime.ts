@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import { parseBackup, sha256Hex } from "./backup-format";
 import { changesSinceBackup, describeChanges, recordedTlsSecrets } from "./changes";
-import { findCertManagerFootprint, findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, readLegacySecretUsers, removeLegacyObjects, waitForWebhook } from "./cluster";
+import { findCertManagerFootprint, findLegacyRelease, liveCertManagerDigests, liveTlsCertificates, readLegacySecretUsers, removeLegacyObjects, waitForWebhook, waitForWebhookV1 } from "./cluster";
 import { RetryLog, clusterIdentity, describeKubeError, discoverApiVersions, loadKubeConfig, statusCode, withRetry } from "./kube";
 import { describeLegacyObject, objectsMissingFromBackup, unaccountedCertManagerObjects } from "./legacy";
 import * as k8s from "@kubernetes/client-node";
@@ -71,9 +71,10 @@ export async function removeLegacyRelease(inputs: LegacyRemovalInputs): Promise<
   return { removed, completedAt: new Date().toISOString() };
 }
 
-export async function webhookReady(inputs: Target & { timeoutSeconds: number }): Promise<{ readyAt: string; detail: string }> {
+export async function webhookReady(inputs: Target & { timeoutSeconds: number; readiness?: string }): Promise<{ readyAt: string; detail: string }> {
   const kc = loadKubeConfig(inputs);
-  const detail = await waitForWebhook(kc, inputs.timeoutSeconds, progress);
+  // lib/targets/index.ts WebhookReadinessKind; unset: cert-manager 0.6's.
+  const detail = inputs.readiness === "probe-v1" ? await waitForWebhookV1(kc, inputs.timeoutSeconds, progress) : await waitForWebhook(kc, inputs.timeoutSeconds, progress);
   return { readyAt: new Date().toISOString(), detail };
 }
 

@@ -11,6 +11,8 @@ import { findSecretRefs } from "./secret-refs";
 import { ApplyMode, serverSideApplyFor } from "./served-apis";
 import { leaveOutCommand } from "./leave-out";
 import { ConfigError, Settings } from "./settings";
+import { TargetWiring, describeFinding, kubernetesVersionRefusal } from "./targets";
+import type { TargetFinding } from "./targets/target";
 import { objectLabel } from "./types";
 import { WebhookViolation, webhookViolations } from "./webhook-0.6.2-validation";
 
@@ -181,8 +183,40 @@ export function legacyReleaseCheck(settings: Settings, facts: ClusterFacts): voi
   );
 }
 
+/**
+ * What a target other than 0.6.2 brings to the checks (lib/targets/index.ts): its wiring, and what
+ * it cannot take faithfully (conversion refusals, its webhook's rules, metadata it cannot rename).
+ */
+export interface TargetChecks {
+  wiring: TargetWiring;
+  refusals: TargetFinding[];
+}
+
+/**
+ * The checks of a converting target, in place of 0.6.2's webhook check: the Kubernetes versions it
+ * runs on, then every object it refuses, each named with its rule and fix.
+ */
+export function targetCheck(settings: Settings, facts: ClusterFacts, checks: TargetChecks): void {
+  const version = checks.wiring.version;
+  const notForKubernetes = kubernetesVersionRefusal(checks.wiring, facts.serverVersion);
+  if (notForKubernetes) throw new PreflightError(`Kubernetes version check failed: ${notForKubernetes}; nothing was changed`);
+  if (!settings.webhook) {
+    throw new PreflightError(`config check failed: targetVersion ${version} always installs its webhook, and the restore must wait for it: remove webhook (or set it to true); nothing was changed`);
+  }
+  if (settings.cleanupLegacySecrets) {
+    throw new PreflightError(`config check failed: cleanupLegacySecrets is not available with targetVersion ${version} yet (its check of what still uses a Secret reads cert-manager 0.6's objects); remove it, and delete the Secrets by hand after verify; nothing was changed`);
+  }
+  if (checks.refusals.length > 0) {
+    throw new PreflightError(
+      `conversion check failed: cert-manager ${version} cannot take ${checks.refusals.length} thing(s) of ${settings.backupFile} as they are (converted to ${checks.wiring.knowledge.crdGroups.certmanager}); nothing was changed. ` +
+        "Fix each live object as its line says, then take the backup again (`npm run backup`), or leave the object out of the restore (stack setting leaveOut):\n" +
+        checks.refusals.map((f) => `  ${describeFinding(f)}`).join("\n"),
+    );
+  }
+}
+
 /** Throws PreflightError naming the first failed check; returns what the program should do otherwise. */
-export function runPreflight(settings: Settings, backup: ParsedBackup, plan: RestorePlan, facts: ClusterFacts): Preflight {
+export function runPreflight(settings: Settings, backup: ParsedBackup, plan: RestorePlan, facts: ClusterFacts, target?: TargetChecks): Preflight {
   const file = settings.backupFile;
   if (!plan.valid) {
     const e = plan.errors[0];
@@ -203,7 +237,9 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
 
   legacyReleaseCheck(settings, facts);
 
-  if (settings.webhook) {
+  if (target) {
+    targetCheck(settings, facts, target);
+  } else if (settings.webhook) {
     const rejected = webhookRejections(settings, backup, plan);
     if (rejected.length > 0) {
       throw new PreflightError(
@@ -229,14 +265,15 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   }
 
   const served = new Set(facts.servedApiVersions);
-  const missingRuntime = missingRuntimeApis(served, settings.webhook);
+  // The 0.6.2 binaries' and chart v0.6.6's APIs; another target's Kubernetes versions are its own check.
+  const missingRuntime = target ? [] : missingRuntimeApis(served, settings.webhook);
   if (missingRuntime.length > 0 && !settings.acknowledgeUnsupportedKubernetes) {
     throw new PreflightError(
       `Kubernetes version check failed: cert-manager 0.6.2 cannot work on this cluster (${facts.serverVersion}): it does not serve ${missingRuntime.join(", ")}, which the 0.6.2 binaries use (gone since Kubernetes 1.22); ` +
         "upgrade cert-manager on a cluster that still serves them (1.21 or older), or, for a test cluster only, `pulumi config set acknowledgeUnsupportedKubernetes true`; nothing was changed",
     );
   }
-  const unservedApis = unservedChartApis(served, settings.webhook);
+  const unservedApis = target ? [] : unservedChartApis(served, settings.webhook);
   if (unservedApis.length > 0 && !settings.mapApiVersions) {
     throw new PreflightError(
       `API version check failed: the cluster (${facts.serverVersion}) does not serve what chart ${settings.chartVersion} uses: ${unservedApis.join(", ")}; ` +

@@ -3,6 +3,10 @@ export const CONFIG_NAMESPACE = "cert-manager-upgrade";
 
 export type CrdVersionSetting = "auto" | "v1beta1" | "v1";
 
+/** The cert-manager versions the program upgrades to (lib/targets/index.ts). */
+export const TARGET_VERSIONS = ["v0.6.2", "v1.1.1"] as const;
+export type TargetVersion = (typeof TARGET_VERSIONS)[number];
+
 export interface Settings {
   backupFile: string;
   kubeconfig?: string;
@@ -28,6 +32,8 @@ export interface Settings {
   legacyRemovalTimeoutSeconds: number;
   leaveOut: string[];
   reapply: string[];
+  targetVersion: TargetVersion;
+  crdManifest?: string;
 }
 
 type KeyType = "string" | "integer" | "boolean" | "array" | "object";
@@ -74,6 +80,8 @@ export const CONFIG_SCHEMA: Record<keyof Settings, KeySpec> = {
   legacyRemovalTimeoutSeconds: { type: "integer", default: 600, description: "How long to wait for the old CRDs to be gone." },
   leaveOut: { type: "array", default: [], description: "Objects of the backup not to restore, on purpose (Kind/namespace/name, ClusterIssuer/name), e.g. one the 0.6.2 webhook rejects; each must be in the backup. Named in the preview; they go with the old CRDs." },
   reapply: { type: "array", default: [], description: "Objects restored earlier to write again from the backup (\"Kind/namespace/name\", \"ClusterIssuer/name\"), or [\"*\"] for all; otherwise a restored object is never overwritten or re-created." },
+  targetVersion: { type: "string", default: "v0.6.2", oneOf: [...TARGET_VERSIONS], description: "The cert-manager to upgrade to: v0.6.2 (chart v0.6.6, the default) or v1.1.1 (the newest on Kubernetes 1.15: objects converted to cert-manager.io/v1, legacy CRDs; chart and CRDs from local files)." },
+  crdManifest: { type: "string", description: "targetVersion v1.1.1: the legacy CRD manifest (YAML) to install (default: the toolchain cache's cert-manager-v1.1.1/crds.legacy.yaml); a relative path is relative to the project folder." },
 };
 
 export class ConfigError extends Error {}

@@ -10,12 +10,15 @@ import { RetryLog, loadKubeConfig, readConfigMapData, readSecret } from "./kube"
 import { unsupportedProxy } from "./kube-connection";
 import { checkLeaveOut, withoutLeftOut } from "./leave-out";
 import { RestorePlan, buildRestorePlan } from "./plan";
-import { Preflight, PreflightError, SecretCopyDecision, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
+import { Preflight, PreflightError, SecretCopyDecision, TargetChecks, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { describePath, projectPath } from "./project-path";
 import { COPIED_FROM_ANNOTATION, SecretObject, carriesLastApplied, copyDecision, copySource } from "./secret-copy";
 import { RESTORE_RECORD_NAME, Reapply, RestoreRecord, RestoreWrites, decideRestoreWrites, effectiveRecord, parseReapply } from "./restore-record";
 import { CONFIG_NAMESPACE, ConfigError, Settings, parseSettings } from "./settings";
 import { objectLabel } from "./types";
+import { CrdDocument, CrdManifestError, readCrdManifest } from "./crd-manifest";
+import { readTargetMetadata } from "./target-metadata";
+import { MetadataPatch, TargetWiring, planForTarget, planMetadataRenames, targetWiring } from "./targets";
 
 export interface StackInputs {
   settings: Settings;
@@ -43,6 +46,18 @@ export interface StackInputs {
   target: { kubeconfig?: string; context?: string; backupFile: string; chart?: string };
   /** Labels of the backup's objects the stack leaves out on purpose (settings.leaveOut, checked), in the backup's order. */
   leftOut: string[];
+  /** The stack's targetVersion: what the program asks of it (lib/targets/index.ts), and what it plans for a converting target. */
+  upgradeTarget: UpgradeTarget;
+}
+
+export interface UpgradeTarget {
+  wiring: TargetWiring;
+  /** Per converted issuer, what it was and what it becomes, as the preview shows it (none for 0.6.2). */
+  conversionLines: string[];
+  /** The target's CRDs from its manifest file (absent when the CRDs are defined in code, lib/crds.ts). */
+  crds?: { file: string; documents: CrdDocument[] };
+  /** The TLS Secrets' and Ingresses' metadata renames (none for 0.6.2). */
+  metadataRenames: MetadataPatch[];
 }
 
 export interface SecretCopy extends SecretCopyDecision {
@@ -74,6 +89,8 @@ export const clusterReader = {
   legacySecretUsers: (kc: k8s.KubeConfig, namespace: string, servedApis: string[]): Promise<LegacySecretUsers> => readLegacySecretUsers(kc, namespace, servedApis, new RetryLog()),
   /** The record of objects restored earlier (lib/restore-record.ts): the ConfigMap's data, undefined when there is none. */
   readRestoreRecord: (kc: k8s.KubeConfig, namespace: string): Promise<Record<string, string> | undefined> => readConfigMapData(kc, namespace, RESTORE_RECORD_NAME, new RetryLog()),
+  /** A converting target only: the named TLS Secrets' and every Ingress's annotations and labels (never data). */
+  targetMetadata: readTargetMetadata,
 };
 
 /**
@@ -113,14 +130,14 @@ async function readSecretCopies(kc: k8s.KubeConfig, decisions: SecretCopyDecisio
 }
 
 /** A stack config key's file that cannot be read: its key, the path as written and as resolved. */
-function unreadableConfigFile(check: string, key: "backupFile" | "kubeconfig" | "chart", written: string, stackFile: string, err: unknown, todo: string): PreflightError {
+function unreadableConfigFile(check: string, key: "backupFile" | "kubeconfig" | "chart" | "crdManifest", written: string, stackFile: string, err: unknown, todo: string): PreflightError {
   return new PreflightError(
     `${check} check failed: cannot read ${describePath(written)}, config key ${CONFIG_NAMESPACE}:${key} in ${stackFile}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}; ${todo}; nothing was changed`,
   );
 }
 
 /** The absolute path of a file a stack config key names; a missing one stops the program here. */
-function existingConfigFile(check: string, key: "kubeconfig" | "chart", written: string, stackFile: string, todo: string): string {
+function existingConfigFile(check: string, key: "kubeconfig" | "chart" | "crdManifest", written: string, stackFile: string, todo: string): string {
   const file = projectPath(written);
   try {
     fs.statSync(file);
@@ -128,6 +145,37 @@ function existingConfigFile(check: string, key: "kubeconfig" | "chart", written:
     throw unreadableConfigFile(check, key, written, stackFile, err, todo);
   }
   return file;
+}
+
+/** A target whose chart is a local file only: the toolchain cache's when the stack names none. */
+function targetChart(wiring: TargetWiring, stackFile: string): string | undefined {
+  if (wiring.chart.fromRepository) return undefined;
+  const file = wiring.chart.defaultFile;
+  if (!fs.existsSync(file)) {
+    throw new PreflightError(
+      `chart check failed: targetVersion ${wiring.version} installs chart ${wiring.chart.name} ${wiring.chart.version} from a local file, and config key ${CONFIG_NAMESPACE}:chart in ${stackFile} names none; ` +
+        `${describePath(file)} (the toolchain cache's) does not exist: set chart to the chart archive (\`pulumi config set chart PATH\`) or build it (\`scripts/toolchain.sh --only cert-manager-${wiring.version}\`); nothing was changed`,
+    );
+  }
+  return file;
+}
+
+/** A target whose CRDs come from a manifest: the stack's crdManifest, else the toolchain cache's, read and checked now. */
+function targetCrds(wiring: TargetWiring, settings: Settings, stackFile: string): UpgradeTarget["crds"] {
+  if (wiring.crds.source === "code") return undefined;
+  const key = `config key ${CONFIG_NAMESPACE}:crdManifest in ${stackFile}`;
+  const file = settings.crdManifest ? projectPath(settings.crdManifest) : wiring.crds.defaultFile;
+  const groups = wiring.knowledge.crdGroups;
+  const required = ["ClusterIssuer", "Issuer", "Certificate"].map((k) => `${groups.certmanager.split("/")[0]}/${k}`);
+  try {
+    return { file, documents: readCrdManifest(file, describePath(settings.crdManifest ?? file), required) };
+  } catch (err) {
+    const todo = settings.crdManifest
+      ? "fix the key, or remove it to use the toolchain cache's"
+      : `set crdManifest to cert-manager ${wiring.version}'s legacy CRD manifest (\`pulumi config set crdManifest PATH\`) or build it (\`scripts/toolchain.sh --only cert-manager-${wiring.version}\`)`;
+    if (err instanceof CrdManifestError) throw new PreflightError(`CRD manifest check failed: ${err.message} (${key}); ${todo}; nothing was changed`);
+    throw new PreflightError(`CRD manifest check failed: cannot read ${describePath(settings.crdManifest ?? file)} (${key}): ${(err as NodeJS.ErrnoException).code ?? "unreadable"}; ${todo}; nothing was changed`);
+  }
 }
 
 export async function readStackInputs(): Promise<StackInputs> {
@@ -144,7 +192,13 @@ export async function readStackInputs(): Promise<StackInputs> {
     const backup = parseBackup(bytes, settings.backupFile);
     // An invalid backup is the backup check's to report (runPreflight), not leaveOut's.
     const leftOut = backup.errors.length === 0 ? checkLeaveOut(settings.leaveOut, backup, settings.backupFile, `config key ${CONFIG_NAMESPACE}:leaveOut in ${stackFile}`) : [];
-    const plan = buildRestorePlan(withoutLeftOut(backup, leftOut), planOptions(settings));
+    const wiring = targetWiring(settings.targetVersion);
+    const options = planOptions(settings);
+    const planned = planForTarget(wiring, buildRestorePlan(withoutLeftOut(backup, leftOut), options), withoutLeftOut(backup, leftOut).objects, {
+      meta: backup.meta, legacyNamespace: settings.legacyNamespace,
+      accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
+    });
+    const plan = planned.plan;
     const labels = plan.restore.map((i) => objectLabel(i));
     let reapply: Reapply;
     try {
@@ -154,7 +208,8 @@ export async function readStackInputs(): Promise<StackInputs> {
     }
     const kubeconfig = settings.kubeconfig ? existingConfigFile("kubeconfig", "kubeconfig", settings.kubeconfig, stackFile, "fix the key, or remove it to use $KUBECONFIG") : undefined;
     // Helm reads a local chart in the provider's process, whose folder is not the project either.
-    const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : undefined;
+    const chart = settings.chart ? existingConfigFile("chart", "chart", settings.chart, stackFile, "fix the key, or remove it to install from chartRepository") : targetChart(wiring, stackFile);
+    const crds = targetCrds(wiring, settings, stackFile);
     const kc = loadKubeConfig({ kubeconfig, context: settings.context });
     // The restore's client connects through http:// proxies only: any other must stop the run here, before anything is deleted.
     const proxyRefusal = unsupportedProxy(kc.getCurrentCluster());
@@ -168,7 +223,18 @@ export async function readStackInputs(): Promise<StackInputs> {
       // The new namespace too: without server-side apply an existing one is taken over with `import`.
       namespaces: [...namespacesToInspect(plan, settings), settings.namespace],
     });
-    const preflight = runPreflight(settings, backup, plan, cluster);
+    let metadataRenames: MetadataPatch[] = [];
+    let targetChecks: TargetChecks | undefined;
+    if (wiring.converts) {
+      // Before the checks: a Secret or Ingress the target cannot rename stops the preview with the rest.
+      const tlsSecrets = [...new Set(plan.restore.filter((r) => r.kind === "Certificate" && typeof r.object.spec?.secretName === "string" && r.object.spec.secretName !== "")
+        .map((r) => `${r.namespace}/${String(r.object.spec!.secretName)}`))].sort().map((k) => ({ namespace: k.split("/")[0], name: k.split("/")[1] }));
+      const metadata = await clusterReader.targetMetadata(kc, tlsSecrets, cluster.servedApiVersions);
+      const renames = planMetadataRenames(wiring.knowledge, metadata.secrets, metadata.ingresses);
+      metadataRenames = renames.renames;
+      targetChecks = { wiring, refusals: [...planned.refusals, ...renames.refusals] };
+    }
+    const preflight = runPreflight(settings, backup, plan, cluster, targetChecks);
     const record = effectiveRecord(await clusterReader.readRestoreRecord(kc, settings.namespace), { legacyFound: cluster.legacy.found, liveLabels: cluster.liveObjects });
     const restore = { record, reapply, writes: decideRestoreWrites(labels, record, reapply) };
     const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre, differing: copiesDifferingFromSource } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
@@ -177,7 +243,8 @@ export async function readStackInputs(): Promise<StackInputs> {
     // The provider and the dynamic steps get the context this read resolved, named explicitly: with
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
-    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut };
+    return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut,
+      upgradeTarget: { wiring, conversionLines: planned.conversionLines, crds, metadataRenames } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

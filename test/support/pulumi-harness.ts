@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts } from "../../lib/cluster";
+import type { TargetMetadata } from "../../lib/target-metadata";
 import { kubectlApplied } from "../../lib/legacy-seed";
 import { decodeObjects } from "../../lib/restore-batch";
 
@@ -93,7 +94,7 @@ function unwrap(value: any): any {
  * `restoreRecord`: the data of the record ConfigMap of restored objects (none by default).
  */
 export async function runProgram(config: Record<string, string>, facts: ClusterFacts, preview = false,
-  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[]; secretUsersFromCluster?: boolean; restoreRecord?: Record<string, string> } = {}): Promise<ProgramRun> {
+  options: { liveSecrets?: Record<string, LiveSecret>; secretKeys?: string[]; secretUsersFromCluster?: boolean; restoreRecord?: Record<string, string>; targetMetadata?: TargetMetadata } = {}): Promise<ProgramRun> {
   const { liveSecrets, secretKeys, restoreRecord } = options;
   const registrations: Registration[] = [];
   const reads: ProgramRun["reads"] = [];
@@ -167,6 +168,8 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
   };
   // The record of restored objects (lib/restore-record.ts): none unless the test gives one.
   stackInputs.clusterReader.readRestoreRecord = async () => structuredClone(restoreRecord);
+  // A converting target's read of TLS Secrets' and Ingresses' metadata: none unless the test gives some.
+  stackInputs.clusterReader.targetMetadata = async () => structuredClone(options.targetMetadata ?? { secrets: [], ingresses: [] });
   let exported: unknown;
   try {
     exported = await require("../../index");
