@@ -248,7 +248,8 @@ export function renderMarkdown(summaries: SizeSummary[]): string {
   const roles = [...new Set(summaries.flatMap((s) => Object.keys(s.figures).filter((k) => k.startsWith("memory.")).map((k) => k.slice(7))))];
   const order = ["engine", "languageHost", "program", "kubernetesProvider", "dynamicProvider", "other", "total"];
   roles.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  for (const role of roles) lines.push(row(`peak RSS: ${role === "total" ? "**all processes of `pulumi up` at once**" : role}`, (s) => formatMiB(s.figures[`memory.${role}`])));
+  // A role seen only as a process that had exited (no memory left) says nothing.
+  for (const role of roles.filter((r) => summaries.some((s) => (s.figures[`memory.${r}`]?.max ?? 0) > 0))) lines.push(row(`peak RSS: ${role === "total" ? "**all processes of `pulumi up` at once**" : role}`, (s) => formatMiB(s.figures[`memory.${role}`])));
   return lines.join("\n") + "\n";
 }
 

@@ -18,7 +18,7 @@ import { buildRestorePlan } from "../lib/plan";
 import { projectPath } from "../lib/project-path";
 import { spawnOwned } from "../harness/processes";
 
-const USAGE = `Usage: npm run bench -- [--sizes 1000,10000] [--pairs 3] [--kube 1.15|1.34] [--controller-ready auto|on|off] [--out FILE] [--markdown FILE] [--keep-logs DIR]
+const USAGE = `Usage: npm run bench -- [--sizes 1000,10000] [--pairs 3] [--kube 1.15|1.34] [--controller-ready auto|on|off] [--out FILE] [--markdown FILE] [--keep-logs DIR] [--up-profile DIR] [--add-to FILE] [--from FILE]
 
 Runs the upgrade as the demo does, once per pair on a fresh local control plane: a real cert-manager
 0.4.1 Helm release seeded (npm run seed-legacy) with that many Certificates (50 namespaces, two
@@ -44,6 +44,9 @@ Pairs alternate the order of the baselines (pair 1: backup first, pair 2: saniti
   --out FILE              JSON results (default: bench/results.json; the folder is ignored by git)
   --markdown FILE         the README's table (default: bench/performance.md)
   --keep-logs DIR         keep each pulumi up's output and event log in DIR
+  --up-profile DIR        write each pulumi up engine's CPU and memory profiles and trace into DIR
+                          (pulumi --profiling; read with \`go tool pprof\`)
+  --from FILE             no run: print the report of an earlier results file and write its table
   --add-to FILE           summarize with the pairs of an earlier results file (its other sizes), e.g.
                           a 10,000 run with fewer pairs added to a 1,000 run`;
 
@@ -214,6 +217,23 @@ async function removeRestoredObjects(env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+function readResults(file: string): { kubernetes: string; pairs: PairMeasure[] } {
+  let previous: { kubernetes?: string; pairs?: PairMeasure[] };
+  try {
+    previous = JSON.parse(fs.readFileSync(projectPath(file), "utf8"));
+  } catch (err) {
+    // The parser's message quotes the file's text: only say what kind of failure it was.
+    throw new UsageError(`${file}: not a results file of npm run bench (${(err as NodeJS.ErrnoException).code ?? "not JSON"}); give the --out file of a run`);
+  }
+  if (!Array.isArray(previous.pairs) || typeof previous.kubernetes !== "string") throw new UsageError(`${file}: not a results file of npm run bench (no pairs in it)`);
+  return { kubernetes: previous.kubernetes, pairs: previous.pairs };
+}
+
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
 function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
@@ -228,7 +248,18 @@ runMain("bench", async () => {
     markdown: { type: "string", default: path.join("bench", "performance.md") },
     "keep-logs": { type: "string" },
     "add-to": { type: "string" },
+    "up-profile": { type: "string" },
+    from: { type: "string" },
   }, USAGE);
+  if (args.from) {
+    // The report of an earlier run, printed and written again (e.g. after the report's format changed).
+    const previous = readResults(args.from);
+    const summaries = summarize(previous.pairs);
+    const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
+    writeFile(projectPath(args.markdown!), markdown);
+    process.stdout.write(`Medians (spread) over the pairs of ${args.from}, Kubernetes ${previous.kubernetes}:\n\n${markdown}\nbench: the README's table in ${args.markdown}\n`);
+    return EXIT_OK;
+  }
   const sizes = args.sizes!.split(",").map(Number);
   const pairs = Number(args.pairs);
   if ([...sizes, pairs].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes ${args.sizes} --pairs ${args.pairs}: positive whole numbers expected`);
@@ -255,14 +286,8 @@ runMain("bench", async () => {
   // Pairs of an earlier run (e.g. 10,000 certificates with fewer pairs) summarized with this run's.
   const earlier: PairMeasure[] = [];
   if (args["add-to"]) {
-    const file = projectPath(args["add-to"]);
-    let previous: { kubernetes?: string; pairs?: PairMeasure[] };
-    try {
-      previous = JSON.parse(fs.readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new UsageError(`--add-to ${args["add-to"]}: not a results file of npm run bench (${(err as Error).message.split("\n")[0]})`);
-    }
-    if (!Array.isArray(previous.pairs) || previous.kubernetes !== kubernetesVersion) throw new UsageError(`--add-to ${args["add-to"]}: no pairs measured on Kubernetes ${kubernetesVersion} in it`);
+    const previous = readResults(args["add-to"]);
+    if (previous.kubernetes !== kubernetesVersion) throw new UsageError(`--add-to ${args["add-to"]}: measured on Kubernetes ${previous.kubernetes}, not ${kubernetesVersion}`);
     earlier.push(...previous.pairs.filter((p) => !sizes.includes(p.size)));
   }
   const benchStarted = Date.now();
@@ -324,7 +349,9 @@ runMain("bench", async () => {
         const crdWatch = watchCrdDeletion(kc, realCertManager ? "v1beta1" : "v1");
         const tag = `up-${size}-p${pair}`;
         // --event-log is offered with PULUMI_DEBUG_COMMANDS only (the Automation API sets it too).
-        const up = await runUp("pulumi", ["up", "--yes", "--stack", pulumi.stack, "--config-file", pulumi.configFile, "--non-interactive"], { ...pulumi.env, PULUMI_DEBUG_COMMANDS: "true" }, path.join(logs, `${tag}.log`), path.join(logs, `${tag}.events.jsonl`));
+        const profile = args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), tag)] : [];
+        if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
+        const up = await runUp("pulumi", [...profile, "up", "--yes", "--stack", pulumi.stack, "--config-file", pulumi.configFile, "--non-interactive"], { ...pulumi.env, PULUMI_DEBUG_COMMANDS: "true" }, path.join(logs, `${tag}.log`), path.join(logs, `${tag}.events.jsonl`));
         const crdGoneAt = crdWatch.stop();
         if (up.code !== 0) throw new CliError(`pulumi up failed (exit ${up.code}): ${up.tail} (log: ${path.join(logs, `${tag}.log`)})`);
         const upSeconds = (up.endMs - up.startMs) / 1000;
