@@ -1,54 +1,56 @@
-// `npm run bench`: backup, plan and restore measured on the local control plane as clusters grow,
-// against kubectl on the same API server in the same run. Prints a table, writes JSON.
-import { spawn } from "node:child_process";
+// `npm run bench`: the whole upgrade as a user runs it, from a real cert-manager 0.4.1 release, on a
+// fresh local control plane per pair, against kubectl on the same cluster state. Prints medians and
+// spread of the pairs, writes JSON, and the README's table (lib/bench-report.ts does the arithmetic).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { CertManagerHarness, readyStates } from "../harness/cert-manager";
+import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
+import { RequirementsError, ensureRequirements } from "../harness/requirements";
+import { PairMeasure, StampedEvent, previewInUp, renderGoals, renderMarkdown, summarize, upParts, updateEvents } from "../lib/bench-report";
+import { readBackupFile } from "../lib/backup-file";
+import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_OK, UsageError, parseCommandLine, renderTable, runMain } from "../lib/cli";
-import { crdManifest, CRD_FACTS } from "../lib/crds";
-import { LocalCluster, PulumiCli, ROOT, startCluster, toolchainEnv } from "../lib/local-run";
-import { certificatesForKey, pkcs1Certificate } from "../lib/legacy-seed";
+import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
+import { statusCode } from "../lib/kube";
+import { buildRestorePlan } from "../lib/plan";
 import { projectPath } from "../lib/project-path";
-import { CERTMANAGER_API_VERSION } from "../lib/types";
+import { spawnOwned } from "../harness/processes";
 
-const USAGE = `Usage: npm run bench -- [--sizes 100,1000,10000] [--namespaces 50] [--restore-max N] [--parallel LIST] [--skip-checkpoints] [--up-log DIR] [--up-profile DIR] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--sizes 1000,10000] [--pairs 3] [--kube 1.15|1.34] [--controller-ready auto|on|off] [--out FILE] [--markdown FILE] [--keep-logs DIR] [--up-profile DIR] [--add-to FILE] [--from FILE]
 
-For each size, a fresh local control plane is seeded with that many Certificates (plus one Issuer
-per 20 and one ClusterIssuer per 100, each Certificate with its TLS Secret holding a real
-certificate for its name, all Ready) across the namespaces, then measured:
-  backup   npm run backup        vs  kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates
-  plan     npm run plan --json on that backup
-  restore  pulumi up (the program) vs  kubectl apply -f of the same backup, after deleting the objects,
-           side by side in the same run, and their ratio
-with wall time, peak memory (RSS of the process tree's largest process; for pulumi up also the
-engine's, the program's and the providers' peaks and CPU seconds, sampled), API requests counted by
-kube-apiserver, and CPU seconds of the client side, kube-apiserver and etcd.
+Runs the upgrade as the demo does, once per pair on a fresh local control plane: a real cert-manager
+0.4.1 Helm release seeded (npm run seed-legacy) with that many Certificates (50 namespaces, two
+Issuers each; on 1.15 the real controller registers the ACME accounts with Pebble first), npm run
+backup, then \`pulumi preview\` and \`pulumi up --yes\` as a user runs them (on 1.15 with the real
+0.6.2 webhook and controller running). Measured:
+  - the whole \`pulumi up\` and its parts (from its event log): program start, removal (the old release,
+    its CRDs and every object with them, waited for), 0.6 CRDs, release, webhook wait, restore;
+  - the unmanaged window: from the moment the old Certificate CRD is seen going (watched during the
+    run) to the moment the last restore batch finished;
+  - (on 1.15) the time after \`up\` until the 0.6.2 controller reported Ready on every restored object;
+  - peak RSS of the engine, language host, program and each provider (the process tree, sampled);
+  - baselines on the same cluster after it, the controller stopped and the restored objects removed
+    each time: \`kubectl apply -f\` of the backup as the seed does it, \`kubectl apply -f\` of the
+    sanitized objects the restore sends, and \`--server-side\` of them where the cluster serves it.
+Pairs alternate the order of the baselines (pair 1: backup first, pair 2: sanitized first, ...).
 
-  --sizes LIST        certificate counts (default: 100,1000,10000)
-  --namespaces N      namespaces to spread them over (default: 50)
-  --restore-max N     largest size restored through pulumi up (default: 10000)
-  --parallel LIST     also run pulumi up with these --parallel values on the second size (default:
-                      none), then once with PULUMI_SKIP_CHECKPOINTS=true
-  --skip-checkpoints  restore with PULUMI_SKIP_CHECKPOINTS=true (default: checkpoints on, as a user runs it)
-  --up-log DIR        keep each pulumi up's output in DIR, each line prefixed with the seconds elapsed
-  --up-profile DIR    write each pulumi up engine's CPU and memory profiles and trace into DIR
-                      (pulumi --profiling; read with \`go tool pprof\`)
-  --out FILE          JSON results (default: bench/results.json; the folder is ignored by git)`;
+  --sizes LIST            certificate counts, multiples of 50 (default: 1000,10000; 100 for a quick check)
+  --pairs N               pairs per size (default: 3)
+  --kube V                Kubernetes 1.15 (default: the real webhook and controller run) or 1.34
+  --controller-ready M    wait for the controller's Ready on every object: auto (default: sizes up
+                          to 1,000; at 10,000 it takes about 35 min at 0.6.2's pace), on, off
+  --out FILE              JSON results (default: bench/results.json; the folder is ignored by git)
+  --markdown FILE         the README's table (default: bench/performance.md)
+  --keep-logs DIR         keep each pulumi up's output and event log in DIR
+  --up-profile DIR        write each pulumi up engine's CPU and memory profiles and trace into DIR
+                          (pulumi --profiling; read with \`go tool pprof\`)
+  --from FILE             no run: print the report of an earlier results file and write its table
+  --add-to FILE           summarize with the pairs of an earlier results file (its other sizes), e.g.
+                          a 10,000 run with fewer pairs added to a 1,000 run`;
 
-interface Measure {
-  seconds: number;
-  peakMiB: number;
-  requests?: number;
-  clientCpu?: number;
-  apiserverCpu?: number;
-  etcdCpu?: number;
-  /** Peak RSS (MiB) per part of the process tree (engine, program, providers), sampled. */
-  peaks?: Record<string, number>;
-  /** CPU seconds per part of the process tree, as last sampled (up to 250 ms short for a process that exits). */
-  cpuByRole?: Record<string, number>;
-}
-
+const NAMESPACES = 50;
 /** Which part of a `pulumi up` a process is, from its command line. */
 function processRole(cmdline: string[]): string {
   const exe = path.basename(cmdline[0] ?? "");
@@ -61,15 +63,9 @@ function processRole(cmdline: string[]): string {
   return "other";
 }
 
-/**
- * Samples the RSS of every process under `root` twice a second; returns, per role, the peak of the
- * role's processes summed at one instant (MiB).
- */
-function sampleTree(root: number): () => { peaks: Record<string, number>; cpu: Record<string, number> } {
+/** Samples pids under `root` every 250 ms: per role the peak of the role's RSS summed at one instant, and the whole tree's. */
+function sampleMemory(root: number): () => Record<string, number> {
   const peaks: Record<string, number> = {};
-  // CPU seconds per process, last seen (a process's figure stops growing when it exits).
-  const cpuByPid = new Map<number, { role: string; seconds: number }>();
-  const pageKiB = 4;
   const sample = () => {
     const parent = new Map<number, number>();
     for (const entry of fs.readdirSync("/proc")) {
@@ -85,17 +81,15 @@ function sampleTree(root: number): () => { peaks: Record<string, number>; cpu: R
       for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
       return false;
     };
-    const now: Record<string, number> = {};
+    const now: Record<string, number> = { total: 0 };
     for (const pid of parent.keys()) {
       if (!inTree(pid)) continue;
       try {
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-        const rssPages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+        const mib = (Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4) / 1024;
         const role = processRole(cmdline);
-        // An exited, not yet reaped process has no command line: it keeps the role it was seen with.
-        const seen = cpuByPid.get(pid)?.role;
-        cpuByPid.set(pid, { role: seen && seen !== "other" ? seen : role, seconds: cpuSeconds(pid) });
-        now[role] = (now[role] ?? 0) + (rssPages * pageKiB) / 1024;
+        now[role] = (now[role] ?? 0) + mib;
+        now.total += mib;
       } catch {
         // gone meanwhile
       }
@@ -105,239 +99,326 @@ function sampleTree(root: number): () => { peaks: Record<string, number>; cpu: R
   const timer = setInterval(sample, 250);
   return () => {
     clearInterval(timer);
-    const cpu: Record<string, number> = {};
-    for (const { role, seconds } of cpuByPid.values()) if (Number.isFinite(seconds)) cpu[role] = +((cpu[role] ?? 0) + seconds).toFixed(2);
-    return { peaks, cpu };
+    sample();
+    return peaks;
   };
 }
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, outFile?: string, stamped = false): Promise<{ code: number; seconds: number; peakMiB: number; clientCpu: number; stderr: string; peaks: Record<string, number>; cpuByRole: Record<string, number> }> {
-  return new Promise((resolve, reject) => {
-    const timeFile = path.join(os.tmpdir(), `cmu-bench-time-${process.pid}-${Date.now()}`);
-    const stdoutFile = outFile ?? `${timeFile}.out`;
-    const start = Date.now();
-    const out = fs.openSync(stdoutFile, "w");
-    const child = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args], { cwd: ROOT, env, stdio: ["ignore", stamped ? "pipe" : out, "pipe"] });
-    if (stamped) {
-      let rest = "";
-      child.stdout!.on("data", (d: Buffer) => {
-        const lines = (rest + d.toString()).split("\n");
-        rest = lines.pop()!;
-        for (const line of lines) fs.writeSync(out, `${((Date.now() - start) / 1000).toFixed(1).padStart(6)} ${line}\n`);
-      });
+/**
+ * Watches the old Certificate CRD every 100 ms: when it is first seen going (deletionTimestamp set,
+ * or gone). From then on no Certificate is managed: the CRD's deletion takes every one with it.
+ */
+function watchCrdDeletion(kc: k8s.KubeConfig, crdVersion: string): { stop: () => number | undefined } {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  let uid: string | undefined;
+  let goneAt: number | undefined;
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped && goneAt === undefined) {
+      const asked = Date.now();
+      try {
+        const crd = await custom.getClusterCustomObject({ group: "apiextensions.k8s.io", version: crdVersion, plural: "customresourcedefinitions", name: "certificates.certmanager.k8s.io" }) as k8s.KubernetesObject;
+        if (uid === undefined) uid = crd.metadata?.uid;
+        if (crd.metadata?.deletionTimestamp || crd.metadata?.uid !== uid) goneAt = asked;
+      } catch (err) {
+        if (statusCode(err) === 404 && uid !== undefined) goneAt = asked;
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    const stopSampling = sampleTree(child.pid!);
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+  };
+  void poll();
+  return { stop: () => ((stopped = true), goneAt) };
+}
+
+/** Runs a command, its stdout kept in a file, the event log read as it grows (each line stamped when read). */
+function runUp(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, eventLog: string): Promise<{ code: number; startMs: number; endMs: number; events: StampedEvent[]; memory: Record<string, number>; tail: string }> {
+  return new Promise((resolve, reject) => {
+    const startMs = Date.now();
+    const out = fs.openSync(logFile, "w");
+    const child = spawnOwned(command, [...args, "--event-log", eventLog], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const stopMemory = sampleMemory(child.pid!);
+    const events: StampedEvent[] = [];
+    let offset = 0;
+    let partial = "";
+    const readEvents = () => {
+      let fd: number;
+      try {
+        fd = fs.openSync(eventLog, "r");
+      } catch {
+        return;
+      }
+      try {
+        // The update opens the log anew (truncated) after the preview `pulumi up` runs first.
+        if (fs.fstatSync(fd).size < offset) {
+          offset = 0;
+          partial = "";
+        }
+        const buf = Buffer.alloc(1 << 20);
+        for (;;) {
+          const n = fs.readSync(fd, buf, 0, buf.length, offset);
+          if (n <= 0) break;
+          offset += n;
+          partial += buf.subarray(0, n).toString("utf8");
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      const lines = partial.split("\n");
+      partial = lines.pop()!;
+      const at = Date.now();
+      for (const line of lines) {
+        try {
+          if (line.trim()) events.push({ at, event: JSON.parse(line) });
+        } catch {
+          // a line cut by the truncation: not an event
+        }
+      }
+    };
+    const tailer = setInterval(readEvents, 50);
+    const stamp = (d: Buffer) => {
+      for (const line of d.toString().split("\n")) if (line) fs.writeSync(out, `${((Date.now() - startMs) / 1000).toFixed(1).padStart(6)} ${line}\n`);
+    };
+    child.stdout!.on("data", stamp);
+    child.stderr!.on("data", stamp);
     child.on("error", reject);
     child.on("close", (code) => {
-      const { peaks, cpu: cpuByRole } = stopSampling();
-      const [e, m, u, s] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
-      fs.rmSync(timeFile, { force: true });
-      // A failed command's own output says why (pulumi prints its errors on stdout).
-      if (code !== 0) stderr += fs.readFileSync(stdoutFile, "utf8").split("\n").filter((l) => /error|failed/i.test(l)).slice(-3).join(" | ");
-      if (!outFile) fs.rmSync(stdoutFile, { force: true });
-      resolve({ code: code ?? 1, seconds: e, peakMiB: Math.round(m / 1024), clientCpu: u + s, stderr, peaks, cpuByRole });
+      const endMs = Date.now();
+      clearInterval(tailer);
+      readEvents();
+      const memory = stopMemory();
+      fs.closeSync(out);
+      const tail = fs.readFileSync(logFile, "utf8").split("\n").filter((l) => /error|failed/i.test(l)).slice(-3).join(" | ");
+      resolve({ code: code ?? 1, startMs, endMs, events, memory, tail });
     });
   });
 }
 
-function cpuSeconds(pid: number | undefined): number {
+async function must(what: string, result: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const r = await result;
+  if (r.code !== 0) throw new CliError(`${what} failed (exit ${r.code}): ${(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-4).join(" | ")}`);
+  return r.stdout;
+}
+
+async function timedKubectl(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const started = Date.now();
+  await must(`kubectl ${args.slice(0, 3).join(" ")}`, run("kubectl", args, { env }));
+  return (Date.now() - started) / 1000;
+}
+
+async function removeRestoredObjects(env: NodeJS.ProcessEnv): Promise<void> {
+  // Without --wait kubectl returns at once; it would otherwise wait for each object in turn.
+  await must("deleting the restored objects", run("kubectl", ["delete", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io", "--all", "--all-namespaces", "--wait=false"], { env }));
+  await must("deleting the restored ClusterIssuers", run("kubectl", ["delete", "clusterissuers.certmanager.k8s.io", "--all", "--wait=false"], { env }));
+  for (let i = 0; ; i++) {
+    const left = await must("listing what is left", run("kubectl", ["get", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io,clusterissuers.certmanager.k8s.io", "--all-namespaces", "-o", "name"], { env }));
+    if (left.trim() === "") return;
+    if (i >= 300) throw new CliError(`the restored objects were not gone 10 minutes after their deletion: ${left.trim().split("\n").length} left`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function readResults(file: string): { kubernetes: string; pairs: PairMeasure[] } {
+  let previous: { kubernetes?: string; pairs?: PairMeasure[] };
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-  } catch {
-    return NaN;
+    previous = JSON.parse(fs.readFileSync(projectPath(file), "utf8"));
+  } catch (err) {
+    // The parser's message quotes the file's text: only say what kind of failure it was.
+    throw new UsageError(`${file}: not a results file of npm run bench (${(err as NodeJS.ErrnoException).code ?? "not JSON"}); give the --out file of a run`);
   }
+  if (!Array.isArray(previous.pairs) || typeof previous.kubernetes !== "string") throw new UsageError(`${file}: not a results file of npm run bench (no pairs in it)`);
+  return { kubernetes: previous.kubernetes, pairs: previous.pairs };
 }
 
-async function requestCount(kubeconfig: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const { spawnSync } = await import("node:child_process");
-  const text = spawnSync("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", "/metrics"], { env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).stdout;
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("apiserver_request_total{")) total += Number(line.split(" ").pop());
-  }
-  return total;
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
 }
 
-async function seed(kc: k8s.KubeConfig, certificates: number, namespaces: number): Promise<void> {
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-  for (const facts of CRD_FACTS.filter((f) => ["Certificate", "Issuer", "ClusterIssuer"].includes(f.kind))) {
-    // The client's typed serializer knows `x-kubernetes-preserve-unknown-fields` only by its property
-    // name and drops it otherwise: the CRDs then pruned every object's spec (the figures before
-    // issue 13 were taken with spec-less objects).
-    const body = JSON.parse(JSON.stringify(crdManifest(facts, "apiextensions.k8s.io/v1")).replaceAll('"x-kubernetes-preserve-unknown-fields"', '"x_kubernetes_preserve_unknown_fields"'));
-    await ext.createCustomResourceDefinition({ body });
-  }
-  for (let i = 0; i < 100; i++) {
-    const crds = await ext.listCustomResourceDefinition();
-    if (crds.items.every((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"))) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const [group, version] = CERTMANAGER_API_VERSION.split("/");
-  // Real keys and certificates, as a cluster that 0.4 served has them: one PKCS#1 key for every TLS
-  // Secret and ACME account, each certificate its Certificate's name, 80 days to go. The plan then
-  // predicts no re-issue, as on such a cluster, and the preview carries no warning per object.
-  const b64 = (text: string) => Buffer.from(text).toString("base64");
-  const key = pkcs1Certificate(["bench-key.invalid"]).key;
-  const certificatePems = await certificatesForKey(key, Array.from({ length: certificates }, (_, i) => `cert-${i}.example.com`));
-  for (let n = 0; n < namespaces; n++) await core.createNamespace({ body: { metadata: { name: `bench-${n}` } } });
-  const clusterIssuers = Math.max(1, Math.floor(certificates / 100));
-  for (let c = 0; c < clusterIssuers; c++) {
-    await core.createNamespacedSecret({ namespace: "kube-system", body: { metadata: { name: `acme-key-${c}` }, data: { "tls.key": b64(key) } } }).catch(() => undefined);
-    await custom.createClusterCustomObject({ group, version, plural: "clusterissuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "ClusterIssuer", metadata: { name: `acme-${c}` },
-      spec: { acme: { server: "https://acme-v02.api.letsencrypt.org/directory", email: "a@example.com", privateKeySecretRef: { name: `acme-key-${c}` }, http01: {} } },
-      status: { conditions: [{ type: "Ready", status: "True", reason: "ACMEAccountRegistered", message: "The ACME account was registered with the ACME server" }] } } });
-  }
-  const issuers = Math.max(1, Math.floor(certificates / 20));
-  const tasks: Array<() => Promise<unknown>> = [];
-  for (let i = 0; i < issuers; i++) {
-    const ns = `bench-${i % namespaces}`;
-    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "issuers", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Issuer", metadata: { name: `issuer-${i}`, namespace: ns }, spec: { selfSigned: {} },
-      status: { conditions: [{ type: "Ready", status: "True", reason: "IsReady", message: "" }] } } }));
-  }
-  for (let i = 0; i < certificates; i++) {
-    const ns = `bench-${i % namespaces}`;
-    // Half the certificates use an Issuer of their own namespace (issuer-k lives in bench-k), where there is one.
-    const k = i % namespaces;
-    const issuerRef = i % 2 === 1 && k < issuers ? { name: `issuer-${k}` } : { kind: "ClusterIssuer", name: `acme-${i % clusterIssuers}` };
-    tasks.push(() => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `cert-${i}-tls`, namespace: ns }, type: "kubernetes.io/tls", data: { "tls.crt": b64(certificatePems[i]), "tls.key": b64(key) } } }));
-    tasks.push(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: "certificates", body: { apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate",
-      metadata: { name: `cert-${i}`, namespace: ns }, spec: { secretName: `cert-${i}-tls`, dnsNames: [`cert-${i}.example.com`], issuerRef },
-      status: { conditions: [{ type: "Ready", status: "True", reason: "CertIssued", message: "Certificate issued successfully" }] } } }));
-  }
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < tasks.length) await tasks[next++]();
-  }));
-  const sample = await custom.getNamespacedCustomObject({ group, version, namespace: "bench-0", plural: "certificates", name: "cert-0" }) as { spec?: { secretName?: string } };
-  if (sample.spec?.secretName !== "cert-0-tls") throw new CliError("seeding failed: the Certificate CRD pruned the objects' spec");
-}
-
-async function deleteCertManagerObjects(kubectl: (args: string[]) => Promise<void>): Promise<void> {
-  await kubectl(["delete", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io", "--all", "--all-namespaces", "--wait=false"]);
-  await kubectl(["delete", "clusterissuers.certmanager.k8s.io", "--all", "--wait=false"]);
+function say(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
 }
 
 runMain("bench", async () => {
   const args = parseCommandLine(process.argv.slice(2), {
-    sizes: { type: "string", default: "100,1000,10000" },
-    namespaces: { type: "string", default: "50" },
-    "restore-max": { type: "string", default: "10000" },
-    parallel: { type: "string", default: "" },
+    sizes: { type: "string", default: "1000,10000" },
+    pairs: { type: "string", default: "3" },
+    kube: { type: "string", default: "1.15" },
+    "controller-ready": { type: "string", default: "auto" },
     out: { type: "string", default: path.join("bench", "results.json") },
-    "skip-checkpoints": { type: "boolean", default: false },
-    "up-log": { type: "string" },
+    markdown: { type: "string", default: path.join("bench", "performance.md") },
+    "keep-logs": { type: "string" },
+    "add-to": { type: "string" },
     "up-profile": { type: "string" },
+    from: { type: "string" },
   }, USAGE);
+  if (args.from) {
+    // The report of an earlier run, printed and written again (e.g. after the report's format changed).
+    const previous = readResults(args.from);
+    const summaries = summarize(previous.pairs);
+    const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
+    writeFile(projectPath(args.markdown!), markdown);
+    process.stdout.write(`Medians (spread) over the pairs of ${args.from}, Kubernetes ${previous.kubernetes}:\n\n${markdown}\nbench: the README's table in ${args.markdown}\n`);
+    return EXIT_OK;
+  }
   const sizes = args.sizes!.split(",").map(Number);
-  const parallels = args.parallel!.split(",").filter((p) => p !== "").map(Number);
-  const namespaces = Number(args.namespaces);
-  const restoreMax = Number(args["restore-max"]);
-  if ([...sizes, ...parallels, namespaces, restoreMax].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError("sizes, namespaces, parallel and restore-max take positive whole numbers");
-
-  const env = await toolchainEnv({ build: true, echo: true });
+  const pairs = Number(args.pairs);
+  if ([...sizes, pairs].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes ${args.sizes} --pairs ${args.pairs}: positive whole numbers expected`);
+  if (sizes.some((n) => n % NAMESPACES !== 0 && n >= NAMESPACES)) throw new UsageError(`--sizes ${args.sizes}: each size a multiple of ${NAMESPACES} (the certificates are spread evenly over ${NAMESPACES} namespaces), or below it`);
+  if (!KUBERNETES_VERSIONS.includes(args.kube as KubernetesVersion)) throw new UsageError(`--kube ${args.kube}: expected one of ${KUBERNETES_VERSIONS.join(", ")}`);
+  if (!["auto", "on", "off"].includes(args["controller-ready"]!)) throw new UsageError(`--controller-ready ${args["controller-ready"]}: expected auto, on or off`);
+  const kubernetesVersion = args.kube as KubernetesVersion;
+  const realCertManager = kubernetesVersion === "1.15";
+  const extras: Array<"cert-manager" | "pebble"> = realCertManager ? ["cert-manager", "pebble"] : [];
+  try {
+    ensureRequirements([...(toolchainBuilt(extras) ? [] : ["toolchain-build" as const]), "control-plane", ...(realCertManager ? ["pod-networks" as const] : [])], { log: say });
+  } catch (err) {
+    if (err instanceof RequirementsError) throw new CliError(`nothing was started: ${err.message}`);
+    throw err;
+  }
+  const env = await toolchainEnv({ build: true, echo: true, extras });
   const node = path.join(ROOT, "node_modules", ".bin", "node");
   const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
   const chart = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
-  const results: Array<Record<string, unknown>> = [];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-bench-"));
+  const logs = args["keep-logs"] ? projectPath(args["keep-logs"]) : path.join(work, "logs");
+  fs.mkdirSync(logs, { recursive: true });
+  const measured: PairMeasure[] = [];
+  // Pairs of an earlier run (e.g. 10,000 certificates with fewer pairs) summarized with this run's.
+  const earlier: PairMeasure[] = [];
+  if (args["add-to"]) {
+    const previous = readResults(args["add-to"]);
+    if (previous.kubernetes !== kubernetesVersion) throw new UsageError(`--add-to ${args["add-to"]}: measured on Kubernetes ${previous.kubernetes}, not ${kubernetesVersion}`);
+    earlier.push(...previous.pairs.filter((p) => !sizes.includes(p.size)));
+  }
+  const benchStarted = Date.now();
 
-  for (const [index, size] of sizes.entries()) {
-    process.stderr.write(`bench: ${size} certificates: starting a cluster and seeding\n`);
-    // The README's figures are kube-apiserver 1.34's, and the seeding below creates apiextensions.k8s.io/v1
-    // CRDs: pinned, whatever CMU_KUBERNETES_VERSION says.
-    const cluster: LocalCluster = await startCluster(path.join(work, `c${size}`), env, { kubernetesVersion: "1.34" });
-    try {
-      const kc = new k8s.KubeConfig();
-      kc.loadFromFile(cluster.kubeconfig);
-      const pid = (name: string) => cluster.pids()[name];
-      const kubectlEnv = { ...env, KUBECONFIG: cluster.kubeconfig };
-      const kubectl = async (a: string[]) => {
-        const r = await timed("kubectl", a, kubectlEnv);
-        if (r.code !== 0) throw new CliError(`kubectl ${a.join(" ")} failed: ${r.stderr.trim().split("\n").pop()}`);
-      };
-      const seedStart = Date.now();
-      await seed(kc, size, namespaces);
-      const seedSeconds = (Date.now() - seedStart) / 1000;
+  for (const size of sizes) {
+    const namespaces = Math.min(NAMESPACES, size);
+    const perNamespace = Math.floor(size / namespaces);
+    const controllerReady = realCertManager && (args["controller-ready"] === "on" || (args["controller-ready"] === "auto" && size <= 1000));
+    for (let pair = 1; pair <= pairs; pair++) {
+      const order = pair % 2 === 1 ? "up, kubectl backup, kubectl sanitized" : "up, kubectl sanitized, kubectl backup";
+      const label = `${size} certificates, pair ${pair}/${pairs}`;
+      const dir = path.join(work, `s${size}-p${pair}`);
+      say(`${label}: fresh control plane (Kubernetes ${kubernetesVersion})`);
+      const cluster: LocalCluster = await startCluster(path.join(dir, "cluster"), env, { kubernetesVersion, withoutEndpointsController: realCertManager });
+      let certManager: CertManagerHarness | undefined;
+      try {
+        if (realCertManager) certManager = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(dir, "cert-manager"), env, log: () => undefined });
+        const kc = new k8s.KubeConfig();
+        kc.loadFromFile(cluster.kubeconfig);
+        const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
+        const kubectlEnv = { ...env, KUBECONFIG: cluster.kubeconfig };
+        const script = (name: string, rest: string[]) => run(node, [tsx, path.join(ROOT, "scripts", `${name}.ts`), ...rest], { env });
 
-      const measure = async (command: string, a: string[], e: NodeJS.ProcessEnv, out?: string, stamped = false): Promise<Measure> => {
-        const before = { req: await requestCount(cluster.kubeconfig, env), api: cpuSeconds(pid("kube-apiserver")), etcd: cpuSeconds(pid("etcd")) };
-        const r = await timed(command, a, e, out, stamped);
-        if (r.code !== 0) throw new CliError(`${path.basename(command)} ${a.slice(0, 3).join(" ")} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
-        const requests = (await requestCount(cluster.kubeconfig, env)) - before.req - 1;
-        return { seconds: r.seconds, peakMiB: r.peakMiB, peaks: r.peaks, cpuByRole: r.cpuByRole, requests, clientCpu: +r.clientCpu.toFixed(2),
-          apiserverCpu: +(cpuSeconds(pid("kube-apiserver")) - before.api).toFixed(2), etcdCpu: +(cpuSeconds(pid("etcd")) - before.etcd).toFixed(2) };
-      };
-
-      const backupFile = path.join(work, `backup-${size}.yaml`);
-      const backup = await measure(node, [tsx, path.join(ROOT, "scripts", "backup.ts"), "--kubeconfig", cluster.kubeconfig, "--out", backupFile], env);
-      const kubectlGet = await measure("kubectl", ["get", "-o", "yaml", "--all-namespaces", "issuer,clusterissuer,certificates"], kubectlEnv, path.join(work, `kubectl-${size}.yaml`));
-      const plan = await measure(node, [tsx, path.join(ROOT, "scripts", "plan.ts"), "--backup", backupFile, "--json"], env, path.join(work, `plan-${size}.json`));
-      const row: Record<string, unknown> = { size, objects: size + Math.max(1, Math.floor(size / 20)) + Math.max(1, Math.floor(size / 100)), seedSeconds, backup, kubectlGet, plan };
-
-      if (size <= restoreMax) {
-        const objects = row.objects as number;
-        const runRestore = async (parallel: number | undefined, label: string, extraEnv: Record<string, string> = {}): Promise<Measure> => {
-          await deleteCertManagerObjects(kubectl);
-          const cli = new PulumiCli(env, `bench-${size}-${label}`, path.join(work, `pulumi-${size}-${label}`), path.join(work, `Pulumi.bench-${size}-${label}.yaml`));
-          await cli.init({ backupFile, kubeconfig: cluster.kubeconfig, context: cluster.context, chart, mapApiVersions: "true", acknowledgeUnsupportedKubernetes: "true", webhook: "false", skipAwait: "true" });
-          const upArgs = [...(args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), `up-${size}-${label}`)] : []), "up", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive", ...(parallel ? ["--parallel", String(parallel)] : [])];
-          if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
-          let upLog: string | undefined;
-          if (args["up-log"]) {
-            fs.mkdirSync(projectPath(args["up-log"]), { recursive: true });
-            upLog = path.join(projectPath(args["up-log"]), `up-${size}-${label}.log`);
-          }
-          const m = await measure("pulumi", upArgs, { ...cli.env, ...extraEnv }, upLog, upLog !== undefined);
-          // Uninstall the release (the restored objects and CRDs are kept on destroy), so the next
-          // run installs and restores from scratch.
-          await timed("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", cli.stack, "--config-file", cli.configFile, "--non-interactive"], { ...cli.env, PULUMI_SKIP_CHECKPOINTS: "true" });
-          return { ...m, perObjectMs: +((m.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((m.requests ?? 0) / objects).toFixed(2) } as Measure;
-        };
-        // Checkpoints on, as a user runs it: the restore's batches keep the state writes few.
-        const skipCheckpoints = args["skip-checkpoints"] === true;
-        row.restoreMode = skipCheckpoints ? "PULUMI_SKIP_CHECKPOINTS=true" : "default";
-        row.pulumiUp = skipCheckpoints
-          ? await runRestore(undefined, "nockpt", { PULUMI_SKIP_CHECKPOINTS: "true" })
-          : await runRestore(undefined, "default");
-        if (!skipCheckpoints && parallels.length > 0 && (index === 1 || sizes.length === 1)) {
-          for (const p of parallels) row[`pulumiUpParallel${p}`] = await runRestore(p, `p${p}`);
-          // The file backend rewrites the whole state after every step; measure without that.
-          row.pulumiUpSkipCheckpoints = await runRestore(undefined, "nockpt", { PULUMI_SKIP_CHECKPOINTS: "true" });
+        let started = Date.now();
+        say(`${label}: seeding a real 0.4.1 release with ${namespaces} × ${perNamespace} certificates (npm run seed-legacy)`);
+        await must("seeding", script("seed-legacy", [...kube, "--state", path.join(dir, "legacy-state"), "--namespaces", String(namespaces), "--certificates-per-namespace", String(perNamespace),
+          ...(certManager ? ["--acme-server", certManager.pebble.directoryUrl] : [])]));
+        if (certManager) {
+          const harness = certManager;
+          await harness.waitFor("the legacy issuers Ready", async () => {
+            const issuers = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
+            const waiting = issuers.filter((s) => s.ready !== "True");
+            return issuers.length > 0 && waiting.length === 0 ? true : `${waiting.length} of ${issuers.length} not Ready yet`;
+          }, 900_000, 3000);
         }
-        await deleteCertManagerObjects(kubectl);
-        const applied = await measure("kubectl", ["apply", "-f", backupFile], kubectlEnv);
-        row.kubectlApply = { ...applied, perObjectMs: +((applied.seconds * 1000) / objects).toFixed(1), requestsPerObject: +((applied.requests ?? 0) / objects).toFixed(2) };
-        row.restoreRatio = +((row.pulumiUp as Measure).seconds / applied.seconds).toFixed(2);
+        say(`${label}: seeded in ${((Date.now() - started) / 1000).toFixed(0)} s; npm run backup`);
+        const backup = path.join(dir, "backup.yaml");
+        await must("backup", script("backup", [...kube, "--out", backup]));
+        const plan = buildRestorePlan(parseBackup(readBackupFile(backup), backup));
+        const objects = plan.restore.length;
+        const sanitized = path.join(dir, "sanitized.json");
+        fs.writeFileSync(sanitized, JSON.stringify({ apiVersion: "v1", kind: "List", items: plan.restore.map((r) => r.object) }));
+
+        const pulumi = new PulumiCli(env, "bench", path.join(dir, "pulumi"), path.join(dir, "Pulumi.bench.yaml"));
+        await pulumi.init({
+          backupFile: backup, kubeconfig: cluster.kubeconfig, context: cluster.context, chart,
+          mapApiVersions: String(!realCertManager), acknowledgeUnsupportedKubernetes: String(!realCertManager),
+          webhook: String(realCertManager),
+          // As the demo: Helm's wait reads Pod status, which the kubelet stand-in does not report.
+          skipAwait: "true",
+        });
+        say(`${label}: pulumi preview`);
+        started = Date.now();
+        await must("pulumi preview", pulumi.run(["preview"]));
+        const preview = (Date.now() - started) / 1000;
+
+        say(`${label}: pulumi up (the whole upgrade; ${objects} objects to restore)`);
+        // Kubernetes 1.15 serves CRDs as v1beta1 only, 1.34 as v1 only.
+        const crdWatch = watchCrdDeletion(kc, realCertManager ? "v1beta1" : "v1");
+        const tag = `up-${size}-p${pair}`;
+        // --event-log is offered with PULUMI_DEBUG_COMMANDS only (the Automation API sets it too).
+        const profile = args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), tag)] : [];
+        if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
+        const up = await runUp("pulumi", [...profile, "up", "--yes", "--stack", pulumi.stack, "--config-file", pulumi.configFile, "--non-interactive"], { ...pulumi.env, PULUMI_DEBUG_COMMANDS: "true" }, path.join(logs, `${tag}.log`), path.join(logs, `${tag}.events.jsonl`));
+        const crdGoneAt = crdWatch.stop();
+        if (up.code !== 0) throw new CliError(`pulumi up failed (exit ${up.code}): ${up.tail} (log: ${path.join(logs, `${tag}.log`)})`);
+        const upSeconds = (up.endMs - up.startMs) / 1000;
+        const timeline = upParts(updateEvents(up.events), up.startMs);
+        const parts = Object.fromEntries(Object.entries(timeline.parts).map(([k, span]) => [k, +(span.end - span.start).toFixed(2)]));
+        const unmanagedWindow = crdGoneAt !== undefined && timeline.lastRestoreEnd !== undefined ? timeline.lastRestoreEnd - (crdGoneAt - up.startMs) / 1000 : undefined;
+        say(`${label}: pulumi up ${upSeconds.toFixed(1)} s (${Object.entries(parts).map(([k, v]) => `${k} ${v} s`).join(", ")}); unmanaged window ${unmanagedWindow?.toFixed(1) ?? "?"} s`);
+
+        let readySeconds: number | undefined;
+        if (certManager && controllerReady) {
+          say(`${label}: waiting until the 0.6.2 controller reported Ready on every restored object (about 5 objects/s)`);
+          const expected = [...(await readyStates(kc)).keys()];
+          await certManager.waitFor("a Ready condition on every restored object", async () => {
+            const now = await readyStates(kc);
+            const waiting = expected.filter((k) => !now.get(k)?.ready);
+            return waiting.length === 0 ? true : `${waiting.length} without a Ready condition yet`;
+          }, 3_600_000, 1000);
+          readySeconds = (Date.now() - up.endMs) / 1000;
+          say(`${label}: Ready on all ${expected.length} objects ${readySeconds.toFixed(0)} s after pulumi up`);
+        }
+
+        // The baselines on the same cluster: the controller stopped (as after a restore from
+        // backup by hand), the webhook serving, the restored objects removed before each.
+        if (certManager) {
+          await must("stopping the controller", run("kubectl", ["scale", "deployment", "cert-manager", "--namespace", "cert-manager", "--replicas", "0"], { env: kubectlEnv }));
+          await new Promise((r) => setTimeout(r, 3000));
+        }
+        const baselines: Array<[keyof PairMeasure, string[]]> = [
+          ["kubectlBackup", ["apply", "-f", backup]],
+          ["kubectlSanitized", ["apply", "-f", sanitized]],
+        ];
+        if (pair % 2 === 0) baselines.reverse();
+        if (!realCertManager) baselines.push(["kubectlServerSide", ["apply", "--server-side", "--force-conflicts", "-f", sanitized]]);
+        const result: Partial<PairMeasure> = {};
+        for (const [key, kubectlArgs] of baselines) {
+          await removeRestoredObjects(kubectlEnv);
+          (result as Record<string, number>)[key] = await timedKubectl(kubectlArgs, kubectlEnv);
+          say(`${label}: kubectl ${kubectlArgs.join(" ").replace(dir + "/", "")}: ${(result as Record<string, number>)[key].toFixed(1)} s`);
+        }
+        measured.push({
+          size, objects, pair, order, preview: +preview.toFixed(2), up: +upSeconds.toFixed(2), programStart: timeline.programStart, previewInUp: previewInUp(up.events, up.startMs), parts,
+          unmanagedWindow: unmanagedWindow !== undefined ? +unmanagedWindow.toFixed(2) : undefined, controllerReady: readySeconds !== undefined ? +readySeconds.toFixed(1) : undefined,
+          kubectlBackup: result.kubectlBackup!, kubectlSanitized: result.kubectlSanitized!, kubectlServerSide: result.kubectlServerSide, memory: up.memory,
+        });
+      } finally {
+        if (certManager) await certManager.stop();
+        await cluster.stop();
       }
-      results.push(row);
-      process.stderr.write(`bench: ${size}: ${JSON.stringify(row)}\n`);
-    } finally {
-      await cluster.stop();
+      say(`${label}: done (${((Date.now() - benchStarted) / 60000).toFixed(1)} min since the start)`);
     }
   }
 
+  const summaries = summarize([...earlier, ...measured]);
   const out = projectPath(args.out!);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, date: new Date().toISOString(), results }, null, 2) + "\n");
-  // Backups, stacks and clusters of the run: nothing of them is kept (the results are in the JSON).
-  fs.rmSync(work, { recursive: true, force: true });
-  const f = (m: unknown, k: keyof Measure) => (m ? String((m as Measure)[k] ?? "-") : "-");
-  const rows = results.map((r) => [
-    String(r.size), String(r.objects),
-    `${f(r.backup, "seconds")}s / ${f(r.backup, "peakMiB")} MiB`, `${f(r.kubectlGet, "seconds")}s / ${f(r.kubectlGet, "peakMiB")} MiB`,
-    r.backup && r.kubectlGet ? ((r.backup as Measure).seconds / (r.kubectlGet as Measure).seconds).toFixed(2) : "-",
-    `${f(r.plan, "seconds")}s / ${f(r.plan, "peakMiB")} MiB`,
-    r.pulumiUp ? `${f(r.pulumiUp, "seconds")}s (${(r.pulumiUp as Record<string, unknown>).perObjectMs} ms/obj, ${(r.pulumiUp as Record<string, unknown>).requestsPerObject} req/obj${r.restoreMode === "default" ? "" : ", no checkpoints"})` : "-",
-    r.kubectlApply ? `${f(r.kubectlApply, "seconds")}s (${(r.kubectlApply as Record<string, unknown>).perObjectMs} ms/obj, ${(r.kubectlApply as Record<string, unknown>).requestsPerObject} req/obj)` : "-",
-    r.restoreRatio !== undefined ? `${r.restoreRatio}` : "-",
-    r.pulumiUp ? Object.entries((r.pulumiUp as Measure).peaks ?? {}).filter(([k]) => k !== "other").map(([k, v]) => `${k} ${v}`).join(", ") + " MiB" : "-",
-  ]);
-  process.stdout.write(renderTable(["CERTS", "OBJECTS", "BACKUP (time/peak)", "KUBECTL GET", "RATIO", "PLAN", "PULUMI UP RESTORE", "KUBECTL APPLY", "UP/APPLY", "UP PEAK RSS"], rows));
-  process.stdout.write(`bench: results in ${args.out}\n`);
+  const machine = { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) };
+  fs.writeFileSync(out, JSON.stringify({ machine, kubernetes: kubernetesVersion, date: new Date().toISOString(), pairs: [...earlier, ...measured], summaries }, null, 2) + "\n");
+  const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
+  const md = projectPath(args.markdown!);
+  fs.mkdirSync(path.dirname(md), { recursive: true });
+  fs.writeFileSync(md, markdown);
+  if (!args["keep-logs"]) fs.rmSync(work, { recursive: true, force: true });
+  process.stdout.write(renderTable(["CERTS", "PAIR", "PREVIEW", "UP", "PROGRAM", "REMOVAL", "CRDS", "RELEASE", "WEBHOOK", "RESTORE", "UNMANAGED", "READY", "KUBECTL BACKUP", "KUBECTL SANITIZED", "SERVER-SIDE", "UP/BACKUP", "PEAK MiB"],
+    measured.map((m) => [String(m.size), String(m.pair), m.preview.toFixed(1), m.up.toFixed(1), m.programStart?.toFixed(1) ?? "-", ...(["removal", "crds", "release", "webhookWait", "restore"] as const).map((p) => m.parts[p]?.toFixed(1) ?? "-"),
+      m.unmanagedWindow?.toFixed(1) ?? "-", m.controllerReady?.toFixed(0) ?? "-", m.kubectlBackup.toFixed(1), m.kubectlSanitized.toFixed(1), m.kubectlServerSide?.toFixed(1) ?? "-", (m.up / m.kubectlBackup).toFixed(2),
+      Object.entries(m.memory).map(([k, v]) => `${k} ${v}`).join(", ")])));
+  process.stdout.write(`\nMedians (spread) over the pairs, Kubernetes ${kubernetesVersion}, load average at the end ${machine.loadAverage.join(" ")}:\n\n${markdown}\n`);
+  process.stdout.write(`bench: results in ${args.out}, the README's table in ${args.markdown}\n`);
   return EXIT_OK;
 });
