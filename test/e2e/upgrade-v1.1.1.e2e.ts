@@ -194,6 +194,9 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     assert.match(preview, /cert-manager v1\.1\.1: each issuer converted to cert-manager\.io\/v1/, preview);
     assert.match(preview, /ClusterIssuer\/letsencrypt-prod:/, preview);
     assert.match(preview, /http01 ingress class nginx, selector dnsNames \[[^\]]*wonder-app\.example\.com[^\]]*\]/, preview);
+    // The prediction, told the TLS Secrets' annotations as v1.1.1 will see them (renamed): definite for every certificate.
+    assert.match(preview, /plan: 2 certificates will be issued anew and 0 new ACME accounts registered by cert-manager v1\.1\.1 \(default\/renew-app, test\/ivan-test-cert\)/, preview);
+    assert.doesNotMatch(preview, /cannot be told|issuer annotations were not given/, preview);
     logs.push(`figures: preview prediction: ${preview.split("\n").filter((l) => /issued anew|new ACME account|renew-app/.test(l)).map((l) => l.trim()).join(" | ")}`);
 
     upgradeBegan = Math.floor(Date.now() / 1000) * 1000;
