@@ -19,6 +19,7 @@ import { objectLabel } from "./types";
 import { CrdDocument, CrdManifestError, readCrdManifest } from "./crd-manifest";
 import { readTargetMetadata } from "./target-metadata";
 import { MetadataPatch, TargetWiring, planForTarget, planMetadataRenames, targetWiring } from "./targets";
+import type { ObjectMetadataView } from "./targets/target";
 
 export interface StackInputs {
   settings: Settings;
@@ -194,11 +195,14 @@ export async function readStackInputs(): Promise<StackInputs> {
     const leftOut = backup.errors.length === 0 ? checkLeaveOut(settings.leaveOut, backup, settings.backupFile, `config key ${CONFIG_NAMESPACE}:leaveOut in ${stackFile}`) : [];
     const wiring = targetWiring(settings.targetVersion);
     const options = planOptions(settings);
-    const planned = planForTarget(wiring, buildRestorePlan(withoutLeftOut(backup, leftOut), options), withoutLeftOut(backup, leftOut).objects, {
+    const restorePlan = buildRestorePlan(withoutLeftOut(backup, leftOut), options);
+    const planTarget = (tlsSecretMetadata?: Map<string, ObjectMetadataView>) => planForTarget(wiring, restorePlan, withoutLeftOut(backup, leftOut).objects, {
       meta: backup.meta, legacyNamespace: settings.legacyNamespace,
       accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
+      tlsSecretMetadata,
     });
-    const plan = planned.plan;
+    let planned = planTarget();
+    let plan = planned.plan;
     const labels = plan.restore.map((i) => objectLabel(i));
     let reapply: Reapply;
     try {
@@ -232,6 +236,10 @@ export async function readStackInputs(): Promise<StackInputs> {
       const metadata = await clusterReader.targetMetadata(kc, tlsSecrets, cluster.servedApiVersions);
       const renames = planMetadataRenames(wiring.knowledge, metadata.secrets, metadata.ingresses);
       metadataRenames = renames.renames;
+      // The prediction again, with the TLS Secrets' annotations as the target's controller will see
+      // them (renamed): without them it cannot tell whether it takes a Secret for another issuer's.
+      planned = planTarget(new Map(metadata.secrets.map((v) => [`${v.namespace}/${v.name}`, wiring.knowledge.renameSecretMetadata(v).metadata])));
+      plan = planned.plan;
       targetChecks = { wiring, refusals: [...planned.refusals, ...renames.refusals] };
     }
     const preflight = runPreflight(settings, backup, plan, cluster, targetChecks);

@@ -11,9 +11,15 @@ export interface TargetMetadata {
   ingresses: Array<ObjectMetadataView & { apiVersion: string }>;
 }
 
-/** The Ingress API the cluster serves (networking.k8s.io/v1 from 1.19, v1beta1 from 1.14, extensions before). */
-export function ingressApiVersion(served: readonly string[]): string | undefined {
-  return ["networking.k8s.io/v1", "networking.k8s.io/v1beta1", "extensions/v1beta1"].find((v) => served.includes(v));
+const INGRESS_CANDIDATES = ["networking.k8s.io/v1", "networking.k8s.io/v1beta1", "extensions/v1beta1"];
+
+/**
+ * The Ingress API the cluster serves (networking.k8s.io/v1 from 1.19, v1beta1 from 1.14, extensions
+ * before), from the kinds each group version serves: a group version may be served without Ingress
+ * (Kubernetes 1.15 serves networking.k8s.io/v1 with NetworkPolicy only).
+ */
+export function ingressApiVersion(kindsByGroupVersion: Record<string, readonly string[]>): string | undefined {
+  return INGRESS_CANDIDATES.find((v) => kindsByGroupVersion[v]?.includes("Ingress"));
 }
 
 function view(namespace: string, name: string, metadata: { annotations?: Record<string, string>; labels?: Record<string, string> } | undefined): ObjectMetadataView {
@@ -31,10 +37,16 @@ export async function readTargetMetadata(kc: k8s.KubeConfig, secrets: Array<{ na
     const secret = await readSecret(kc, s.namespace, s.name, log);
     if (secret) out.secrets.push(view(s.namespace, s.name, secret.metadata));
   }
-  const apiVersion = ingressApiVersion(servedApis);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const kinds: Record<string, string[]> = {};
+  for (const gv of INGRESS_CANDIDATES.filter((v) => servedApis.includes(v))) {
+    const [group, version] = gv.split("/");
+    const resources = await ask(`discovering the resources of ${gv}`, () => custom.getAPIResources({ group, version }), kc, log, gv);
+    kinds[gv] = resources.resources.map((r) => r.kind);
+  }
+  const apiVersion = ingressApiVersion(kinds);
   if (apiVersion) {
     const [group, version] = apiVersion.split("/");
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const list = (await ask("listing Ingresses", () => custom.listClusterCustomObject({ group, version, plural: "ingresses" }), kc, log, apiVersion)) as { items?: Array<{ metadata?: k8s.V1ObjectMeta }> };
     for (const i of list.items ?? []) out.ingresses.push({ apiVersion, ...view(i.metadata?.namespace ?? "", i.metadata?.name ?? "", i.metadata as never) });
   }

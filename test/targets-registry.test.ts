@@ -74,3 +74,17 @@ test("v1.1.1's chart and CRDs default to the toolchain cache (CMU_CACHE as scrip
   assert.deepEqual(wiring.crds, { source: "manifest", defaultFile: "/cache/toolchain/cert-manager-v1.1.1/crds.legacy.yaml" });
   assert.deepEqual(wiring.chart, { name: "cert-manager", version: "v1.1.1", fromRepository: false, defaultFile: "/cache/toolchain/cert-manager-v1.1.1/chart/cert-manager-v1.1.1.tgz" });
 });
+
+test("v1.1.1's plan passes the TLS Secrets' metadata to the prediction: without it the issuer annotations are not known, with it they are checked", () => {
+  const wiring = targetWiring("v1.1.1");
+  const meta = { ...backup.meta!, tlsCertificates: [{ namespace: "default", certificate: "wonder-app-cert", secretName: "wonder-app-cert", serial: "01", sha256: "ab".repeat(32),
+    notAfter: new Date(NOW.getTime() + 60 * 24 * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"), commonName: "wonder-app.example.com", dnsNames: ["wonder-app.example.com"],
+    keyType: "RSA PRIVATE KEY", keyMatchesCertificate: true, chainLength: 1 }] };
+  const without = planForTarget(wiring, plan, backup.objects, { meta, now: NOW, legacyNamespace: "kube-system" });
+  const wonder = (p: typeof without) => [...p.prediction!.unknown, ...p.prediction!.reissues, ...p.prediction!.mayReissue].filter((r) => r.namespace === "default" && r.name === "wonder-app-cert").map((r) => r.reason).join("; ");
+  assert.match(wonder(without), /issuer annotations were not given/);
+  const renamed = wiring.knowledge.renameSecretMetadata({ namespace: "default", name: "wonder-app-cert", annotations: { "certmanager.k8s.io/issuer-name": "someone-else", "certmanager.k8s.io/issuer-kind": "ClusterIssuer" } }).metadata;
+  const told = planForTarget(wiring, plan, backup.objects, { meta, now: NOW, legacyNamespace: "kube-system", tlsSecretMetadata: new Map([["default/wonder-app-cert", renamed]]) });
+  assert.doesNotMatch(wonder(told), /issuer annotations were not given/);
+  assert.match(wonder(told), /someone-else.*IncorrectIssuer/);
+});

@@ -3,6 +3,7 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { renameIngressMetadata, renameSecretMetadata } from "../lib/targets/v1.1.1/metadata";
+import { ingressApiVersion } from "../lib/target-metadata";
 
 describe("TLS Secrets", () => {
   test("0.6.2's annotations and certificate-name label take their cert-manager.io names; others stay", () => {
@@ -81,5 +82,16 @@ describe("Ingresses", () => {
 
   test("certmanager.k8s.io/issuer becomes cert-manager.io/issuer", () => {
     assert.deepEqual(renameIngressMetadata({ namespace: "n", name: "i", annotations: { "certmanager.k8s.io/issuer": "ca" } }).metadata.annotations, { "cert-manager.io/issuer": "ca" });
+  });
+});
+
+describe("the Ingress API whose metadata is renamed", () => {
+  test("Kubernetes 1.15 serves networking.k8s.io/v1 with NetworkPolicy only: Ingresses are read as networking.k8s.io/v1beta1", () => {
+    assert.equal(ingressApiVersion({ "networking.k8s.io/v1": ["NetworkPolicy"], "networking.k8s.io/v1beta1": ["Ingress"], "extensions/v1beta1": ["DaemonSet", "Ingress"] }), "networking.k8s.io/v1beta1");
+  });
+  test("networking.k8s.io/v1 where it serves Ingress; extensions/v1beta1 where nothing newer does; none when no Ingress is served", () => {
+    assert.equal(ingressApiVersion({ "networking.k8s.io/v1": ["NetworkPolicy", "Ingress"], "networking.k8s.io/v1beta1": ["Ingress"] }), "networking.k8s.io/v1");
+    assert.equal(ingressApiVersion({ "networking.k8s.io/v1": ["NetworkPolicy"], "extensions/v1beta1": ["Ingress"] }), "extensions/v1beta1");
+    assert.equal(ingressApiVersion({ "networking.k8s.io/v1": ["NetworkPolicy"] }), undefined);
   });
 });
