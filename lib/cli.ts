@@ -95,3 +95,28 @@ export function renderTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3))).join("").trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
+
+/**
+ * Resolves on the first SIGINT or SIGTERM, listened for from the call on (call it before printing
+ * that Ctrl-C stops a thing, or an early Ctrl-C takes the signal's default action). One Ctrl-C
+ * reaches a script twice (the terminal's, and tsx passing its own on): the one that comes within
+ * `absorbMs` of the first is taken too, so the stop runs to its end; a later one finds no listener
+ * here and ends the process at once (the harness's own handler still stops what it started).
+ */
+export function untilInterrupted(absorbMs = 2000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let first = 0;
+    const onSignal = () => {
+      if (first === 0) {
+        first = Date.now();
+        setTimeout(() => {
+          process.removeListener("SIGINT", onSignal);
+          process.removeListener("SIGTERM", onSignal);
+        }, absorbMs).unref();
+      }
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

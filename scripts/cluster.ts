@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
-import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
+import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain, untilInterrupted } from "../lib/cli";
 import { RequirementsError, ensureRequirements } from "../harness/requirements";
 import { startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
 import { projectPath } from "../lib/project-path";
@@ -30,10 +30,7 @@ runMain("cluster", async () => {
   const kubernetesVersion = parseKubernetesVersion(args.kubernetes!);
   // Listen before anything is printed: a Ctrl-C that comes right after the KUBECONFIG line must
   // stop the cluster, not kill this process with the signal's default action.
-  const interrupted = new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  const interrupted = untilInterrupted();
   const dir = projectPath(args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cmu-cluster-")));
   try {
     ensureRequirements([...(toolchainBuilt() ? [] : ["toolchain-build" as const]), "control-plane"], { log: (line) => process.stderr.write(`cluster: ${line}\n`) });

@@ -6,7 +6,7 @@ import * as k8s from "@kubernetes/client-node";
 import { CertManagerHarness, leftovers, readyStates } from "../harness/cert-manager";
 import { RequirementsError, ensureRequirements } from "../harness/requirements";
 import { KUBERNETES_VERSIONS, KubernetesVersion } from "../harness/control-plane";
-import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain } from "../lib/cli";
+import { CliError, EXIT_OK, UsageError, parseCommandLine, runMain, untilInterrupted } from "../lib/cli";
 import { LocalCluster, PulumiCli, ROOT, run, startCluster, toolchainBuilt, toolchainEnv } from "../lib/local-run";
 
 const USAGE = `Usage: npm run demo -- [--kubernetes 1.15|1.34] [--namespaces N] [--certificates-per-namespace M] [--keep]
@@ -187,10 +187,7 @@ runMain("demo", async () => {
     await must("second pulumi up", pulumi.run(["up", "--yes", "--skip-preview"], { echo: false }));
     done();
     if (args.keep) {
-      const interrupted = new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
+      const interrupted = untilInterrupted();
       process.stdout.write(`\ncluster kept running: export KUBECONFIG=${cluster.kubeconfig}  (Ctrl-C stops it)\n`);
       await interrupted;
     }

@@ -86,6 +86,8 @@ interface Chain {
   links: Array<{ name: string; pid: number }>;
   owner: number;
   output: () => string;
+  /** Settles once npm has exited and its stdout and stderr are read to the end. */
+  closed: Promise<void>;
 }
 
 /** Runs `npm run SCRIPT -- ARGS` and waits until `ready` shows in its output; names its chain. */
@@ -96,6 +98,7 @@ async function startChain(script: string, args: string[], ready: RegExp): Promis
   let output = "";
   npm.stdout!.on("data", (d: Buffer) => (output += d));
   npm.stderr!.on("data", (d: Buffer) => (output += d));
+  const closed = new Promise<void>((resolve) => npm.on("close", () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const check = () => ready.test(output) && resolve();
     npm.stdout!.on("data", check);
@@ -113,7 +116,7 @@ async function startChain(script: string, args: string[], ready: RegExp): Promis
   assert.ok(owner, `a process below npm owns the components: ${below.map((p) => `${p} ${cmdline(p).slice(0, 80)}`).join("; ")}`);
   links.push({ name: "node", pid: owner });
   assert.ok(links.some((l) => l.name === "tsx"), `tsx is in the chain: ${links.map((l) => l.name).join(" → ")}`);
-  return { npm, links, owner, output: () => output };
+  return { npm, links, owner, output: () => output, closed };
 }
 
 async function until(what: string, check: () => boolean, ms: number): Promise<number> {
@@ -150,6 +153,8 @@ describe("killing any link between npm and the harness ends every component", { 
     process.kill(-chain.npm.pid!, "SIGINT");
     const took = await until("every component and every link to end after Ctrl-C", () => [...components, ...chain.links.map((l) => l.pid)].every((p) => !alive(p)), 60_000);
     figures.push(`Ctrl-C: ${(took / 1000).toFixed(1)}s`);
+    // Every process can be gone before its last lines are read from the pipe: read them to the end first.
+    await chain.closed;
     assert.match(chain.output(), /cluster: stopped/, "stopped its own way, cleanly");
   });
 
