@@ -81,7 +81,7 @@ export const DEFAULT_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 export const DEFAULT_RENEWAL_MARGIN_MS = 7 * 24 * 3600 * 1000;
 
 /** pkg/issuer/acme/setup.go acmev1ToV2Mappings: exactly these URLs make an issuer InvalidConfig. */
-const ACME_V1_URLS = new Set([
+export const ACME_V1_URLS: ReadonlySet<string> = new Set([
   "https://acme-v01.api.letsencrypt.org/directory",
   "https://acme-staging.api.letsencrypt.org/directory",
   "https://acme-v01.api.letsencrypt.org/directory/",

@@ -22,22 +22,14 @@
 // (generated per spec.keySize), and the certificate's IP, URI and email SANs (0.6.2 requests DNS
 // names only) and notBefore (a lifetime longer than renewBefore).
 import { readyCondition } from "../../conditions";
-import { parseGoDuration } from "../../reissue-prediction";
+import { ACME_V1_URLS, DEFAULT_RENEWAL_MARGIN_MS, parseGoDuration } from "../../reissue-prediction";
 import { isoSeconds, TlsCertificateRecord } from "../../tls-facts";
 import { AccountKeyRecord, BackupMeta, BackupObject, KubeObject } from "../../types";
 import type { TargetPrediction, TargetPredictionInput, TargetReissue } from "../target";
 import { certificateIssuerKey, convertCertificate } from "./convert";
 
+/** cert-manager v1.1.1's default renewBefore (30 days, as 0.6.2's; kept here as this version's fact). */
 export const DEFAULT_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
-export const DEFAULT_RENEWAL_MARGIN_MS = 7 * 24 * 3600 * 1000;
-
-/** pkg/issuer/acme/setup.go acmev1ToV2Mappings. */
-const ACME_V1_URLS = new Set([
-  "https://acme-v01.api.letsencrypt.org/directory",
-  "https://acme-staging.api.letsencrypt.org/directory",
-  "https://acme-v01.api.letsencrypt.org/directory/",
-  "https://acme-staging.api.letsencrypt.org/directory/",
-]);
 
 type Dict = Record<string, unknown>;
 const dict = (v: unknown): Dict | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Dict) : undefined);
