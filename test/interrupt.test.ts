@@ -8,12 +8,15 @@ import * as path from "node:path";
 const CHILD = `
 const { untilInterrupted } = require(${JSON.stringify(path.resolve(__dirname, "..", "lib", "cli.ts"))});
 (async () => {
+  // What runs (a control plane) keeps a script alive; signal listeners alone do not.
+  const alive = setInterval(() => {}, 1000);
   const interrupted = untilInterrupted(Number(process.argv[1]));
   process.stdout.write("running\\n");
   await interrupted;
   process.stdout.write("stopping\\n");
   await new Promise((r) => setTimeout(r, 800));
   process.stdout.write("stopped\\n");
+  clearInterval(alive);
 })();
 `;
 
