@@ -2,8 +2,9 @@
 // this stack, without losing an Issuer, ClusterIssuer, Certificate or key. The steps follow the
 // procedure in README.md; each takes what the step before produced. The stack's targetVersion
 // (lib/targets/index.ts) may name another cert-manager: the program then asks that target for its
-// CRDs, chart, webhook wait and converted objects, and renames the TLS Secrets' and Ingresses'
-// annotations before its controller starts.
+// CRDs, chart, webhook wait and converted objects, renames the TLS Secrets' and Ingresses'
+// annotations before its controller starts, and replaces the stack's own 0.6 release if the
+// cluster has one (the second hop), removing its CRDs only once every object is restored.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CertManagerCrdManifest } from "./components/crd-manifest";
@@ -14,11 +15,14 @@ import { CertManagerRelease } from "./components/release";
 import { IssuerSecretCopies } from "./components/issuer-secret-copies";
 import { LegacyReleaseRemoval } from "./components/legacy-release-removal";
 import { LegacySecretCleanup } from "./components/legacy-secret-cleanup";
+import { PreviousCrdRemoval } from "./components/previous-crd-removal";
+import { PreviousReleaseStop } from "./components/previous-release-stop";
 import { RestoredResources } from "./components/restored-resources";
 import { WebhookReadiness } from "./components/webhook-readiness";
 import { describeLeftOut } from "./lib/leave-out";
 import { describeLegacyObject } from "./lib/legacy";
 import { planOptions } from "./lib/preflight";
+import { NO_PREVIOUS_RELEASE, describePreviousRemoval } from "./lib/previous-release";
 import { decideLegacySecretCleanup, describeKeptSecret, stillUsedCovers } from "./lib/secret-cleanup";
 import { describeRestoreWrites } from "./lib/restore-record";
 import { isSecretConfig, readStackInputs } from "./lib/stack-inputs";
@@ -31,6 +35,7 @@ async function upgrade() {
   // The target version (stack setting targetVersion, lib/targets/index.ts): for a converting one,
   // what each old issuer becomes, for the reviewer, before anything is deleted.
   const { wiring } = upgradeTarget;
+  const previousRelease = cluster.previous ?? NO_PREVIOUS_RELEASE(settings.releaseName, settings.namespace);
   if (upgradeTarget.conversionLines.length > 0) pulumi.log.info(`cert-manager ${wiring.version}: each issuer converted to ${wiring.knowledge.crdGroups.certmanager}:\n${upgradeTarget.conversionLines.join("\n")}`);
   // Without a kubeconfig key the SDK would hand the provider $KUBECONFIG verbatim, and the provider
   // reads that as one path (or inline YAML): a list of files breaks it. An empty value makes it load
@@ -58,9 +63,29 @@ async function upgrade() {
     timeoutSeconds: settings.legacyRemovalTimeoutSeconds,
   }, opts);
 
+  // The second hop: a converting target replaces the stack's own 0.x release (e.g. the 0.6.2 this
+  // program installed); its controller and webhook stop here, before anything else changes.
+  const previous = wiring.converts
+    ? new PreviousReleaseStop("previous-release", {
+        releaseName: settings.releaseName,
+        namespace: settings.namespace,
+        summary: describePreviousRemoval(previousRelease, cluster.liveObjects.length, wiring.version, settings.backupFile),
+        willDelete: previousRelease.stopFirst.map(describeLegacyObject),
+        backupFile: target.backupFile,
+        backupSha256: backup.meta!.sha256,
+        legacyRemovedAt: legacy.completedAt,
+        kubeconfig: target.kubeconfig,
+        context: target.context,
+        timeoutSeconds: settings.legacyRemovalTimeoutSeconds,
+      }, opts)
+    : undefined;
+  const oldControllersGoneAt = previous?.completedAt ?? legacy.completedAt;
+  if (previousRelease.found) pulumi.log.warn(describePreviousRemoval(previousRelease, cluster.liveObjects.length, wiring.version, settings.backupFile));
+  if (upgradeTarget.chartOwned.length > 0) pulumi.log.info(`not restored: ${upgradeTarget.chartOwned.join(", ")}: release ${settings.releaseName}'s chart made them for its 0.x webhook, and they go with it (cert-manager ${wiring.version}'s webhook needs none)`);
+
   const namespace = new CertManagerNamespace("namespace", {
     name: settings.namespace,
-    legacyRemovedAt: legacy.completedAt,
+    legacyRemovedAt: oldControllersGoneAt,
     importId: preflight.adopt.namespace ? settings.namespace : undefined,
     disableValidationLabel: wiring.disableValidationLabel,
   }, opts);
@@ -69,7 +94,7 @@ async function upgrade() {
   const crds = upgradeTarget.crds
     ? new CertManagerCrdManifest("crds", {
         crds: upgradeTarget.crds.documents,
-        legacyRemovedAt: legacy.completedAt,
+        legacyRemovedAt: oldControllersGoneAt,
         allowDeletion: settings.allowCrdDeletion,
         importExisting: preflight.adopt.crds,
       }, opts)
@@ -85,7 +110,7 @@ async function upgrade() {
   const renames = wiring.converts
     ? new MetadataRenames("metadata-renames", {
         renames: upgradeTarget.metadataRenames,
-        legacyRemovedAt: legacy.completedAt,
+        legacyRemovedAt: oldControllersGoneAt,
         kubeconfig: target.kubeconfig,
         context: target.context,
       }, opts)
@@ -106,6 +131,7 @@ async function upgrade() {
     mapApiVersions: settings.mapApiVersions,
     skipAwait: settings.skipAwait,
     startsAfter: renames?.completedAt,
+    replacedForApiGroup: wiring.converts ? wiring.knowledge.crdGroups.certmanager : undefined,
   }, opts);
 
   // Where 0.6 reads ClusterIssuer Secrets: the new namespace, or values.clusterResourceNamespace.
@@ -131,7 +157,9 @@ async function upgrade() {
       }, opts)
     : undefined;
 
-  const restored = new RestoredResources("restored", {
+  // A target of another API group restores into batches (and a record) of its own: a 0.6 stack's
+  // batches stay as they were, and the second hop writes every object again in the new group.
+  const restored = new RestoredResources(wiring.converts ? `restored-${wiring.knowledge.crdGroups.certmanager.split("/")[0]}` : "restored", {
     items: plan.restore,
     crdNames: crds.names,
     copiedSecrets: secrets.names,
@@ -148,8 +176,24 @@ async function upgrade() {
     reapply: restore.writes.reapplied,
     recordAlso: restore.record.fromLiveObjects ? restore.record.labels : [],
     recordNamespace: namespace.name,
+    recordName: wiring.converts ? restore.recordName : undefined,
     backupSha256: backup.meta!.sha256,
   }, opts);
+
+  // The second hop's last step: the replaced release's certmanager.k8s.io CRDs, and the objects in
+  // them, once every object is restored in the target's group.
+  if (wiring.converts) {
+    new PreviousCrdRemoval("previous-crds", {
+      crdNames: previousRelease.crds.map((c) => c.name),
+      objectsDeletedWithCrds: previousRelease.found ? cluster.liveObjects.length : 0,
+      backupFile: target.backupFile,
+      backupSha256: backup.meta!.sha256,
+      restoredCount: restored.restoredCount,
+      kubeconfig: target.kubeconfig,
+      context: target.context,
+      timeoutSeconds: settings.legacyRemovalTimeoutSeconds,
+    }, opts);
+  }
   for (const line of describeRestoreWrites(restore.writes, restore.record.fromLiveObjects)) pulumi.log.info(line);
 
   for (const copy of copiesDifferingFromSource) {

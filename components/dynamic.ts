@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
-export type RuntimeOperation = "removeLegacyRelease" | "webhookReady" | "deleteLegacySecrets";
+export type RuntimeOperation = "removeLegacyRelease" | "stopPreviousRelease" | "deletePreviousCrds" | "webhookReady" | "deleteLegacySecrets";
 
 const RUNTIME_MODULE = path.resolve(__dirname, "..", "lib", "dynamic-runtime.ts");
 const LOADER = path.resolve(__dirname, "..", "lib", "load-typescript.cjs");
@@ -16,18 +16,31 @@ export function requireTypeScript(file: string): any {
 
 /**
  * A step that runs once: created when first reached, a no-op on every later run (its work is
- * done), and a no-op on destroy (an old release cannot be put back).
+ * done), and a no-op on destroy (an old release cannot be put back). `runsAgainWhen` names inputs
+ * that make it a different step when they change (e.g. the webhook a wait is for): it then runs
+ * again (replaced; the old one's delete does nothing).
  */
-export function oneShotProvider(operation: RuntimeOperation): pulumi.dynamic.ResourceProvider {
+export function oneShotProvider(operation: RuntimeOperation, runsAgainWhen: readonly string[] = []): pulumi.dynamic.ResourceProvider {
   const runtime = RUNTIME_MODULE;
   const load = requireTypeScript;
+  const keys = [...runsAgainWhen];
   return {
     async create(inputs: Record<string, unknown>) {
       const outs = await load(runtime)[operation](inputs);
       return { id: `${operation}-${Date.now()}`, outs: { ...inputs, ...outs } };
     },
-    async diff() {
-      return { changes: false };
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+      const replaces = keys.filter((k) => JSON.stringify(olds?.[k] ?? null) !== JSON.stringify(news?.[k] ?? null));
+      return replaces.length > 0 ? { changes: true, replaces, deleteBeforeReplace: true } : { changes: false };
     },
   };
+}
+
+/** A one-shot step that deletes what an older cert-manager left: when it was done, and what it deleted. */
+export class OneShotRemoval extends pulumi.dynamic.Resource {
+  declare public readonly completedAt: pulumi.Output<string>;
+  declare public readonly removed: pulumi.Output<string[]>;
+  constructor(operation: "removeLegacyRelease" | "stopPreviousRelease" | "deletePreviousCrds", name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
+    super(oneShotProvider(operation), name, { ...props, completedAt: undefined, removed: undefined }, opts);
+  }
 }

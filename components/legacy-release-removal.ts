@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { oneShotProvider } from "./dynamic";
+import { OneShotRemoval } from "./dynamic";
 
 export interface LegacyReleaseRemovalArgs {
   /** The old release (default: cert-manager) and its namespace (default: kube-system). */
@@ -22,14 +22,6 @@ export interface LegacyReleaseRemovalArgs {
   timeoutSeconds: pulumi.Input<number>;
 }
 
-class RemoveOldRelease extends pulumi.dynamic.Resource {
-  declare public readonly completedAt: pulumi.Output<string>;
-  declare public readonly removed: pulumi.Output<string[]>;
-  constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(oneShotProvider("removeLegacyRelease"), name, { ...props, completedAt: undefined, removed: undefined }, opts);
-  }
-}
-
 /**
  * Step 1: removes the cert-manager 0.4 release (workloads, RBAC, release record and its three CRDs,
  * which takes every Issuer, ClusterIssuer and Certificate with them) and completes only when the
@@ -49,7 +41,7 @@ export class LegacyReleaseRemoval extends pulumi.ComponentResource {
           ? "no cert-manager 0.4 release found: nothing to delete"
           : `DELETES ${willDelete.length} objects of the 0.4 release; deleting its CRDs deletes every Issuer, ClusterIssuer and Certificate (${count} objects), restored below from ${file}`,
       );
-    const step = new RemoveOldRelease(`${name}-delete-0.4-release`, {
+    const step = new OneShotRemoval("removeLegacyRelease", `${name}-delete-0.4-release`, {
       summary,
       releaseName: args.releaseName,
       legacyNamespace: args.legacyNamespace,

@@ -27,6 +27,12 @@ export interface CertManagerReleaseArgs {
    * renamed for the target, components/metadata-renames.ts): its completion.
    */
   startsAfter?: pulumi.Input<string>;
+  /**
+   * The target's API group when it is not 0.6's (v1.1.1: cert-manager.io/v1). A release of 0.6 cannot
+   * be upgraded in place to such a target (its Deployments' selectors changed): the release is
+   * replaced when this changes, the old one uninstalled before the new one is installed.
+   */
+  replacedForApiGroup?: string;
 }
 
 /** Step 4: cert-manager 0.6.2 (chart v0.6.6), or the stack's target, as a Helm release in its own namespace. */
@@ -51,7 +57,13 @@ export class CertManagerRelease extends pulumi.ComponentResource {
       skipAwait: args.skipAwait,
       postrender: args.mapApiVersions ? POSTRENDER_MAP_APIS : undefined,
       timeout: 600,
-    }, { parent: this, dependsOn: after(args.crdNames, args.namespace, args.startsAfter), additionalSecretOutputs: args.secretValues ? ["values"] : undefined });
+    }, {
+      parent: this,
+      dependsOn: after(args.crdNames, args.namespace, args.startsAfter),
+      additionalSecretOutputs: args.secretValues ? ["values"] : undefined,
+      // Only when set: a 0.6 stack's release keeps its options as they were.
+      ...(args.replacedForApiGroup ? { replacementTrigger: args.replacedForApiGroup, deleteBeforeReplace: true } : {}),
+    });
     this.name = release.name;
     this.chartVersion = release.status.version;
     this.status = release.status.status;

@@ -79,6 +79,8 @@ export interface RestoredBatchArgs {
   /** Labels of the batch's objects restored earlier: not written, named in the preview. */
   leftAsTheyAre: string[];
   recordNamespace: pulumi.Input<string>;
+  /** The record's ConfigMap when it is not 0.6's (a target of another API group). */
+  recordName?: string;
   backupSha256: string;
   serverSideApply: boolean;
   kubeconfig?: pulumi.Input<string>;

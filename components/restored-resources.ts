@@ -42,6 +42,8 @@ export interface RestoredResourcesArgs {
   recordAlso: string[];
   /** Where the record lives (the stack's namespace) and the backup's checksum it notes. */
   recordNamespace: pulumi.Input<string>;
+  /** The record's ConfigMap when it is not 0.6's (lib/restore-record.ts restoreRecordName). */
+  recordName?: string;
   backupSha256: string;
 }
 
@@ -93,6 +95,8 @@ export class RestoredResources extends pulumi.ComponentResource {
         record: labels.filter((l) => (write.has(l) && !reapply.has(l)) || recordAlso.has(l)),
         leftAsTheyAre: labels.filter((l) => !write.has(l)),
         recordNamespace: args.recordNamespace,
+        // Only when set: the default's inputs stay as they were.
+        ...(args.recordName ? { recordName: args.recordName } : {}),
         backupSha256: args.backupSha256,
         serverSideApply: args.serverSideApply,
         kubeconfig: args.kubeconfig,

@@ -14,7 +14,7 @@ export interface WebhookReadinessArgs {
 class WaitForWebhook extends pulumi.dynamic.Resource {
   declare public readonly readyAt: pulumi.Output<string>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(oneShotProvider("webhookReady"), name, { ...props, readyAt: undefined, detail: undefined }, opts);
+    super(oneShotProvider("webhookReady", ["readiness"]), name, { ...props, readyAt: undefined, detail: undefined }, opts);
   }
 }
 

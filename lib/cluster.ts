@@ -7,6 +7,7 @@ import { KubeRequestError, RetryLog, ask, describeKubeError, discoverApiVersions
 import { apiRegistrationVersionFor } from "./served-apis";
 import { CertManagerFootprint, LegacyObject, describeLegacyObject, isCertManagerDeployment, isLegacyChartLabel, orderLegacyDeletions } from "./legacy";
 import { ReleaseRecordInput, classifyReleaseRecords, decodeReleaseRecord } from "./release-records";
+import { NO_PREVIOUS_RELEASE, PREVIOUS_CRD_NAMES, PreviousRelease, isCertmanagerK8sIoChart, isPreviousReleaseObject } from "./previous-release";
 import type { ReferencingObject } from "./secret-cleanup";
 import { LiveTlsCertificate, certificateFacts } from "./tls-facts";
 import { CERTMANAGER_GROUP, KIND_PLURALS, RESTORE_KINDS, objectLabel } from "./types";
@@ -29,6 +30,10 @@ export interface ClusterFacts {
   serverVersion: string;
   servedApiVersions: string[];
   legacy: LegacyRelease;
+  /** The stack's own 0.x release that a converting target replaces (asked for by such a target only). */
+  previous?: PreviousRelease;
+  /** Of the target's CRDs (asked for by name), those that exist: an earlier run made them. */
+  targetCrds?: string[];
   /** Every certmanager.k8s.io CRD and every cert-manager Deployment, whatever installed them. */
   footprint: CertManagerFootprint;
   /** Labels like "Certificate/default/x" of every cert-manager object now in the cluster. */
@@ -113,6 +118,63 @@ export async function findLegacyRelease(kc: k8s.KubeConfig, where: LegacyRelease
     unreadableRecords: [...helm3Records.unreadable, ...helm2Records.unreadable],
     // Helm 3 records of other charts are other releases' business (e.g. the new one); Tiller records of the name are worth a word.
     otherRecords: helm2Records.leftAlone,
+  };
+}
+
+/**
+ * The stack's own release of cert-manager's certmanager.k8s.io line (e.g. chart v0.6.6, installed
+ * by this program for target v0.6.2), which a converting target replaces: found by its newest Helm 3
+ * record in `namespace` (decoded, never by labels alone), its Deployments and the 0.6 CRDs there now.
+ */
+export async function findPreviousRelease(kc: k8s.KubeConfig, where: { releaseName: string; namespace: string }, log: RetryLog, crdApi?: CrdApi): Promise<PreviousRelease> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const records = await ask(`listing Helm release records (Secrets) in ${where.namespace}`, () => core.listNamespacedSecret({ namespace: where.namespace, labelSelector: `owner=helm,name=${where.releaseName}` }), kc, log);
+  const newest = records.items
+    .map((s) => ({ version: Number(s.metadata?.labels?.version ?? 0), status: s.metadata?.labels?.status ?? "", decoded: decodeReleaseRecord({ storage: "helm3", kind: "Secret", namespace: where.namespace, name: s.metadata?.name ?? "", data: s.data?.release }) }))
+    .filter((r) => r.status === "deployed" && r.decoded.ok)
+    .sort((a, b) => b.version - a.version)[0];
+  if (!newest || !newest.decoded.ok || !isCertmanagerK8sIoChart(newest.decoded.chartName, newest.decoded.chartVersion)) return NO_PREVIOUS_RELEASE(where.releaseName, where.namespace);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const deployments = (await ask(`listing Deployments (apps/v1) in ${where.namespace} labelled release=${where.releaseName}`, () => apps.listNamespacedDeployment({ namespace: where.namespace, labelSelector: `release=${where.releaseName}` }), kc, log, "apps/v1")).items
+    .filter((d) => isPreviousReleaseObject(d.metadata?.labels ?? {}, where.releaseName))
+    .map((d): LegacyObject => ({ apiVersion: "apps/v1", kind: "Deployment", namespace: where.namespace, name: d.metadata?.name ?? "" }));
+  // The 0.6 webhook's registrations: once its Deployment is gone they point at nothing, and an
+  // APIService that is not available breaks discovery (Helm's among others) until it goes too.
+  const served = await discoverApiVersions(kc, log);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const registrations: LegacyObject[] = [];
+  for (const [apiVersion, kind] of [[`apiregistration.k8s.io/${apiRegistrationVersionFor(served)}`, "APIService"],
+    [served.includes("admissionregistration.k8s.io/v1") ? "admissionregistration.k8s.io/v1" : "admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"]] as const) {
+    const list = await ask(`listing ${kind}s (${apiVersion}) labelled release=${where.releaseName}`,
+      () => objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, `release=${where.releaseName}`), kc, log, apiVersion);
+    for (const o of list.items) {
+      if (isPreviousReleaseObject(o.metadata?.labels ?? {}, where.releaseName)) registrations.push({ apiVersion, kind, namespace: "", name: o.metadata?.name ?? "" });
+    }
+  }
+  // The Secrets the chart's own webhook Certificates issued into (its CA among them): cert-manager
+  // made them, so Helm leaves them, and the target's webhook would take the stale CA Secret of the
+  // same name for its own (cert-manager-webhook-ca) and serve what nothing trusts.
+  const webhookCertificates = await ask(`listing Certificates (certmanager.k8s.io) in ${where.namespace} labelled release=${where.releaseName}`,
+    () => kc.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ group: CERTMANAGER_GROUP, version: "v1alpha1", namespace: where.namespace, plural: "certificates", labelSelector: `release=${where.releaseName}` }), kc, log)
+    .catch((err: unknown) => {
+      // No certmanager.k8s.io Certificates served any more (a re-run after the CRDs went): none.
+      if (statusCode(err) === 404) return { items: [] };
+      throw err;
+    }) as { items?: Array<{ metadata?: k8s.V1ObjectMeta; spec?: { secretName?: string } }> };
+  // The Certificates go before their Secrets: a 0.6 controller still shutting down (a Pod's grace
+  // period) re-issues a deleted Secret of a Certificate that exists, never one of a Certificate gone.
+  const chartCertificates = (webhookCertificates.items ?? []).filter((c) => isPreviousReleaseObject(c.metadata?.labels ?? {}, where.releaseName));
+  for (const c of chartCertificates) registrations.push({ apiVersion: `${CERTMANAGER_GROUP}/v1alpha1`, kind: "Certificate", namespace: where.namespace, name: c.metadata?.name ?? "" });
+  for (const c of chartCertificates) if (c.spec?.secretName) registrations.push({ apiVersion: "v1", kind: "Secret", namespace: where.namespace, name: c.spec.secretName });
+  const crds = crdApi ?? await CrdApi.discover(kc, log);
+  const present = new Set((await ask(`listing CustomResourceDefinitions (${crds.apiVersion})`, () => crds.list(), kc, log, crds.apiVersion)).map((c) => c.name));
+  return {
+    found: true,
+    releaseName: where.releaseName,
+    namespace: where.namespace,
+    chartVersion: newest.decoded.chartVersion,
+    stopFirst: [...deployments.sort((a, b) => a.name.localeCompare(b.name)), ...registrations],
+    crds: PREVIOUS_CRD_NAMES.filter((n) => present.has(n)).map((name): LegacyObject => ({ apiVersion: crds.apiVersion, kind: "CustomResourceDefinition", namespace: "", name })),
   };
 }
 
@@ -259,6 +321,10 @@ export async function inspectCluster(
     tlsSecrets?: string[];
     /** Namespaces whose existence matters (where copies go that the program does not create). */
     namespaces?: string[];
+    /** A converting target: look for the stack's own 0.x release it replaces. */
+    previousRelease?: { releaseName: string; namespace: string };
+    /** A target whose CRDs come from a manifest: which of them exist. */
+    targetCrdNames?: string[];
   },
 ): Promise<ClusterFacts> {
   const log = new RetryLog();
@@ -290,6 +356,11 @@ export async function inspectCluster(
     throw new KubeRequestError(`discovering the API groups (/apis): ${(err as Error).message}; check that context ${kc.getCurrentContext()} is a Kubernetes cluster`);
   }
   const legacy = await findLegacyRelease(kc, { releaseName: args.legacyReleaseName, legacyNamespace: args.legacyNamespace, tillerNamespace: args.tillerNamespace }, log, crdApi);
+  const previous = args.previousRelease ? await findPreviousRelease(kc, args.previousRelease, log, crdApi) : undefined;
+  const wantedCrds = new Set(args.targetCrdNames ?? []);
+  const targetCrds = args.targetCrdNames
+    ? (await ask(`listing CustomResourceDefinitions (${crdApi.apiVersion})`, () => crdApi.list(), kc, log, crdApi.apiVersion)).map((c) => c.name).filter((n) => wantedCrds.has(n)).sort()
+    : undefined;
   const liveObjectDigests = await liveCertManagerDigests(kc, log);
   const namespaces: Record<string, boolean> = {};
   for (const name of args.namespaces ?? []) {
@@ -307,11 +378,13 @@ export async function inspectCluster(
     serverVersion: version.gitVersion,
     servedApiVersions: servedApis,
     legacy,
+    ...(previous ? { previous } : {}),
+    ...(targetCrds ? { targetCrds } : {}),
     footprint: await findCertManagerFootprint(kc, log, crdApi),
     liveObjects: Object.keys(liveObjectDigests),
     liveObjectDigests,
-    // Only while the old release is there: afterwards nothing is compared with the backup any more.
-    liveTlsSecrets: legacy.found ? await liveTlsCertificates(kc, args.tlsSecrets ?? [], log) : {},
+    // Only while an old release is there: afterwards nothing is compared with the backup any more.
+    liveTlsSecrets: legacy.found || previous?.found ? await liveTlsCertificates(kc, args.tlsSecrets ?? [], log) : {},
     secrets,
     namespaces,
   };

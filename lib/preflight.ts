@@ -44,10 +44,14 @@ export interface Adoption {
 export const NO_ADOPTION: Adoption = { namespace: false, crds: [], restored: [] };
 
 /** What a client-side-apply run takes over with `import` (see Adoption); nothing with server-side apply. */
-export function adoptionFor(settings: Settings, facts: ClusterFacts, plan: RestorePlan, mode: ApplyMode): Adoption {
+export function adoptionFor(settings: Settings, facts: ClusterFacts, plan: RestorePlan, mode: ApplyMode, converts = false): Adoption {
   if (mode.serverSideApply) return NO_ADOPTION;
   const namespace = facts.namespaces?.[settings.namespace] === true;
-  if (facts.legacy.found) return { namespace, crds: [], restored: [] };
+  // The live cert-manager objects read here are of certmanager.k8s.io: a target of another API group
+  // takes none of them over (only its own CRDs, made by an earlier run), and neither does a run that
+  // removes an old release first.
+  if (converts) return { namespace, crds: facts.targetCrds ?? [], restored: [] };
+  if (facts.legacy.found || facts.previous?.found) return { namespace, crds: [], restored: [] };
   const live = new Set(facts.liveObjects);
   return {
     namespace,
@@ -249,14 +253,15 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
     }
   }
 
-  // Anything the cluster holds that the backup lacks would be lost with the old CRDs.
-  if (facts.legacy.found) {
+  // Anything the cluster holds that the backup lacks would be lost with the old CRDs (the 0.4
+  // release's, or those of the stack's own 0.x release that a converting target replaces).
+  if (facts.legacy.found || facts.previous?.found) {
     const backedUp = new Set(backup.objects.map((o) => objectLabel(o)));
     const missing = objectsMissingFromBackup(facts.liveObjects, backedUp);
     if (missing.length > 0) {
       throw new PreflightError(
         `backup coverage check failed: ${missing.length} object(s) in the cluster are not in ${file} (e.g. ${missing.slice(0, 3).join(", ")}); ` +
-          "removing the old release would delete them: take the backup again",
+          `${facts.legacy.found ? "removing the old release" : `replacing release ${facts.previous!.releaseName} (chart ${facts.previous!.chartVersion})`} would delete them: take the backup again`,
       );
     }
     // Names alone are not enough: an object edited or a certificate re-issued since the backup.
@@ -341,5 +346,5 @@ export function runPreflight(settings: Settings, backup: ParsedBackup, plan: Res
   if (unservedApis.length > 0) warnings.push(`mapping retired API versions at install: ${unservedApis.join(", ")}`);
   if (missingRuntime.length > 0) warnings.push(`acknowledgeUnsupportedKubernetes: cert-manager 0.6.2 is installed on ${facts.serverVersion}, which lacks ${missingRuntime.join(", ")}: it cannot issue or validate certificates here (test clusters only)`);
   const applyMode = serverSideApplyFor(facts.serverVersion);
-  return { crdApiVersion, applyMode, adopt: adoptionFor(settings, facts, plan, applyMode), secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
+  return { crdApiVersion, applyMode, adopt: adoptionFor(settings, facts, plan, applyMode, target !== undefined), secretCopies, skippedSecrets, secretsInPlace, unservedApis, warnings };
 }

@@ -32,6 +32,8 @@ export interface BatchInputs extends BatchTarget {
   objects: Record<string, string | KubeObject>;
   /** Where the record of restored objects lives (lib/restore-record.ts), and the backup it notes. */
   recordNamespace?: string;
+  /** The record's ConfigMap (lib/restore-record.ts restoreRecordName); unset: 0.6's. */
+  recordName?: string;
   backupSha256?: string;
 }
 
@@ -381,21 +383,22 @@ export async function recordRestored(inputs: BatchInputs, labels: string[]): Pro
   const api = client(inputs);
   const log = new RetryLog();
   const path = `/api/v1/namespaces/${encodeURIComponent(inputs.recordNamespace)}/configmaps`;
-  const where = `ConfigMap ${inputs.recordNamespace}/${RESTORE_RECORD_NAME}`;
+  const name = inputs.recordName || RESTORE_RECORD_NAME;
+  const where = `ConfigMap ${inputs.recordNamespace}/${name}`;
   for (let attempt = 1; ; attempt++) {
     try {
       let live: KubeObject | undefined;
       try {
-        live = await withRetry(`read ${where}`, () => api.request("GET", `${path}/${RESTORE_RECORD_NAME}`), log);
+        live = await withRetry(`read ${where}`, () => api.request("GET", `${path}/${name}`), log);
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
       }
       const data = recordData(decodeRecord(live?.data as Record<string, string> | undefined), labels, inputs.backupSha256 ?? "");
       if (!live) {
-        const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: RESTORE_RECORD_NAME, namespace: inputs.recordNamespace, labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER } }, data };
+        const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: inputs.recordNamespace, labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER } }, data };
         await withRetry(`create ${where}`, () => api.request("POST", `${path}?fieldManager=${FIELD_MANAGER}`, body), log);
       } else {
-        await withRetry(`replace ${where}`, () => api.request("PUT", `${path}/${RESTORE_RECORD_NAME}?fieldManager=${FIELD_MANAGER}`, { ...live, data }), log);
+        await withRetry(`replace ${where}`, () => api.request("PUT", `${path}/${name}?fieldManager=${FIELD_MANAGER}`, { ...live, data }), log);
       }
       return;
     } catch (err) {

@@ -7,6 +7,15 @@ import { createHash } from "node:crypto";
 
 /** The record's ConfigMap name, in the stack's `namespace`. */
 export const RESTORE_RECORD_NAME = "cert-manager-upgrade-restored";
+/**
+ * The record of a target whose objects live in another API group than 0.6's (v1.1.1:
+ * cert-manager.io): a ConfigMap of its own, so that what a 0.6 upgrade restored under the same
+ * labels never counts as restored in the new group (the second hop restores every object again).
+ */
+export function restoreRecordName(apiGroup: string): string {
+  return apiGroup === "certmanager.k8s.io" ? RESTORE_RECORD_NAME : `${RESTORE_RECORD_NAME}-${apiGroup.replace(/\./g, "-")}`;
+}
+
 /** Its data keys: restored labels, one a line, sorted; checksums of the backups they came from, one a line. */
 export const RECORD_LABELS_KEY = "restored";
 export const RECORD_BACKUPS_KEY = "backupSha256";

@@ -9,11 +9,12 @@ import { ClusterFacts, LegacySecretUsers, inspectCluster, readLegacySecretUsers 
 import { RetryLog, loadKubeConfig, readConfigMapData, readSecret } from "./kube";
 import { unsupportedProxy } from "./kube-connection";
 import { checkLeaveOut, withoutLeftOut } from "./leave-out";
+import { previousChartObjects } from "./previous-release";
 import { RestorePlan, buildRestorePlan } from "./plan";
 import { Preflight, PreflightError, SecretCopyDecision, TargetChecks, namespacesToInspect, planOptions, runPreflight, secretsToInspect } from "./preflight";
 import { describePath, projectPath } from "./project-path";
 import { COPIED_FROM_ANNOTATION, SecretObject, carriesLastApplied, copyDecision, copySource } from "./secret-copy";
-import { RESTORE_RECORD_NAME, Reapply, RestoreRecord, RestoreWrites, decideRestoreWrites, effectiveRecord, parseReapply } from "./restore-record";
+import { RESTORE_RECORD_NAME, Reapply, RestoreRecord, RestoreWrites, decideRestoreWrites, effectiveRecord, parseReapply, restoreRecordName } from "./restore-record";
 import { CONFIG_NAMESPACE, ConfigError, Settings, parseSettings } from "./settings";
 import { objectLabel } from "./types";
 import { CrdDocument, CrdManifestError, readCrdManifest } from "./crd-manifest";
@@ -39,7 +40,7 @@ export interface StackInputs {
   /** With cleanupLegacySecrets only: the legacy namespace's Pods, workloads and ServiceAccounts, or why they could not be read. */
   legacySecretUsers?: LegacySecretUsers;
   /** What was restored earlier (the record in the cluster), what the stack asks to write again, and so what the restore writes. */
-  restore: { record: RestoreRecord & { fromLiveObjects: boolean }; reapply: Reapply; writes: RestoreWrites };
+  restore: { record: RestoreRecord & { fromLiveObjects: boolean }; recordName: string; reapply: Reapply; writes: RestoreWrites };
   /**
    * Absolute paths (the stack's relative ones against the project folder) and the context (the
    * stack's, else the kubeconfig's current one), as the provider, Helm and the dynamic steps need them.
@@ -59,6 +60,8 @@ export interface UpgradeTarget {
   crds?: { file: string; documents: CrdDocument[] };
   /** The TLS Secrets' and Ingresses' metadata renames (none for 0.6.2). */
   metadataRenames: MetadataPatch[];
+  /** The backup's objects the replaced 0.x release's chart made (lib/previous-release.ts): not restored. */
+  chartOwned: string[];
 }
 
 export interface SecretCopy extends SecretCopyDecision {
@@ -89,7 +92,7 @@ export const clusterReader = {
   readSecret: (kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObject | undefined> => readSecret(kc, namespace, name, new RetryLog()),
   legacySecretUsers: (kc: k8s.KubeConfig, namespace: string, servedApis: string[]): Promise<LegacySecretUsers> => readLegacySecretUsers(kc, namespace, servedApis, new RetryLog()),
   /** The record of objects restored earlier (lib/restore-record.ts): the ConfigMap's data, undefined when there is none. */
-  readRestoreRecord: (kc: k8s.KubeConfig, namespace: string): Promise<Record<string, string> | undefined> => readConfigMapData(kc, namespace, RESTORE_RECORD_NAME, new RetryLog()),
+  readRestoreRecord: (kc: k8s.KubeConfig, namespace: string, name: string = RESTORE_RECORD_NAME): Promise<Record<string, string> | undefined> => readConfigMapData(kc, namespace, name, new RetryLog()),
   /** A converting target only: the named TLS Secrets' and every Ingress's annotations and labels (never data). */
   targetMetadata: readTargetMetadata,
 };
@@ -195,8 +198,11 @@ export async function readStackInputs(): Promise<StackInputs> {
     const leftOut = backup.errors.length === 0 ? checkLeaveOut(settings.leaveOut, backup, settings.backupFile, `config key ${CONFIG_NAMESPACE}:leaveOut in ${stackFile}`) : [];
     const wiring = targetWiring(settings.targetVersion);
     const options = planOptions(settings);
-    const restorePlan = buildRestorePlan(withoutLeftOut(backup, leftOut), options);
-    const planTarget = (tlsSecretMetadata?: Map<string, ObjectMetadataView>) => planForTarget(wiring, restorePlan, withoutLeftOut(backup, leftOut).objects, {
+    // The second hop: what the replaced 0.x release's chart made (its webhook's issuers) goes with it.
+    const chartOwned = wiring.converts ? previousChartObjects(backup.objects, settings.releaseName, settings.namespace) : [];
+    const restorable = withoutLeftOut(backup, [...leftOut, ...chartOwned]);
+    const restorePlan = buildRestorePlan(restorable, options);
+    const planTarget = (tlsSecretMetadata?: Map<string, ObjectMetadataView>) => planForTarget(wiring, restorePlan, restorable.objects, {
       meta: backup.meta, legacyNamespace: settings.legacyNamespace,
       accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
       tlsSecretMetadata,
@@ -226,6 +232,10 @@ export async function readStackInputs(): Promise<StackInputs> {
       tlsSecrets: recordedTlsSecrets(backup),
       // The new namespace too: without server-side apply an existing one is taken over with `import`.
       namespaces: [...namespacesToInspect(plan, settings), settings.namespace],
+      // A converting target replaces a 0.x release of this stack too (the second hop, e.g. 0.6.2 → v1.1.1).
+      ...(wiring.converts ? { previousRelease: { releaseName: settings.releaseName, namespace: settings.namespace } } : {}),
+      // Its CRDs made by an earlier run (one that failed after them): taken over, not created again.
+      ...(crds ? { targetCrdNames: crds.documents.map((d) => d.metadata.name) } : {}),
     });
     let metadataRenames: MetadataPatch[] = [];
     let targetChecks: TargetChecks | undefined;
@@ -243,8 +253,12 @@ export async function readStackInputs(): Promise<StackInputs> {
       targetChecks = { wiring, refusals: [...planned.refusals, ...renames.refusals] };
     }
     const preflight = runPreflight(settings, backup, plan, cluster, targetChecks);
-    const record = effectiveRecord(await clusterReader.readRestoreRecord(kc, settings.namespace), { legacyFound: cluster.legacy.found, liveLabels: cluster.liveObjects });
-    const restore = { record, reapply, writes: decideRestoreWrites(labels, record, reapply) };
+    // A target of another API group keeps its own record; the objects now in the cluster are of the
+    // old group then, and never count as restored in the new one.
+    const recordName = restoreRecordName(wiring.knowledge.crdGroups.certmanager.split("/")[0]);
+    const record = effectiveRecord(await clusterReader.readRestoreRecord(kc, settings.namespace, recordName),
+      { legacyFound: cluster.legacy.found || Boolean(cluster.previous?.found), liveLabels: wiring.converts ? [] : cluster.liveObjects });
+    const restore = { record, recordName, reapply, writes: decideRestoreWrites(labels, record, reapply) };
     const { copies: secretCopies, leftAsTheyAre: copiesLeftAsTheyAre, differing: copiesDifferingFromSource } = await readSecretCopies(kc, preflight.secretCopies, cluster, preflight.applyMode.serverSideApply);
     // Read only for the cleanup: a stack without it pays nothing for the cleanup's "still used" check.
     const legacySecretUsers = settings.cleanupLegacySecrets ? await clusterReader.legacySecretUsers(kc, settings.legacyNamespace, cluster.servedApiVersions) : undefined;
@@ -252,7 +266,7 @@ export async function readStackInputs(): Promise<StackInputs> {
     // no kubeconfig key they read $KUBECONFIG themselves (the provider merges the list as kubectl
     // does, and so does loadKubeConfig), and the pinned name keeps every step on this same cluster.
     return { settings, backup, plan, cluster, preflight, secretCopies, copiesLeftAsTheyAre, copiesDifferingFromSource, legacySecretUsers, restore, target: { kubeconfig, context: kc.getCurrentContext(), backupFile, chart }, leftOut,
-      upgradeTarget: { wiring, conversionLines: planned.conversionLines, crds, metadataRenames } };
+      upgradeTarget: { wiring, conversionLines: planned.conversionLines, crds, metadataRenames, chartOwned } };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PreflightError || err instanceof CliError) {
       throw new pulumi.RunError(err.message);

@@ -64,6 +64,12 @@ test("each gate fails with its own name", () => {
 
   fails(() => runPreflight(settings(), parsed, plan, facts({ kubeSystemUID: "someone-else" })), /^cluster identity check failed/);
   fails(() => runPreflight(settings(), parsed, plan, facts({ liveObjects: [...SEED_LABELS, "Certificate/new/made-after-backup"] })), /^backup coverage check failed: 1 object.*Certificate\/new\/made-after-backup/);
+  // The second hop: the stack's own 0.6 release replaced (its CRDs go) gets the same coverage check; without either release there is nothing to lose.
+  const noLegacy = { found: false, record: "none" as const, objects: [] };
+  const previous = { found: true, releaseName: "cert-manager", namespace: "cert-manager", chartVersion: "v0.6.6", stopFirst: [], crds: [] };
+  fails(() => runPreflight(settings(), parsed, plan, facts({ legacy: noLegacy, previous, liveObjects: [...SEED_LABELS, "Certificate/new/made-after-backup"] })),
+    /^backup coverage check failed: 1 object.*Certificate\/new\/made-after-backup.*replacing release cert-manager \(chart v0\.6\.6\) would delete them/);
+  assert.doesNotThrow(() => runPreflight(settings(), parsed, plan, facts({ legacy: noLegacy, liveObjects: [...SEED_LABELS, "Certificate/new/made-after-backup"] })));
   fails(() => runPreflight(settings(), parsed, plan, facts({ servedApiVersions: MODERN })), /^Kubernetes version check failed: cert-manager 0\.6\.2 cannot work on this cluster .*extensions\/v1beta1 Ingress.*authorization\.k8s\.io\/v1beta1 SubjectAccessReview.*acknowledgeUnsupportedKubernetes true/);
   fails(() => runPreflight(settings({ acknowledgeUnsupportedKubernetes: true }), parsed, plan, facts({ servedApiVersions: MODERN })), /^API version check failed: .*apps\/v1beta1 Deployment.*mapApiVersions/);
   fails(

@@ -87,6 +87,11 @@ test("the seed's upgrade as a resource graph", async () => {
   assert.deepEqual(release.inputs.values.resources, { requests: { cpu: "10m", memory: "50Mi" }, limits: { cpu: "15m", memory: "100Mi" } });
   assert.equal(release.inputs.values.webhook.enabled, true);
   assert.equal(release.inputs.skipCrds, true);
+  // The default target's release keeps its options: never replaced by a target change, nothing of the second hop.
+  assert.equal(release.replacementTrigger, undefined);
+  assert.equal(release.deleteBeforeReplace, false);
+  assert.ok(!run.registrations.some((r) => r.name.startsWith("previous-")), "no second-hop step for the default target");
+  assert.ok(run.registrations.some((r) => r.name.startsWith("restored-") && !r.name.startsWith("restored-cert-manager.io")), "the default's restore keeps its names");
   const releaseDeps = run.dependencyNames("cert-manager");
   for (const c of crds) assert.ok(releaseDeps.includes(c.name), `release after ${c.name}`);
   assert.ok(releaseDeps.includes("namespace"));

@@ -74,13 +74,17 @@ test("v1.1.1: the preview shows each conversion, renames metadata before the rel
   for (const crd of crds) {
     assert.equal(crd.retainOnDelete, true);
     assert.equal(crd.inputs.status, undefined, "the file's status is not sent");
-    assert.ok(run.dependencyNames(crd.name).includes("legacy-release-delete-0.4-release"), `${crd.name} waits for the removal`);
+    assert.ok(run.dependencyNames(crd.name).includes("previous-release-stop-0.x-release"), `${crd.name} waits for the removals`);
   }
+  // The second hop's steps are there, with nothing to do on a 0.4.1 cluster; each waits for the one before.
+  assert.ok(run.dependencyNames("previous-release-stop-0.x-release").includes("legacy-release-delete-0.4-release"));
+  assert.match(run.byName("previous-release-stop-0.x-release").inputs.summary, /no cert-manager 0\.x release cert-manager in cert-manager: nothing to replace/);
+  assert.deepEqual(run.byName("previous-crds-delete-certmanager.k8s.io-crds").inputs.crdNames, []);
   assert.deepEqual(run.byName("namespace").inputs.metadata.labels, { "cert-manager.io/disable-validation": "true" });
 
   // The renames: after the removal, before the release; merge patches of the changed keys only.
   const rename = run.byName("metadata-renames-apply");
-  assert.ok(run.dependencyNames("metadata-renames-apply").includes("legacy-release-delete-0.4-release"));
+  assert.ok(run.dependencyNames("metadata-renames-apply").includes("previous-release-stop-0.x-release"));
   assert.ok(run.dependencyNames("cert-manager").includes("metadata-renames-apply"), "the release (its controller) starts only after the renames");
   assert.deepEqual(rename.inputs.renames, [
     {
@@ -104,6 +108,9 @@ test("v1.1.1: the preview shows each conversion, renames metadata before the rel
   const release = run.byName("cert-manager");
   assert.match(release.inputs.chart, /cert-manager-v1\.1\.1\.tgz$/);
   assert.equal(release.inputs.repositoryOpts, undefined);
+  // A 0.6 release in the state is replaced (uninstalled first), never upgraded in place.
+  assert.equal(release.replacementTrigger, "cert-manager.io/v1");
+  assert.equal(release.deleteBeforeReplace, true);
   assert.equal(run.byName("webhook-accepts-objects").inputs.readiness, "probe-v1");
 
   const restored = restoredObjects(run);
@@ -188,4 +195,41 @@ test("targetVersion v0.6.2 (the default, also when set): no rename step, 0.6's C
     assert.ok(restoredObjects(run).every((o) => o.object.apiVersion === "certmanager.k8s.io/v1alpha1"));
     assert.equal(run.registrations.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition").length, 5);
   }
+});
+
+test("v1.1.1 on a cluster whose CRDs an earlier run made (no server-side apply): they are taken over with import, the others created", async () => {
+  const run = await runProgram(stack(), facts({ targetCrds: ["certificates.cert-manager.io"] }), true, { targetMetadata: METADATA });
+  const crds = run.registrations.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition");
+  assert.deepEqual(crds.map((c) => [c.inputs.metadata.name, c.importId]).sort(), [
+    ["certificates.cert-manager.io", "certificates.cert-manager.io"], ["clusterissuers.cert-manager.io", ""], ["issuers.cert-manager.io", ""],
+  ]);
+});
+
+test("the second hop under mocks: the stack's own 0.6 release replaced; its controller stopped first, its CRDs deleted after the restore, its chart's webhook issuers not restored", async () => {
+  const chartLabels = { app: "webhook", chart: "webhook-v0.6.4", release: "cert-manager", heritage: "Tiller" };
+  const webhookIssuer: KubeObject = { apiVersion: "certmanager.k8s.io/v1alpha1", kind: "Issuer", metadata: { name: "cert-manager-webhook-selfsign", namespace: "cert-manager", labels: chartLabels }, spec: { selfSigned: {} } };
+  const previous = {
+    found: true, releaseName: "cert-manager", namespace: "cert-manager", chartVersion: "v0.6.6",
+    stopFirst: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "cert-manager", name: "cert-manager" }, { apiVersion: "v1", kind: "Secret", namespace: "cert-manager", name: "cert-manager-webhook-ca" }],
+    crds: [{ apiVersion: "apiextensions.k8s.io/v1beta1", kind: "CustomResourceDefinition", namespace: "", name: "certificates.certmanager.k8s.io" }],
+  };
+  const noLegacy = { found: false, record: "none" as const, objects: [] };
+  const objects = [...seedObjects(), webhookIssuer];
+  const live = objects.map((o) => o.kind === "ClusterIssuer" ? `ClusterIssuer/${o.metadata!.name}` : `${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`);
+  const run = await runProgram(stack(objects), facts({ legacy: noLegacy, previous, liveObjects: live }), true, { targetMetadata: METADATA });
+  const replaces = run.logs.find((l) => l.severity === "warn" && l.message.startsWith("REPLACES release cert-manager (chart v0.6.6) with cert-manager v1.1.1"));
+  assert.ok(replaces, run.logs.map((l) => l.message).join("\n"));
+  assert.match(replaces.message, /DELETES Deployment cert-manager\/cert-manager, Secret cert-manager\/cert-manager-webhook-ca first.*after the restore, DELETES 1 certmanager\.k8s\.io CRDs and with them 5 Issuers/);
+  assert.deepEqual(run.byName("previous-release-stop-0.x-release").inputs.willDelete, ["Deployment cert-manager/cert-manager", "Secret cert-manager/cert-manager-webhook-ca"]);
+  for (const step of ["namespace", "metadata-renames-apply"]) assert.ok(run.dependencyNames(step).includes("previous-release-stop-0.x-release"), `${step} after 0.6.2 stopped`);
+  const crdRemoval = run.byName("previous-crds-delete-certmanager.k8s.io-crds");
+  assert.deepEqual(crdRemoval.inputs.crdNames, ["certificates.certmanager.k8s.io"]);
+  const restoredBatches = run.registrations.filter((r) => r.name.startsWith("restored-cert-manager.io-") && r.custom && r.name !== "restored-cert-manager.io-outcome").map((r) => r.name);
+  assert.ok(restoredBatches.length > 0);
+  for (const batch of restoredBatches) assert.ok(!run.dependencyNames(batch).includes("previous-crds-delete-certmanager.k8s.io-crds"));
+  assert.ok(restoredBatches.every((b) => run.byName(b).inputs.recordName === "cert-manager-upgrade-restored-cert-manager-io"), "the new group's own record");
+  // Known only once every batch is in place: the old CRDs go after the restore.
+  assert.ok(crdRemoval.rawInputs.restoredCount !== undefined || run.dependencyNames("previous-crds-delete-certmanager.k8s.io-crds").length > 0);
+  assert.ok(!restoredObjects(run).some((o) => o.label === "Issuer/cert-manager/cert-manager-webhook-selfsign"), "the chart's webhook issuer is not restored");
+  assert.ok(run.logs.some((l) => /^not restored: Issuer\/cert-manager\/cert-manager-webhook-selfsign: release cert-manager's chart made them/.test(l.message)));
 });

@@ -41,6 +41,9 @@ export interface Registration {
   dependencies: string[];
   additionalSecretOutputs: string[];
   retainOnDelete: boolean;
+  /** The deleteBeforeReplace option, and the replacementTrigger value (undefined when none). */
+  deleteBeforeReplace: boolean;
+  replacementTrigger: unknown;
   protect: boolean;
   /** Names of the aliases the resource declares (old names it answers to). */
   aliases: string[];
@@ -136,6 +139,8 @@ export async function runProgram(config: Record<string, string>, facts: ClusterF
       dependencies: req.getDependenciesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
       retainOnDelete: req.getRetainondelete?.() ?? false,
+      deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+      replacementTrigger: req.hasReplacementTrigger?.() ? req.getReplacementTrigger().toJavaScript() : undefined,
       protect: req.getProtect?.() ?? false,
       aliases: (req.getAliasesList?.() ?? []).map((a: any) => a.getSpec?.()?.getName?.() || a.getUrn?.() || ""),
       importId: req.getImportid?.() ?? "",
