@@ -12,107 +12,28 @@
 //   - renewal: a certificate inside its renewal window (issued 70 days ago, 10 days left) gets a new
 //     certificate from Pebble through the HTTP-01 solver converted from its old `http01.ingressClass`
 //     (Order valid, new serial and NOT AFTER in its Secret), Pebble validating through the ingress
-//     stand-in to the acmesolver pod.
+//     stand-in to the acmesolver pod;
+//   - negative controls, last: a valid certificate's Secret without the renamed issuer annotations is
+//     ordered anew; an account key Secret gone from where v1.1.1 reads it means a new ACME account.
 // Nothing is left behind: no process, network namespace or link (checked at the end).
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
-import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
+import { PulumiCli, startCluster } from "../../lib/local-run";
+import { harnessRun } from "../support/harness-run";
+import { RenewalDue, V1Object, annotateAsLegacyIssued, ordersV1, readyStatesV1, seedRenewalDue, x509 } from "../support/cert-manager-v1";
 
-const NODE = path.join(ROOT, "node_modules", ".bin", "node");
-const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const MARKER = `e2e-secret-${process.pid}-do-not-print`;
 const WAIT_MS = 8 * 60_000;
 /** The class of the seed's HTTP-01 config (wonder-app-cert's), served by the ingress stand-in. */
 const INGRESS_CLASS = "nginx";
 /** A certificate added to the seed inside its renewal window, solved over HTTP-01 like wonder-app-cert. */
-const RENEW = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com" };
-const DAY_MS = 24 * 3600 * 1000;
+const RENEW: RenewalDue = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com" };
 
-let env: NodeJS.ProcessEnv;
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-e2e-up111-"));
-const logs: string[] = [];
-let cluster: LocalCluster | undefined;
-let harness: CertManagerHarness | undefined;
-
-function script(name: string, args: string[]): Promise<RunResult> {
-  return run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env }).then((r) => {
-    logs.push(r.stdout, r.stderr);
-    return r;
-  });
-}
-
-const PLURALS_V1 = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" } as const;
-type V1Object = { metadata: { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string }> }; spec?: Record<string, unknown>; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>; state?: string } };
-
-/** readyStates for cert-manager.io/v1: what v1.1.1 reports. */
-async function readyStatesV1(kc: k8s.KubeConfig): Promise<Map<string, ReadyState>> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const out = new Map<string, ReadyState>();
-  for (const [kind, plural] of Object.entries(PLURALS_V1) as Array<[ReadyState["kind"], string]>) {
-    const list = await custom.listClusterCustomObject({ group: "cert-manager.io", version: "v1", plural });
-    for (const o of list.items as V1Object[]) {
-      const c = o.status?.conditions?.find((x) => x.type === "Ready");
-      out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, {
-        kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name, ready: c?.status ?? "", reason: c?.reason ?? "", message: c?.message ?? "",
-        lastTransitionTime: c?.lastTransitionTime ?? "", uid: o.metadata.uid,
-      });
-    }
-  }
-  return out;
-}
-
-/** v1.1.1's Orders, each with the Certificate of its CertificateRequest (annotation cert-manager.io/certificate-name). */
-async function ordersV1(kc: k8s.KubeConfig): Promise<Array<{ certificate: string; atServer: boolean; state: string }>> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const requests = (await custom.listClusterCustomObject({ group: "cert-manager.io", version: "v1", plural: "certificaterequests" })).items as V1Object[];
-  const certificateOf = new Map(requests.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r.metadata.annotations?.["cert-manager.io/certificate-name"] ?? "?"]));
-  const orders = (await custom.listClusterCustomObject({ group: "acme.cert-manager.io", version: "v1", plural: "orders" })).items as Array<V1Object & { status?: { url?: string; state?: string } }>;
-  return orders.map((o) => {
-    const request = o.metadata.ownerReferences?.find((r) => r.kind === "CertificateRequest")?.name ?? "?";
-    return { certificate: `${o.metadata.namespace}/${certificateOf.get(`${o.metadata.namespace}/${request}`) ?? "?"}`, atServer: Boolean(o.status?.url), state: o.status?.state ?? "" };
-  });
-}
-
-/** A PKCS#1 key and a certificate for `domain` valid from `notBefore` to `notAfter` (openssl ca: `req -x509` cannot backdate). */
-function backdatedCertificate(domain: string, notBefore: Date, notAfter: Date): { crt: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(work, "ca-"));
-  const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
-  fs.writeFileSync(path.join(dir, "index.txt"), "");
-  fs.writeFileSync(path.join(dir, "serial"), `${crypto.randomBytes(8).toString("hex")}\n`);
-  fs.writeFileSync(path.join(dir, "ca.cnf"), ["[ ca ]", "default_ca = CA_default", "[ CA_default ]", `database = ${dir}/index.txt`, `new_certs_dir = ${dir}`, `serial = ${dir}/serial`,
-    "default_md = sha256", "policy = policy_any", "copy_extensions = copy", "unique_subject = no", "[ policy_any ]", "commonName = supplied", ""].join("\n"));
-  const key = path.join(dir, "tls.key");
-  execFileSync("openssl", ["genrsa", "-traditional", "-out", key, "2048"], { stdio: "ignore" });
-  execFileSync("openssl", ["req", "-new", "-key", key, "-subj", `/CN=${domain}`, "-addext", `subjectAltName=DNS:${domain}`, "-out", path.join(dir, "req.csr")], { stdio: "ignore" });
-  execFileSync("openssl", ["ca", "-batch", "-config", path.join(dir, "ca.cnf"), "-selfsign", "-keyfile", key, "-in", path.join(dir, "req.csr"),
-    "-startdate", stamp(notBefore), "-enddate", stamp(notAfter), "-notext", "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
-  const out = { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(key, "utf8") };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
-}
-
-const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
-const x509 = (d: Record<string, string>): crypto.X509Certificate => new crypto.X509Certificate(Buffer.from(d["tls.crt"], "base64"));
-
-before(async () => {
-  env = await toolchainEnv({ build: true, echo: true, extras: ["cert-manager", "cert-manager-v1.1.1", "pebble"] });
-});
-
-after(async () => {
-  await harness?.stop();
-  await cluster?.stop();
-  if (process.exitCode) {
-    for (const line of logs.slice(-200)) if (line) console.error(line.trimEnd());
-  }
-  fs.rmSync(work, { recursive: true, force: true });
-});
+const e2e = harnessRun("cmu-e2e-up111-", ["cert-manager", "cert-manager-v1.1.1", "pebble"]);
+const { logs, work, script } = e2e;
 
 describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersion v1.1.1, real binaries, Pebble)", { concurrency: false }, () => {
   let kc: k8s.KubeConfig;
@@ -127,66 +48,46 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
 
   test("seed 0.4.1, back up, preview (conversion lines), up: v1.1.1 runs and reports on every restored object", async () => {
     const log = (line: string) => logs.push(line);
-    cluster = await startCluster(path.join(work, "cluster"), env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
-    harness = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(work, "harness"), env, log, http01: { ingressClass: INGRESS_CLASS } });
-    const seeded = await script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
-      "--certificates-per-namespace", "3", "--secret-marker", MARKER, "--acme-server", harness.pebble.directoryUrl]);
+    e2e.cluster = await startCluster(path.join(work, "cluster"), e2e.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
+    e2e.harness = await CertManagerHarness.start({ kubeconfig: e2e.cluster.kubeconfig, apiserverPort: e2e.cluster.apiserverPort, dir: path.join(work, "harness"), env: e2e.env, log, http01: { ingressClass: INGRESS_CLASS } });
+    const seeded = await script("seed-legacy", ["--kubeconfig", e2e.cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
+      "--certificates-per-namespace", "3", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl]);
     assert.equal(seeded.code, 0, seeded.stderr);
     kc = new k8s.KubeConfig();
-    kc.loadFromFile(cluster.kubeconfig);
+    kc.loadFromFile(e2e.cluster.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
-    // One more certificate, inside its renewal window (70 days old, 10 days left), as 0.4.1 left it.
-    const now = Date.now();
-    const renewPair = backdatedCertificate(RENEW.domain, new Date(now - 70 * DAY_MS), new Date(now + 10 * DAY_MS));
-    await core.createNamespacedSecret({ namespace: RENEW.namespace, body: { metadata: { name: RENEW.secret }, type: "kubernetes.io/tls", data: { "tls.crt": b64(renewPair.crt), "tls.key": b64(`${MARKER}\n${renewPair.key}`) } } });
-    await custom.createNamespacedCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", namespace: RENEW.namespace, plural: "certificates", body: {
-      apiVersion: "certmanager.k8s.io/v1alpha1", kind: "Certificate", metadata: { name: RENEW.name, namespace: RENEW.namespace },
-      spec: { secretName: RENEW.secret, dnsNames: [RENEW.domain], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
-        acme: { config: [{ http01: { ingressClass: INGRESS_CLASS }, domains: [RENEW.domain] }] } },
-      status: { conditions: [{ type: "Ready", status: "True", reason: "CertIssued", message: "Certificate issued successfully", lastTransitionTime: new Date(now - 70 * DAY_MS).toISOString().replace(/\.\d+Z$/, "Z") }] },
-    } });
+    // One more certificate, inside its renewal window (70 days old, 10 days left), as 0.4.1 left it;
+    // and the annotations 0.4.1 wrote on every TLS Secret it issued into.
+    await seedRenewalDue(kc, work, RENEW, INGRESS_CLASS, MARKER);
+    for (const [key, issuer] of await annotateAsLegacyIssued(kc)) issuerOfSecret.set(key, issuer);
 
-    // The annotations 0.4.1 wrote on every TLS Secret it issued into (pkg/controller/certificates/sync.go).
-    const certificates = (await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural: "certificates" })).items as V1Object[];
-    for (const c of certificates) {
-      const spec = c.spec as { secretName: string; issuerRef: { name: string; kind?: string } };
-      const key = `${c.metadata.namespace}/${spec.secretName}`;
-      issuerOfSecret.set(key, { name: spec.issuerRef.name, kind: spec.issuerRef.kind || "Issuer" });
-      const secret = await core.readNamespacedSecret({ namespace: c.metadata.namespace!, name: spec.secretName }).catch(() => undefined);
-      if (!secret) continue;
-      await core.patchNamespacedSecret({ namespace: c.metadata.namespace!, name: spec.secretName, body: { metadata: { annotations: {
-        "certmanager.k8s.io/issuer-name": spec.issuerRef.name, "certmanager.k8s.io/issuer-kind": spec.issuerRef.kind || "Issuer" } } } },
-      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
-    }
-
-    await harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
+    await e2e.harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
       const states = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
       const notReady = states.filter((s) => s.ready !== "True");
       if (states.length !== 6 || notReady.length > 0) return `${notReady.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.ready || "no status"} ${s.reason}`).join("; ")} (${states.length} issuers)`;
-      const { accounts } = harness!.counts();
+      const { accounts } = e2e.harness!.counts();
       return accounts === 2 ? true : `Pebble has ${accounts} accounts`;
     }, WAIT_MS);
-    assert.deepEqual(harness.kubelet.running().map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`), ["kube-system/cert-manager controller v0.4.1"]);
+    assert.deepEqual(e2e.harness.kubelet.running().map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`), ["kube-system/cert-manager controller v0.4.1"]);
 
     for (const s of (await core.listSecretForAllNamespaces()).items) {
       if (s.type === "kubernetes.io/tls") tls.set(`${s.metadata!.namespace}/${s.metadata!.name}`, s.data ?? {});
     }
     beforeStates = await readyStates(kc);
     const backupFile = path.join(work, "backups", "cert-manager-backup.yaml");
-    const backup = await script("backup", ["--kubeconfig", cluster.kubeconfig, "--out", backupFile]);
+    const backup = await script("backup", ["--kubeconfig", e2e.cluster.kubeconfig, "--out", backupFile]);
     assert.equal(backup.code, 0, backup.stderr);
 
-    const v111 = env.CMU_CERT_MANAGER_V111_DIR!;
-    const cli = new PulumiCli(env, "up111", path.join(work, "pulumi"), path.join(work, "Pulumi.up111.yaml"));
+    const v111 = e2e.env.CMU_CERT_MANAGER_V111_DIR!;
+    const cli = new PulumiCli(e2e.env, "up111", path.join(work, "pulumi"), path.join(work, "Pulumi.up111.yaml"));
     await cli.init({
-      backupFile, kubeconfig: cluster.kubeconfig, context: "local", targetVersion: "v1.1.1",
+      backupFile, kubeconfig: e2e.cluster.kubeconfig, context: "local", targetVersion: "v1.1.1",
       chart: path.join(v111, "chart", "cert-manager-v1.1.1.tgz"), crdManifest: path.join(v111, "crds.legacy.yaml"),
       // skipAwait: Helm's wait for Deployment readiness reads Pod status, which no kubelet reports here.
       mapApiVersions: "false", skipAwait: "true", webhook: "true", webhookTimeoutSeconds: "420",
     });
-    pebbleBefore = harness.counts();
+    pebbleBefore = e2e.harness.counts();
     const previewRun = await cli.run(["preview"]);
     preview = previewRun.stdout + previewRun.stderr;
     logs.push(preview);
@@ -202,15 +103,15 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     upgradeBegan = Math.floor(Date.now() / 1000) * 1000;
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     logs.push(up.stdout, up.stderr);
-    assert.equal(up.code, 0, `${up.stdout.slice(-4000)}${up.stderr}\n${harness.kubelet.eventLog().join("\n")}`);
+    assert.equal(up.code, 0, `${up.stdout.slice(-4000)}${up.stderr}\n${e2e.harness.kubelet.eventLog().join("\n")}`);
     logs.push(`figures: up took ${Math.round((Date.now() - upgradeBegan) / 1000)} s`);
-    await harness.waitFor("the kubelet stand-in runs v1.1.1's controller, webhook and cainjector (and nothing of 0.4.1)", async () => {
-      const running = harness!.kubelet.running().filter((p) => p.kind !== "acmesolver").map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`).sort();
+    await e2e.harness.waitFor("the kubelet stand-in runs v1.1.1's controller, webhook and cainjector (and nothing of 0.4.1)", async () => {
+      const running = e2e.harness!.kubelet.running().filter((p) => p.kind !== "acmesolver").map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`).sort();
       return JSON.stringify(running) === JSON.stringify(["cert-manager/cert-manager controller v1.1.1", "cert-manager/cert-manager-cainjector cainjector v1.1.1", "cert-manager/cert-manager-webhook webhook v1.1.1"])
         ? true : `running: ${running.join(", ")}`;
     }, WAIT_MS);
 
-    await harness.waitFor("v1.1.1 reports Ready on every object Ready before, and on the rest a Ready condition", async () => {
+    await e2e.harness.waitFor("v1.1.1 reports Ready on every object Ready before, and on the rest a Ready condition", async () => {
       afterStates = await readyStatesV1(kc);
       const missing = [...beforeStates.keys()].filter((k) => !afterStates.get(k));
       if (missing.length > 0) return `not restored as cert-manager.io/v1: ${missing.join(", ")}`;
@@ -247,7 +148,7 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     const ivanKey = "test/ivan-test-cert";
     // v1.1.1 orders only the renewal (its Order valid) and ivan-test-cert, never issued, whose Order
     // stays pending: its DNS-01 (clouddns) challenge cannot be presented with the seed's fake credentials.
-    await harness!.waitFor("the renewal's Order valid, ivan-test-cert's at Pebble", async () => {
+    await e2e.harness!.waitFor("the renewal's Order valid, ivan-test-cert's at Pebble", async () => {
       const made = await ordersV1(kc);
       const renewal = made.filter((o) => o.certificate === renewKey);
       const ivan = made.filter((o) => o.certificate === ivanKey);
@@ -255,8 +156,8 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
       return ivan.length > 0 && ivan.every((o) => o.atServer && o.state !== "") ? true : `ivan-test-cert's Orders ${JSON.stringify(ivan)}`;
     }, WAIT_MS, 3000);
     const made = await ordersV1(kc);
-    const pebbleAfter = harness!.counts();
-    const signMeUp = await harness!.signMeUp("cert-manager", "cert-manager");
+    const pebbleAfter = e2e.harness!.counts();
+    const signMeUp = await e2e.harness!.signMeUp("cert-manager", "cert-manager");
     logs.push(`figures: Pebble ${JSON.stringify(pebbleBefore)} → ${JSON.stringify(pebbleAfter)}; sign-me-up ${JSON.stringify(signMeUp)}; orders ${JSON.stringify(made)}`);
     assert.equal(pebbleAfter.accounts - pebbleBefore.accounts, 0, "no new ACME account in Pebble");
     assert.equal(signMeUp["201"] ?? 0, 0, `no account registered by v1.1.1 (sign-me-up ${JSON.stringify(signMeUp)})`);
@@ -295,7 +196,7 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     assert.equal(http01?.http01?.ingress?.class, INGRESS_CLASS, `converted solver for ${RENEW.domain}: ${JSON.stringify(solvers)}`);
     const old = tls.get(`${RENEW.namespace}/${RENEW.secret}`)!;
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    await harness!.waitFor("the renewed certificate in its Secret", async () => {
+    await e2e.harness!.waitFor("the renewed certificate in its Secret", async () => {
       const now = (await core.readNamespacedSecret({ namespace: RENEW.namespace, name: RENEW.secret })).data!;
       return x509(now).serialNumber !== x509(old).serialNumber ? true : "same serial";
     }, WAIT_MS, 3000);
@@ -304,17 +205,49 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     assert.ok(Date.parse(x509(now).validTo) > Date.parse(x509(old).validTo), `NOT AFTER later: ${x509(old).validTo} → ${x509(now).validTo}`);
     assert.match(x509(now).issuer, /Pebble/i, `issued by Pebble: ${x509(now).issuer}`);
     assert.match(x509(now).subjectAltName ?? "", new RegExp(`DNS:${RENEW.domain.replace(/\./g, "\\.")}`));
-    const answered = harness!.ingress!.served.filter((r) => r.host === RENEW.domain && r.path.startsWith("/.well-known/acme-challenge/") && r.status === 200);
-    assert.ok(answered.length >= 1, `the challenge answered through the ingress stand-in: ${JSON.stringify(harness!.ingress!.served)}`);
-    assert.ok(harness!.kubelet.eventLog().some((l) => /started Pod default\/cm-acme-http-solver-.* \(acmesolver v1\.1\.1\)/.test(l)), harness!.kubelet.eventLog().join("\n"));
+    const answered = e2e.harness!.ingress!.served.filter((r) => r.host === RENEW.domain && r.path.startsWith("/.well-known/acme-challenge/") && r.status === 200);
+    assert.ok(answered.length >= 1, `the challenge answered through the ingress stand-in: ${JSON.stringify(e2e.harness!.ingress!.served)}`);
+    assert.ok(e2e.harness!.kubelet.eventLog().some((l) => /started Pod default\/cm-acme-http-solver-.* \(acmesolver v1\.1\.1\)/.test(l)), e2e.harness!.kubelet.eventLog().join("\n"));
     logs.push(`figures: renewal serial ${x509(old).serialNumber} → ${x509(now).serialNumber}, NOT AFTER ${x509(old).validTo} → ${x509(now).validTo}`);
   });
 
+  // Negative controls, after every check above: undo one of the program's steps on the running
+  // v1.1.1, and it does what that step prevented.
+  test("negative control: a valid certificate's Secret without the renamed issuer annotations is issued anew by v1.1.1", async () => {
+    assert.ok(afterStates, "the upgrade ran");
+    const control = { namespace: "default", secret: "wonder-app-cert", certificate: "default/wonder-app-cert" };
+    assert.equal(beforeStates.get(`Certificate/${control.certificate}`)?.ready, "True", "valid before the upgrade");
+    assert.deepEqual((await ordersV1(kc)).filter((o) => o.certificate === control.certificate), [], "no Order for it while its annotations are renamed");
+    const ordersAtPebble = e2e.harness!.counts().orders;
+    // As if the program had not renamed them: no cert-manager.io/issuer-name or -kind on the Secret.
+    await kc.makeApiClient(k8s.CoreV1Api).patchNamespacedSecret({ namespace: control.namespace, name: control.secret,
+      body: { metadata: { annotations: { "cert-manager.io/issuer-name": null, "cert-manager.io/issuer-kind": null } } } },
+    k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+    await e2e.harness!.waitFor(`an Order for ${control.certificate} at Pebble`, async () => {
+      const made = (await ordersV1(kc)).filter((o) => o.certificate === control.certificate);
+      return made.some((o) => o.atServer) && e2e.harness!.counts().orders > ordersAtPebble ? true : `Orders ${JSON.stringify(made)}, Pebble ${e2e.harness!.counts().orders} (was ${ordersAtPebble})`;
+    }, WAIT_MS, 3000);
+    logs.push(`figures: control (annotations not renamed): ${control.certificate} ordered anew, Pebble orders ${ordersAtPebble} → ${e2e.harness!.counts().orders}`);
+  });
+
+  test("negative control: with the account key Secret not where v1.1.1 reads it, v1.1.1 registers a new ACME account", async () => {
+    assert.ok(afterStates, "the upgrade ran");
+    const accountsBefore = e2e.harness!.counts().accounts;
+    const registeredBefore = (await e2e.harness!.signMeUp("cert-manager", "cert-manager"))["201"] ?? 0;
+    // As if the program had not copied it: letsencrypt-staging's key gone from cert-manager's namespace.
+    await kc.makeApiClient(k8s.CoreV1Api).deleteNamespacedSecret({ namespace: "cert-manager", name: "cert-manager-setup-staging-private-key" });
+    await e2e.harness!.waitFor("a new account at Pebble, registered by v1.1.1", async () => {
+      const registered = (await e2e.harness!.signMeUp("cert-manager", "cert-manager"))["201"] ?? 0;
+      return e2e.harness!.counts().accounts > accountsBefore && registered > registeredBefore ? true : `Pebble ${e2e.harness!.counts().accounts} accounts (was ${accountsBefore}), sign-me-up 201×${registered}`;
+    }, WAIT_MS, 3000);
+    logs.push(`figures: control (account key not copied): Pebble accounts ${accountsBefore} → ${e2e.harness!.counts().accounts}`);
+  });
+
   test("nothing left behind: no process, network namespace or link", async () => {
-    await harness?.stop();
-    harness = undefined;
-    await cluster?.stop();
-    cluster = undefined;
+    await e2e.harness?.stop();
+    e2e.harness = undefined;
+    await e2e.cluster?.stop();
+    e2e.cluster = undefined;
     await waitFor("every process, namespace and link gone", async () => {
       const left = leftovers();
       return left.length === 0 ? true : left.join(", ");
