@@ -40,11 +40,13 @@ export interface ExplainApi {
   requests: boolean;
   /** What the stack's targetVersion calls the cert-manager serving it. */
   target: "v0.6.2" | "v1.1.1";
+  /** The cert-manager versions that serve it, for the reader. */
+  servedBy: string;
 }
 
 export const EXPLAIN_APIS: Record<ExplainApiName, ExplainApi> = {
-  "certmanager.k8s.io/v1alpha1": { name: "certmanager.k8s.io/v1alpha1", group: "certmanager.k8s.io", version: "v1alpha1", acmeGroup: "certmanager.k8s.io", acmeVersion: "v1alpha1", requests: false, target: "v0.6.2" },
-  "cert-manager.io/v1": { name: "cert-manager.io/v1", group: "cert-manager.io", version: "v1", acmeGroup: "acme.cert-manager.io", acmeVersion: "v1", requests: true, target: "v1.1.1" },
+  "certmanager.k8s.io/v1alpha1": { name: "certmanager.k8s.io/v1alpha1", group: "certmanager.k8s.io", version: "v1alpha1", acmeGroup: "certmanager.k8s.io", acmeVersion: "v1alpha1", requests: false, target: "v0.6.2", servedBy: "cert-manager 0.4 to 0.10" },
+  "cert-manager.io/v1": { name: "cert-manager.io/v1", group: "cert-manager.io", version: "v1", acmeGroup: "acme.cert-manager.io", acmeVersion: "v1", requests: true, target: "v1.1.1", servedBy: "cert-manager v1" },
 };
 
 /** The API a target version serves. */
@@ -68,7 +70,8 @@ export function chooseExplainApi(served: ServedCertificates): { api: ExplainApi;
   }
   if (isServed(v1) && !isServed(old)) return { api: EXPLAIN_APIS["cert-manager.io/v1"] };
   if (!isServed(v1) && isServed(old)) return { api: EXPLAIN_APIS["certmanager.k8s.io/v1alpha1"] };
-  const both = `the cluster serves both cert-manager.io/v1 (${v1} Certificates) and certmanager.k8s.io/v1alpha1 (${old} Certificates)`;
+  const certificates = (n: number): string => `${n} Certificate${n === 1 ? "" : "s"}`;
+  const both = `the cluster serves both cert-manager.io/v1 (${certificates(v1 as number)}) and certmanager.k8s.io/v1alpha1 (${certificates(old as number)})`;
   if ((v1 as number) === 0 && (old as number) > 0) return { api: EXPLAIN_APIS["certmanager.k8s.io/v1alpha1"], note: `${both}: explaining certmanager.k8s.io/v1alpha1; --target v1.1.1 explains the other` };
   return { api: EXPLAIN_APIS["cert-manager.io/v1"], note: `${both}: explaining cert-manager.io/v1; --target v0.6.2 explains the other` };
 }

@@ -138,7 +138,7 @@ runMain("explain", async () => {
     events,
   };
   const texts = selected.map((c) => renderExplanation(explainCertificate(c, input)));
-  process.stdout.write(`explain: ${selected.length} Certificate${selected.length === 1 ? "" : "s"} as ${api.name} (cert-manager ${api.target})\n`);
+  process.stdout.write(`explain: ${selected.length} Certificate${selected.length === 1 ? "" : "s"} as ${api.name} (${api.servedBy})\n`);
   process.stdout.write(texts.join("\n"));
   if (!requests.served) process.stdout.write(`note: the cluster does not serve certificaterequests.${api.group}: no certificate requests to show\n`);
   if (!orders.served) process.stdout.write(`note: the cluster does not serve orders.${api.acmeGroup} (${api.acmeGroup}/${api.acmeVersion}): no orders or challenges to show\n`);
