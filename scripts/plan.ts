@@ -39,7 +39,8 @@ anew and register.
                           a certificate whose renewal window opens within it "may be issued"
 
 A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
-Exit codes: 0 valid, 1 invalid (with --target v1.1.1 also: anything refused), 2 usage.`;
+With --target v1.1.1, anything the conversion or v1.1.1's webhook refuses makes the backup invalid.
+Exit codes: 0 valid, 1 invalid, 2 usage.`;
 
 /** A flag's Go duration in milliseconds; undefined when the flag is not given. */
 function durationFlag(name: string, value: string | undefined, example: string): number | undefined {
