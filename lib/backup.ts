@@ -7,7 +7,7 @@ import { backupDocument, backupHeader, metaLine, parseBackup } from "./backup-fo
 import { CliError, Progress } from "./cli";
 import { RetryLog, clusterIdentity, listCertManagerKind, listSecrets, readSecret } from "./kube";
 import { findSecretRefs } from "./secret-refs";
-import { TlsCertificateRecord, certificateFacts, pemBlockType } from "./tls-facts";
+import { TlsCertificateRecord, certManagerAnnotations, certificateFacts, pemBlockType } from "./tls-facts";
 import {
   AccountKeyRecord,
   BACKUP_FORMAT,
@@ -212,7 +212,8 @@ export async function takeBackup(kc: k8s.KubeConfig, options: BackupOptions, pro
           // Public facts of the certificate only: the key is never read beyond its PEM header line.
           // The key is parsed in memory only to compare its public half with the certificate's.
           const facts = certificateFacts(s.data?.["tls.crt"], s.data?.["tls.key"], true);
-          for (const certificate of users) tlsCertificates.push({ namespace, certificate, secretName, ...facts });
+          const annotations = certManagerAnnotations(s.metadata?.annotations);
+          for (const certificate of users) tlsCertificates.push({ namespace, certificate, secretName, ...facts, annotations });
         }
         listed += page.length;
         progress.update(`checked ${listed} secrets for certificates' TLS secrets`);

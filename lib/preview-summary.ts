@@ -4,6 +4,7 @@
 // request comment, plain text for the terminal). No Secret data ever reaches the model.
 import { renderTable } from "./cli";
 import { parseLeftOutLine } from "./leave-out";
+import { RestorePlan, predictionWarnings, unknownWarnings } from "./plan";
 import { isSecretCopyResourceName } from "./resource-names";
 import { objectChanges, parseLabel } from "./restore-batch";
 
@@ -13,6 +14,8 @@ export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const SECRET_COPY_PREFIX = "issuer-secrets-";
 export const LEGACY_SECRET_CLEANUP_SUFFIX = "-delete-copied-sources";
 export const RESTORED_TYPE_PREFIX = "kubernetes:certmanager.k8s.io/v1alpha1:";
+/** components/metadata-renames.ts: the step that renames the TLS Secrets' and Ingresses' annotations (converting targets). */
+export const METADATA_RENAMES_SUFFIX = "metadata-renames-apply";
 export const RESTORED_KINDS = ["ClusterIssuer", "Issuer", "Certificate"] as const;
 /** Pulumi's stand-in for a value not known until the update runs. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -128,6 +131,12 @@ export interface PreviewSummary {
   /** Objects of the backup the stack leaves out on purpose (setting leaveOut): not restored, gone with the old CRDs. */
   leftOut: string[];
   warnings: string[];
+  /** The target's conversion as the program logs it (converting targets: `cert-manager v1.1.1: each issuer converted to cert-manager.io/v1:`). */
+  conversion?: { version: string; apiVersion: string; lines: string[] };
+  /** The TLS Secrets' and Ingresses' annotation renames the update makes before the target starts, one line per object. */
+  metadataRenames?: { op: string; lines: string[] };
+  /** The cert-manager version of the count line (`0.6.2`, `v1.1.1`). */
+  reissuesBy?: string;
   /**
    * The re-issue prediction's count line (`2 certificates will be issued anew and 1 new ACME account
    * registered by cert-manager 0.6.2 (…)`, then `; 1 certificate may be issued (…)` when some depend on
@@ -137,8 +146,26 @@ export interface PreviewSummary {
   reissues?: string;
 }
 
-/** The count line of lib/reissue-prediction.ts describePrediction, as the plan's warnings carry it. */
-const REISSUE_COUNT_LINE = /^plan: (.* registered by cert-manager 0\.6\.2.*)$/;
+/**
+ * The count line of the prediction as the plan's warnings carry it: lib/reissue-prediction.ts
+ * describePrediction (`… registered by cert-manager 0.6.2 …`) or a target's
+ * (lib/targets/v1.1.1/reissue.ts describePredictionV111: `… registered by cert-manager v1.1.1 …`).
+ */
+const REISSUE_COUNT_LINE = /^plan: (.* registered by cert-manager (0\.6\.2|v\d+\.\d+\.\d+)\b.*)$/;
+/** index.ts's info line before a converting target's conversion lines. */
+const CONVERSION_LINE = /^cert-manager (\S+): each issuer converted to (\S+):$/;
+
+/**
+ * The restore plan's warnings the preview summary adds to the program's own. For 0.6.2 the plan's
+ * prediction is the program's. For a converting target the program warns with the target's
+ * prediction (made with the TLS Secrets' annotations it read from the cluster), and 0.6.2's
+ * prediction, which lib/plan.ts makes, would contradict it: left out.
+ */
+export function previewPlanWarnings(plan: RestorePlan, converts: boolean): string[] {
+  const of062 = new Set(predictionWarnings(plan.prediction).map((w) => `${w.object}\u0000${w.message}`));
+  const warnings = converts ? plan.warnings.filter((w) => !of062.has(`${w.object}\u0000${w.message}`)) : [...plan.warnings, ...unknownWarnings(plan.prediction)];
+  return warnings.map((w) => `${w.object}: ${w.message}`);
+}
 
 export class PreviewJsonError extends Error {}
 
@@ -402,6 +429,10 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
       }
     }
 
+    if (step.type === LEGACY_REMOVAL_TYPE && step.name.endsWith(METADATA_RENAMES_SUFFIX) && !NO_CHANGE_OPS.has(op) && op !== "delete") {
+      summary.metadataRenames = { op, lines: strings(step.inputs.summary) };
+    }
+
     if (isRestoredBatch(step) && op !== "delete" && op !== "discard") {
       const objects = obj(step.inputs.objects);
       const adopted = new Set(strings(step.inputs.adopted));
@@ -443,8 +474,18 @@ export function summarizePreview(json: unknown, planWarnings: string[] = []): Pr
   ].filter((w) => w !== "");
   summary.warnings = [...new Set(warnings)];
   summary.leftOut = [...new Set(summary.warnings.flatMap((w) => parseLeftOutLine(w) ?? []))];
-  const countLine = summary.warnings.map((w) => REISSUE_COUNT_LINE.exec(w)?.[1]).find((l) => l !== undefined);
-  if (countLine) summary.reissues = countLine;
+  for (const d of diagnostics.filter((x) => x.severity === "info")) {
+    const lines = cleanMessage(str(d.message) ?? "").split("\n");
+    const head = CONVERSION_LINE.exec(lines[0]);
+    if (head) summary.conversion = { version: head[1], apiVersion: head[2], lines: lines.slice(1).filter((l) => l.trim() !== "") };
+  }
+  // A converting target's count line, not another version's (a plan that still carries 0.6.2's).
+  const countLines = summary.warnings.map((w) => REISSUE_COUNT_LINE.exec(w)).filter((m): m is RegExpExecArray => m !== null);
+  const countLine = countLines.find((m) => !summary.conversion || m[2] === summary.conversion.version);
+  if (countLine) {
+    summary.reissues = countLine[1];
+    summary.reissuesBy = countLine[2];
+  }
   return summary;
 }
 
@@ -606,7 +647,16 @@ export function renderMarkdown(model: PreviewSummary, stack: string): string {
     out.push(...mdFolded(mdTable(["Operation", "What", "Pulumi resource", "Why"], rows), model.destructive.length, `${plural(model.destructive.length, "step")}`), "");
   }
 
-  if (model.reissues) out.push(`**Re-issues by cert-manager 0.6.2:** ${mdText(model.reissues)} (each is named under Warnings).`, "");
+  if (model.reissues) out.push(`**Re-issues by cert-manager ${mdText(model.reissuesBy ?? "0.6.2")}:** ${mdText(model.reissues)} (each is named under Warnings).`, "");
+  if (model.conversion) {
+    out.push(`### Conversion to ${mdCode(model.conversion.apiVersion)} (cert-manager ${mdText(model.conversion.version)})`, "");
+    const issuers = model.conversion.lines.filter((l) => !/^\s/.test(l)).length;
+    out.push(...mdFolded(mdFence(model.conversion.lines), issuers, `What each of the ${plural(issuers, "issuer")} was and becomes`), "");
+  }
+  if (model.metadataRenames) {
+    out.push(`### Annotations renamed before ${model.conversion ? `cert-manager ${mdText(model.conversion.version)}` : "the new cert-manager"} starts (${model.metadataRenames.lines.length})`, "");
+    out.push(...mdList(model.metadataRenames.lines.map(mdText), plural(model.metadataRenames.lines.length, "object")), "");
+  }
   out.push("### Changes by type", "");
   if (model.counts.length === 0) {
     out.push(`No changes${model.unchanged ? ` (${plural(model.unchanged, "resource")} unchanged)` : ""}.`, "");
@@ -702,7 +752,18 @@ export function renderText(model: PreviewSummary, stack: string): string {
   }
   out.push("");
 
-  if (model.reissues) out.push(`RE-ISSUES BY CERT-MANAGER 0.6.2: ${model.reissues} (each named under WARNINGS)`, "");
+  if (model.reissues) out.push(`RE-ISSUES BY CERT-MANAGER ${model.reissuesBy ?? "0.6.2"}: ${model.reissues} (each named under WARNINGS)`, "");
+  if (model.conversion) {
+    out.push(`CONVERSION TO ${model.conversion.apiVersion} (cert-manager ${model.conversion.version}), what each issuer was and becomes:`);
+    for (const l of model.conversion.lines) out.push(`  ${l}`);
+    out.push("");
+  }
+  if (model.metadataRenames) {
+    out.push(`ANNOTATIONS RENAMED BEFORE ${model.conversion ? `CERT-MANAGER ${model.conversion.version}` : "THE NEW CERT-MANAGER"} STARTS (${model.metadataRenames.lines.length}, ${model.metadataRenames.op}):`);
+    if (model.metadataRenames.lines.length === 0) out.push("  none");
+    for (const l of model.metadataRenames.lines) out.push(`  ${l}`);
+    out.push("");
+  }
   out.push("CHANGES BY TYPE:");
   if (model.counts.length === 0) out.push("  none");
   else {

@@ -48,6 +48,17 @@ export interface TlsCertificateRecord extends Partial<TlsCertificateFacts> {
   secretName: string;
   /** Set when tls.crt is missing or does not parse (the facts are then absent). */
   problem?: string;
+  /**
+   * The Secret's cert-manager annotations (keys under certmanager.k8s.io/ and cert-manager.io/ only:
+   * issuer name and kind, names; never data), which v1.1.1 compares with the Certificate's issuerRef
+   * once they are renamed. Added within format 2: absent in earlier backups (then not known).
+   */
+  annotations?: Record<string, string>;
+}
+
+/** The annotation keys the backup records of a TLS Secret. */
+export function certManagerAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations ?? {}).filter(([key]) => key.startsWith("certmanager.k8s.io/") || key.startsWith("cert-manager.io/")).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The facts of a live TLS Secret, as verify and the preflight compare them. */

@@ -2,20 +2,27 @@
 // Orders, Challenges, Events), instead of the controller's log.
 import * as k8s from "@kubernetes/client-node";
 import { CliError, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
-import { ExplainInput, KubeEvent, explainCertificate, renderExplanation, selectCertificates } from "../lib/explain";
-import { RetryLog, describeKubeError, listCertManagerKind, loadKubeConfig, withRetry } from "../lib/kube";
+import { ExplainApi, ExplainInput, KubeEvent, ServedCertificates, apiOfTarget, chooseExplainApi, explainCertificate, renderExplanation, selectCertificates } from "../lib/explain";
+import { RetryLog, describeKubeError, loadKubeConfig, statusCode, withRetry } from "../lib/kube";
+import { TARGET_VERSIONS } from "../lib/settings";
 import { KubeObject } from "../lib/types";
 
-const USAGE = `Usage: npm run explain -- [--certificate NAMESPACE/NAME | --namespace NS] [--context NAME] [--kubeconfig PATH]
+const USAGE = `Usage: npm run explain -- [--certificate NAMESPACE/NAME | --namespace NS] [--target VERSION] [--context NAME] [--kubeconfig PATH]
 
 Shows why a Certificate is not Ready: its conditions (reason and message), its issuer's Ready
-condition, the ACME Orders cert-manager 0.6.2 made for it (state and reason) with their Challenges
-(type, DNS name, state, presented, processing, reason), and the Events about each of them.
+condition, what cert-manager made to issue it, and the Events about each of them. For cert-manager
+0.6.2 (certmanager.k8s.io/v1alpha1): the ACME Orders made for the Certificate. For v1.1.1
+(cert-manager.io/v1): its CertificateRequests (Ready condition) and the Orders
+(acme.cert-manager.io/v1) made for each. Orders come with their Challenges (type, DNS name, state,
+presented, processing, reason). The API is the one the cluster serves (when it serves both: the one
+holding Certificates, cert-manager.io/v1 when both do).
 Without --certificate: every Certificate that is not Ready (in --namespace when given).
 Read-only; prints nothing secret (no Secret is read).
 
   --certificate NS/NAME   the Certificate to explain, e.g. test/ivan-test-cert
   --namespace NS          only Certificates in this namespace (without --certificate)
+  --target VERSION        read the API of this cert-manager, as the stack's targetVersion: ${TARGET_VERSIONS.join(" or ")}
+                          (v0.6.2: certmanager.k8s.io/v1alpha1; v1.1.1: cert-manager.io/v1); default: detected
   --context NAME          kube context (default: current)
   --kubeconfig PATH       kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
 
@@ -25,12 +32,23 @@ cluster cannot be read, 2 usage.`;
 
 const PAGE = 500;
 
-async function listAll(kc: k8s.KubeConfig, plural: string, log: RetryLog): Promise<{ items: KubeObject[]; served: boolean }> {
+/** Every object of a custom kind, page by page; served false when the cluster does not serve it (404 on the first page). */
+async function listAll(kc: k8s.KubeConfig, group: string, version: string, plural: string, log: RetryLog): Promise<{ items: KubeObject[]; served: boolean }> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const items: KubeObject[] = [];
-  const served = await listCertManagerKind(kc, plural, PAGE, (page) => {
-    items.push(...page);
-  }, log);
-  return { items, served };
+  let token: string | undefined;
+  do {
+    let page: { items?: KubeObject[]; metadata?: { continue?: string } };
+    try {
+      page = await withRetry(`list ${plural}.${group}`, () => api.listClusterCustomObject({ group, version, plural, limit: PAGE, _continue: token }), log);
+    } catch (err) {
+      if (statusCode(err) === 404 && token === undefined) return { items, served: false };
+      throw new CliError(`listing ${plural}.${group} failed: ${describeKubeError(err)}`);
+    }
+    items.push(...(page.items ?? []));
+    token = page.metadata?.continue || undefined;
+  } while (token);
+  return { items, served: true };
 }
 
 async function listEvents(kc: k8s.KubeConfig, namespace: string, log: RetryLog): Promise<KubeEvent[]> {
@@ -56,7 +74,10 @@ runMain("explain", async () => {
     namespace: { type: "string" },
     context: { type: "string" },
     kubeconfig: { type: "string" },
+    target: { type: "string" },
   }, USAGE);
+  const wanted = args.target === undefined ? undefined : apiOfTarget(args.target);
+  if (args.target !== undefined && !wanted) throw new UsageError(`--target ${JSON.stringify(args.target)} is not a target: use ${TARGET_VERSIONS.join(" or ")}`);
   if (args.certificate !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(args.certificate)) {
     throw new UsageError(`--certificate ${JSON.stringify(args.certificate)} must be NAMESPACE/NAME, e.g. test/ivan-test-cert`);
   }
@@ -65,8 +86,25 @@ runMain("explain", async () => {
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const log = new RetryLog();
   const progress = new Progress("explain");
-  const certificates = await listAll(kc, "certificates", log);
-  if (!certificates.served) throw new CliError("the cluster does not serve certificates.certmanager.k8s.io: cert-manager's CRDs are not installed");
+  let api: ExplainApi;
+  let certificates: { items: KubeObject[]; served: boolean };
+  if (wanted) {
+    api = wanted;
+    certificates = await listAll(kc, api.group, api.version, "certificates", log);
+    if (!certificates.served) throw new CliError(`the cluster does not serve certificates.${api.group} (${api.name}, what cert-manager ${api.target} reads): leave --target out to use the API it serves`);
+  } else {
+    const v1 = await listAll(kc, "cert-manager.io", "v1", "certificates", log);
+    const old = await listAll(kc, "certmanager.k8s.io", "v1alpha1", "certificates", log);
+    const served: ServedCertificates = {
+      "cert-manager.io/v1": v1.served ? v1.items.length : "not served",
+      "certmanager.k8s.io/v1alpha1": old.served ? old.items.length : "not served",
+    };
+    const chosen = chooseExplainApi(served);
+    if ("error" in chosen) throw new CliError(chosen.error);
+    api = chosen.api;
+    certificates = api.name === "cert-manager.io/v1" ? v1 : old;
+    if (chosen.note) process.stdout.write(`explain: ${chosen.note}\n`);
+  }
   const { selected, error } = selectCertificates(certificates.items, { certificate: args.certificate, namespace: args.namespace });
   if (error) throw new CliError(`${error}; \`kubectl get certificates --all-namespaces\` lists them`);
   if (selected.length === 0) {
@@ -74,11 +112,12 @@ runMain("explain", async () => {
     return EXIT_OK;
   }
   progress.update(`reading issuers, orders, challenges and events for ${selected.length} certificates`);
-  const [issuers, clusterIssuers, orders, challenges] = [
-    await listAll(kc, "issuers", log),
-    await listAll(kc, "clusterissuers", log),
-    await listAll(kc, "orders", log),
-    await listAll(kc, "challenges", log),
+  const [issuers, clusterIssuers, requests, orders, challenges] = [
+    await listAll(kc, api.group, api.version, "issuers", log),
+    await listAll(kc, api.group, api.version, "clusterissuers", log),
+    api.requests ? await listAll(kc, api.group, api.version, "certificaterequests", log) : { items: [], served: true },
+    await listAll(kc, api.acmeGroup, api.acmeVersion, "orders", log),
+    await listAll(kc, api.acmeGroup, api.acmeVersion, "challenges", log),
   ];
   // Events of a namespaced object are in its namespace; those of a ClusterIssuer in "default".
   const namespaces = new Set(selected.map((c) => c.metadata?.namespace ?? ""));
@@ -89,7 +128,9 @@ runMain("explain", async () => {
     progress.update(`read events of ${ns}`);
   }
   const input: ExplainInput = {
+    api,
     certificates: certificates.items,
+    certificateRequests: requests.items,
     issuers: issuers.items,
     clusterIssuers: clusterIssuers.items,
     orders: orders.items,
@@ -97,8 +138,10 @@ runMain("explain", async () => {
     events,
   };
   const texts = selected.map((c) => renderExplanation(explainCertificate(c, input)));
+  process.stdout.write(`explain: ${selected.length} Certificate${selected.length === 1 ? "" : "s"} as ${api.name} (${api.servedBy})\n`);
   process.stdout.write(texts.join("\n"));
-  if (!orders.served) process.stdout.write("note: the cluster does not serve orders.certmanager.k8s.io (cert-manager 0.6's CRDs are not installed): no orders or challenges to show\n");
+  if (!requests.served) process.stdout.write(`note: the cluster does not serve certificaterequests.${api.group}: no certificate requests to show\n`);
+  if (!orders.served) process.stdout.write(`note: the cluster does not serve orders.${api.acmeGroup} (${api.acmeGroup}/${api.acmeVersion}): no orders or challenges to show\n`);
   if (log.count) process.stdout.write(`explain: retried ${log.count} requests: ${log.entries.join("; ")}\n`);
   return EXIT_OK;
 });

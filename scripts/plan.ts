@@ -4,15 +4,24 @@ import { parseBackup } from "../lib/backup-format";
 import { EXIT_FAILED, EXIT_OK, parseCommandLine, renderTable, runMain, UsageError } from "../lib/cli";
 import { buildRestorePlan, planToJson, unknownWarnings } from "../lib/plan";
 import { describePrediction, parseGoDuration } from "../lib/reissue-prediction";
+import { TARGET_VERSIONS, TargetVersion } from "../lib/settings";
+import { buildTargetPlanReport, renderTargetPlan, targetPlanToJson } from "../lib/target-plan-report";
+import { targetWiring } from "../lib/targets";
 
-const USAGE = `Usage: npm run plan -- --backup FILE [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D] [--renewal-margin D]
+const USAGE = `Usage: npm run plan -- --backup FILE [--target VERSION] [--json] [--legacy-namespace NS] [--namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAMES] [--renew-before-expiry-duration D] [--renewal-margin D]
 
 Validates a backup (this project's, or \`kubectl get -o yaml --all-namespaces issuer,clusterissuer,certificates\`
 output, or multi-document YAML) without touching a cluster, and prints what will be restored in
 which order, which Secrets will be copied from where to where, what cert-manager 0.6.2 will issue
 anew and which ACME accounts it will register (with the reason for each), the warnings and the errors.
+With --target v1.1.1: the objects as cert-manager v1.1.1 gets them (cert-manager.io/v1, counted per
+kind), each issuer's conversion, what the conversion or v1.1.1's webhook refuses (object, field, rule,
+fix), the TLS Secrets' annotations renamed (when the backup records them), and what v1.1.1 will issue
+anew and register.
 
   --backup FILE           the backup to read (required)
+  --target VERSION        the cert-manager to upgrade to, as the stack's targetVersion: ${TARGET_VERSIONS.join(" or ")}
+                          (default: v0.6.2); --target-version is the same
   --json                  print exactly one JSON object on stdout (use \`npm run -s plan\`: without -s, npm
                           prints its own "> ..." banner lines on stdout first)
   --legacy-namespace NS   where the old release kept ClusterIssuer Secrets (default: kube-system)
@@ -25,11 +34,12 @@ anew and which ACME accounts it will register (with the reason for each), the wa
   --renew-before-expiry-duration D
                           the 0.6.2 controller's flag of that name, when the release sets it (Go
                           duration, e.g. 720h; default 720h = 30 days); a Certificate's
-                          spec.renewBefore takes precedence
+                          spec.renewBefore takes precedence (v0.6.2 only: v1.1.1 has no such flag)
   --renewal-margin D      how long after now the upgrade may run (Go duration; default 168h = 7 days):
                           a certificate whose renewal window opens within it "may be issued"
 
 A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
+With --target v1.1.1, anything the conversion or v1.1.1's webhook refuses makes the backup invalid.
 Exit codes: 0 valid, 1 invalid, 2 usage.`;
 
 /** A flag's Go duration in milliseconds; undefined when the flag is not given. */
@@ -43,6 +53,8 @@ function durationFlag(name: string, value: string | undefined, example: string):
 runMain("plan", async () => {
   const args = parseCommandLine(process.argv.slice(2), {
     backup: { type: "string" },
+    target: { type: "string" },
+    "target-version": { type: "string" },
     json: { type: "boolean", default: false },
     "legacy-namespace": { type: "string", default: "kube-system" },
     namespace: { type: "string", default: "cert-manager" },
@@ -52,17 +64,41 @@ runMain("plan", async () => {
     "renewal-margin": { type: "string" },
   }, USAGE);
   if (!args.backup) throw new UsageError("--backup FILE is required");
+  if (args.target !== undefined && args["target-version"] !== undefined && args.target !== args["target-version"]) {
+    throw new UsageError("--target and --target-version name the same setting: give one");
+  }
+  const targetArg = args.target ?? args["target-version"] ?? "v0.6.2";
+  if (!(TARGET_VERSIONS as readonly string[]).includes(targetArg)) throw new UsageError(`--target ${JSON.stringify(targetArg)} is not a target: use ${TARGET_VERSIONS.join(" or ")}`);
+  const target = targetArg as TargetVersion;
+  if (target !== "v0.6.2" && args["renew-before-expiry-duration"] !== undefined) {
+    throw new UsageError(`--renew-before-expiry-duration is the 0.6.2 controller's flag: cert-manager ${target} has none (a Certificate's spec.renewBefore, else 30 days)`);
+  }
   const renewBeforeDefaultMs = durationFlag("renew-before-expiry-duration", args["renew-before-expiry-duration"], "720h");
   const renewalMarginMs = durationFlag("renewal-margin", args["renewal-margin"], "168h");
   const bytes = readBackupFile(args.backup);
-  const plan = buildRestorePlan(parseBackup(bytes, args.backup), {
+  const backup = parseBackup(bytes, args.backup);
+  const options = {
     legacyNamespace: args["legacy-namespace"]!,
     namespace: args.namespace!,
     clusterResourceNamespace: args["cluster-resource-namespace"],
     accountKeysNotCopied: args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean),
     renewBeforeDefaultMs,
     renewalMarginMs,
-  });
+  };
+  const plan = buildRestorePlan(backup, options);
+
+  const wiring = targetWiring(target);
+  if (wiring.converts) {
+    const report = buildTargetPlanReport(wiring, plan, backup.objects, {
+      meta: backup.meta,
+      legacyNamespace: options.legacyNamespace,
+      // As the program decides (lib/stack-inputs.ts): nothing is copied when the target reads the legacy namespace.
+      accountKeysNotCopied: (options.clusterResourceNamespace || options.namespace) === options.legacyNamespace ? [] : options.accountKeysNotCopied,
+      renewalMarginMs,
+    });
+    process.stdout.write(args.json ? JSON.stringify(targetPlanToJson(report)) + "\n" : renderTargetPlan(report));
+    return report.valid ? EXIT_OK : EXIT_FAILED;
+  }
 
   if (args.json) {
     process.stdout.write(JSON.stringify(planToJson(plan)) + "\n");

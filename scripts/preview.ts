@@ -9,12 +9,13 @@ import { parseBackup } from "../lib/backup-format";
 import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine, runMain } from "../lib/cli";
 import { loadKubeConfig } from "../lib/kube";
 import { run } from "../lib/local-run";
-import { buildRestorePlan, unknownWarnings } from "../lib/plan";
+import { buildRestorePlan } from "../lib/plan";
 import { planOptions } from "../lib/preflight";
-import { PreviewJsonError, PreviewSummary, renderMarkdown, renderText, summarizePreview } from "../lib/preview-summary";
+import { PreviewJsonError, PreviewSummary, previewPlanWarnings, renderMarkdown, renderText, summarizePreview } from "../lib/preview-summary";
 import { PROJECT_ROOT, describePath, projectPath } from "../lib/project-path";
 import { CONFIG_NAMESPACE, parseSettings } from "../lib/settings";
 import { isValidStackName, rawConfigOf, validateStackFile } from "../lib/stack-files";
+import { targetWiring } from "../lib/targets";
 
 const USAGE = `Usage: npm run preview -- --stack NAME [--markdown FILE] [--kubeconfig PATH]
 
@@ -24,7 +25,9 @@ cluster is only read; backups/ is not touched), then runs
   pulumi preview --json --stack NAME --config-file <copy using that backup> --non-interactive
 in the project, and prints a summary: the first error, the destructive steps (the removal of the
 0.4 release and what it deletes, CRD changes, deletes and replacements), changes counted by type,
-the Secrets copied (names only, never data), the objects restored, warnings.
+the Secrets copied (names only, never data), the objects restored, warnings. For a stack with
+targetVersion v1.1.1 also: what each issuer becomes in cert-manager.io/v1, the TLS Secrets' and
+Ingresses' annotations renamed, and v1.1.1's re-issue count (0.6.2's prediction is left out).
 
   --stack NAME        the stack (required): its config is Pulumi.<stack>.yaml
   --markdown FILE     also write the summary as Markdown for a pull request comment (written on
@@ -115,7 +118,7 @@ async function preview({ stack, stackFile, args }: Target): Promise<PreviewSumma
     await takeBackup(kc, { out: backupFile, legacyNamespace: settings.legacyNamespace, force: false, pageSize: 500 }, progress);
     progress.done("backup taken");
     const plan = buildRestorePlan(parseBackup(fs.readFileSync(backupFile), backupFile), planOptions(settings));
-    const planWarnings = [...plan.warnings, ...unknownWarnings(plan.prediction)].map((w) => `${w.object}: ${w.message}`);
+    const planWarnings = previewPlanWarnings(plan, targetWiring(settings.targetVersion).converts);
 
     // The stack's config as it is, but reading that backup (and the kubeconfig used for it).
     config[`${CONFIG_NAMESPACE}:backupFile`] = backupFile;

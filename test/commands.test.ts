@@ -41,7 +41,10 @@ function seedCluster(api: FakeKubeApi): void {
   api.addSecret("kube-system", "cert-manager-setup-production-private-key", { "tls.key": SECRET_VALUE });
   api.addSecret("kube-system", "cert-manager-setup-staging-private-key", { "tls.key": "staging-account-key" });
   api.addSecret("kube-system", "clouddns-service-account", { "service-account.json": '{"type":"service_account","project_id":"example-project"}' });
-  api.addSecret("default", "wonder-app-cert", { "tls.crt": tls.cert, "tls.key": tls.key }, "kubernetes.io/tls");
+  // As cert-manager 0.4.1 annotates the TLS Secrets it writes, and one annotation of another tool.
+  api.addSecret("default", "wonder-app-cert", { "tls.crt": tls.cert, "tls.key": tls.key }, "kubernetes.io/tls", {
+    "certmanager.k8s.io/issuer-name": "letsencrypt-prod", "certmanager.k8s.io/issuer-kind": "ClusterIssuer", "example.com/owner": "team-a",
+  });
   api.addSecret("test", "ivan-test-cert", { "tls.crt": tls.cert, "tls.key": tls.key }, "kubernetes.io/tls");
   api.addSecret("default", "unrelated-db-password", { password: "hunter2" });
 }
@@ -174,6 +177,11 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
       { namespace: "kube-system", name: "clouddns-service-account", exists: true, keys: ["service-account.json"] },
     ]);
     assert.deepEqual(meta.missingTlsSecrets, []);
+    // The TLS Secrets' cert-manager annotations (what v1.1.1 compares with issuerRef once renamed), no other.
+    assert.deepEqual(meta.tlsCertificates?.map((c) => [c.secretName, c.annotations]), [
+      ["wonder-app-cert", { "certmanager.k8s.io/issuer-kind": "ClusterIssuer", "certmanager.k8s.io/issuer-name": "letsencrypt-prod" }],
+      ["ivan-test-cert", {}],
+    ]);
     // The status of the live objects is kept (verify compares Ready before and after).
     assert.equal((parsed.objects[3].object.status?.conditions as Array<{ status: string }>)[0].status, "False");
     // Every request authenticated with the kubeconfig's token.

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ExplainInput, KubeEvent, challengesOf, eventsFor, explainCertificate, ordersOf, renderExplanation, selectCertificates } from "../lib/explain";
+import { EXPLAIN_APIS, ExplainInput, KubeEvent, apiOfTarget, challengesOf, chooseExplainApi, eventsFor, explainCertificate, ordersOf, ordersOfRequest, renderExplanation, requestsOf, selectCertificates } from "../lib/explain";
 import { KubeObject } from "../lib/types";
 import { FakeKubeApi, PLURALS_0_6 } from "./support/fake-kube-api";
 import { cm, readyStatus } from "./support/fixtures";
@@ -145,5 +145,152 @@ describe("npm run explain against the API stand-in", () => {
     const help = await runScript("explain", ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: npm run explain/);
+  });
+});
+
+// cert-manager v1.1.1 (cert-manager.io/v1): Certificate → CertificateRequests (owned by it, annotated
+// with its name and revision) → Orders (acme.cert-manager.io/v1, owned by the CertificateRequest,
+// with its annotations) → Challenges (owned by the Order, no label).
+function v1(kind: string, name: string, namespace: string | undefined, spec: Record<string, unknown>, extra: Partial<KubeObject> = {}): KubeObject {
+  const group = kind === "Order" || kind === "Challenge" ? "acme.cert-manager.io/v1" : "cert-manager.io/v1";
+  return { apiVersion: group, kind, spec, ...extra, metadata: { name, ...(namespace ? { namespace } : {}), ...extra.metadata } };
+}
+const v1Cert = v1("Certificate", "web", "apps", { secretName: "web-tls", dnsNames: ["web.example.com"], issuerRef: { kind: "ClusterIssuer", name: "le", group: "cert-manager.io" } }, {
+  metadata: { name: "web", namespace: "apps", uid: "web-uid" },
+  status: { conditions: [
+    { type: "Ready", status: "False", reason: "Expired", message: "Certificate expired on Sun, 31 Dec 2025 00:00:00 UTC" },
+    { type: "Issuing", status: "True", reason: "Renewing", message: "Renewing certificate as renewal was scheduled at 2025-12-01 00:00:00 +0000 UTC" },
+  ] },
+});
+const v1Issuer = v1("ClusterIssuer", "le", undefined, { acme: {} }, { status: readyStatus("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server") });
+const owner = (kind: string, name: string, uid: string, apiVersion = "cert-manager.io/v1") => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
+const certAnnotations = (revision: string) => ({ "cert-manager.io/certificate-name": "web", "cert-manager.io/certificate-revision": revision, "cert-manager.io/private-key-secret-name": "web-x7k2p" });
+const oldRequest = v1("CertificateRequest", "web-abcde", "apps", { issuerRef: { kind: "ClusterIssuer", name: "le" }, request: "CSR-NOT-PRINTED" }, {
+  metadata: { name: "web-abcde", namespace: "apps", uid: "cr1-uid", creationTimestamp: "2026-01-01T00:00:00Z", annotations: certAnnotations("1"), ownerReferences: owner("Certificate", "web", "web-uid") },
+  status: { conditions: [{ type: "Ready", status: "True", reason: "Issued", message: "Certificate fetched from issuer successfully" }] },
+});
+const request = v1("CertificateRequest", "web-fghij", "apps", { issuerRef: { kind: "ClusterIssuer", name: "le" }, request: "CSR-NOT-PRINTED" }, {
+  metadata: { name: "web-fghij", namespace: "apps", uid: "cr2-uid", creationTimestamp: "2026-01-02T00:00:00Z", annotations: certAnnotations("2"), ownerReferences: owner("Certificate", "web", "web-uid") },
+  status: { conditions: [{ type: "Ready", status: "False", reason: "Pending", message: "Waiting on certificate issuance from order apps/web-fghij-1736530124: \"pending\"" }] },
+});
+/** A CertificateRequest of another Certificate, and one of a Certificate of the same name elsewhere. */
+const otherRequest = v1("CertificateRequest", "db-aaaaa", "apps", {}, { metadata: { name: "db-aaaaa", namespace: "apps", annotations: { "cert-manager.io/certificate-name": "db" }, ownerReferences: owner("Certificate", "db", "db-uid") } });
+const elsewhereRequest = v1("CertificateRequest", "web-zzzzz", "other", {}, { metadata: { name: "web-zzzzz", namespace: "other", annotations: { "cert-manager.io/certificate-name": "web" } } });
+const v1Order = v1("Order", "web-fghij-1736530124", "apps", { dnsNames: ["web.example.com"], request: "CSR-NOT-PRINTED" }, {
+  metadata: { name: "web-fghij-1736530124", namespace: "apps", uid: "order2-uid", annotations: certAnnotations("2"), ownerReferences: owner("CertificateRequest", "web-fghij", "cr2-uid") },
+  status: { state: "pending", url: "https://acme.example/order/1" },
+});
+/** The first request's Order: the certificate's name among its annotations, owned by that request. */
+const firstOrder = v1("Order", "web-abcde-111", "apps", {}, { metadata: { name: "web-abcde-111", namespace: "apps", annotations: certAnnotations("1"), ownerReferences: owner("CertificateRequest", "web-abcde", "cr1-uid") }, status: { state: "valid" } });
+/** An Order whose CertificateRequest is gone. */
+const strayOrder = v1("Order", "web-gone-222", "apps", {}, { metadata: { name: "web-gone-222", namespace: "apps", annotations: certAnnotations("0"), ownerReferences: owner("CertificateRequest", "web-gone", "gone-uid") }, status: { state: "errored", reason: "order expired" } });
+const v1Challenge = v1("Challenge", "web-fghij-1736530124-2915129542", "apps", { type: "HTTP-01", dnsName: "web.example.com", token: "TOKEN-NOT-PRINTED", key: "KEY-NOT-PRINTED" }, {
+  metadata: { name: "web-fghij-1736530124-2915129542", namespace: "apps", ownerReferences: owner("Order", "web-fghij-1736530124", "order2-uid", "acme.cert-manager.io/v1") },
+  status: { state: "pending", reason: "Waiting for HTTP-01 challenge propagation: wrong status code '404', expected '200'", presented: true, processing: true },
+});
+const v1Events: KubeEvent[] = [
+  event("Certificate", "apps", "web", "Issuing", "Renewing certificate as renewal was scheduled at 2025-12-01", "2026-01-02T00:00:00Z", "Normal"),
+  event("CertificateRequest", "apps", "web-fghij", "OrderCreated", "Created Order resource apps/web-fghij-1736530124", "2026-01-02T00:00:01Z", "Normal"),
+  event("Order", "apps", "web-fghij-1736530124", "Created", "Created Challenge resource \"web-fghij-1736530124-2915129542\" for domain \"web.example.com\"", "2026-01-02T00:00:02Z", "Normal"),
+  event("Challenge", "apps", "web-fghij-1736530124-2915129542", "Presented", "Presented challenge using HTTP-01 challenge mechanism", "2026-01-02T00:00:03Z", "Normal"),
+];
+const v1Input: ExplainInput = {
+  api: EXPLAIN_APIS["cert-manager.io/v1"],
+  certificates: [v1Cert], issuers: [], clusterIssuers: [v1Issuer],
+  certificateRequests: [request, otherRequest, elsewhereRequest, oldRequest],
+  orders: [strayOrder, v1Order, firstOrder], challenges: [v1Challenge], events: v1Events,
+};
+
+describe("explain for cert-manager.io/v1 (cert-manager v1.1.1)", () => {
+  test("CertificateRequests by owner reference or annotation, oldest revision first; Orders by their CertificateRequest owner", () => {
+    assert.deepEqual(requestsOf(v1Cert, v1Input.certificateRequests!).map((r) => r.metadata?.name), ["web-abcde", "web-fghij"]);
+    assert.deepEqual(ordersOfRequest(request, v1Input.orders).map((o) => o.metadata?.name), ["web-fghij-1736530124"]);
+    assert.deepEqual(ordersOfRequest(oldRequest, v1Input.orders).map((o) => o.metadata?.name), ["web-abcde-111"]);
+    // The 0.6 links find nothing in v1 objects: no Order is owned by the Certificate.
+    assert.deepEqual(ordersOf(v1Cert, v1Input.orders), []);
+  });
+
+  test("the explanation: Ready, the requests' Ready, each request's Orders and Challenges, Orders whose request is gone, events", () => {
+    const e = explainCertificate(v1Cert, v1Input);
+    assert.equal(e.api, "cert-manager.io/v1");
+    assert.equal(e.ready, "False (Expired: Certificate expired on Sun, 31 Dec 2025 00:00:00 UTC)");
+    assert.deepEqual(e.requests.map((r) => [r.name, r.revision, r.ready, r.orders.map((o) => o.name)]), [
+      ["web-abcde", "1", "True (Issued: Certificate fetched from issuer successfully)", ["web-abcde-111"]],
+      ["web-fghij", "2", "False (Pending: Waiting on certificate issuance from order apps/web-fghij-1736530124: \"pending\")", ["web-fghij-1736530124"]],
+    ]);
+    assert.deepEqual(e.orders.map((o) => o.name), ["web-gone-222"]);
+    const text = renderExplanation(e);
+    assert.match(text, /^Certificate apps\/web: Ready False \(Expired: /m);
+    assert.match(text, /^ {4}Issuing True Renewing: Renewing certificate/m);
+    assert.match(text, /^ {2}issuer ClusterIssuer\/le: Ready True \(ACMEAccountRegistered/m);
+    assert.match(text, /^ {2}certificate request web-fghij \(revision 2\): Ready False \(Pending: Waiting on certificate issuance/m);
+    assert.match(text, /^ {4}order web-fghij-1736530124: state pending$/m);
+    assert.match(text, /^ {6}challenge web-fghij-1736530124-2915129542: HTTP-01 for web\.example\.com, state pending, presented true, processing true: Waiting for HTTP-01 challenge propagation/m);
+    assert.match(text, /^ {10}2026-01-02T00:00:03Z Normal Presented: Presented challenge using HTTP-01/m);
+    assert.match(text, /^ {6}2026-01-02T00:00:01Z Normal OrderCreated: Created Order resource apps\/web-fghij-1736530124$/m);
+    assert.match(text, /^ {2}orders whose certificate request is gone:\n {4}order web-gone-222: state errored \(order expired\)$/m);
+    assert.doesNotMatch(text, /NOT-PRINTED|web-zzzzz|db-aaaaa/);
+  });
+
+  test("no CertificateRequest yet", () => {
+    const e = explainCertificate(v1Cert, { ...v1Input, certificateRequests: [], orders: [] });
+    assert.match(renderExplanation(e), /^ {2}certificate requests: none/m);
+  });
+
+  test("which API: the one served; both served: the one holding Certificates (v1 when both do); neither: an error line", () => {
+    const api = (r: ReturnType<typeof chooseExplainApi>): string => ("error" in r ? `error: ${r.error}` : `${r.api.name}${r.note ? " (note)" : ""}`);
+    assert.equal(api(chooseExplainApi({ "cert-manager.io/v1": 3, "certmanager.k8s.io/v1alpha1": "not served" })), "cert-manager.io/v1");
+    assert.equal(api(chooseExplainApi({ "cert-manager.io/v1": "not served", "certmanager.k8s.io/v1alpha1": 0 })), "certmanager.k8s.io/v1alpha1");
+    assert.equal(api(chooseExplainApi({ "cert-manager.io/v1": 0, "certmanager.k8s.io/v1alpha1": 4 })), "certmanager.k8s.io/v1alpha1 (note)");
+    assert.equal(api(chooseExplainApi({ "cert-manager.io/v1": 2, "certmanager.k8s.io/v1alpha1": 4 })), "cert-manager.io/v1 (note)");
+    assert.match(api(chooseExplainApi({ "cert-manager.io/v1": "not served", "certmanager.k8s.io/v1alpha1": "not served" })), /^error: the cluster serves neither/);
+    assert.equal(apiOfTarget("v1.1.1")?.acmeGroup, "acme.cert-manager.io");
+    assert.equal(apiOfTarget("v0.6.2")?.group, "certmanager.k8s.io");
+    assert.equal(apiOfTarget("v2"), undefined);
+  });
+});
+
+describe("npm run explain against a cert-manager.io/v1 API stand-in", () => {
+  const servers: FakeKubeApi[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-explain-v1-"));
+  after(async () => {
+    for (const s of servers) await s.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("detects cert-manager.io/v1 (no flag), or takes --target; a target the cluster does not serve is one line, exit 1", async () => {
+    const api = new FakeKubeApi();
+    await api.start();
+    servers.push(api);
+    api.served = new Set(); // no certmanager.k8s.io: the old CRDs are gone
+    const list = (path: string, kind: string, items: KubeObject[]): void => void api.lists.set(path, { apiVersion: path.split("/").slice(2, 4).join("/"), kind, items: items as never });
+    list("/apis/cert-manager.io/v1/certificates", "CertificateList", [v1Cert]);
+    list("/apis/cert-manager.io/v1/issuers", "IssuerList", []);
+    list("/apis/cert-manager.io/v1/clusterissuers", "ClusterIssuerList", [v1Issuer]);
+    list("/apis/cert-manager.io/v1/certificaterequests", "CertificateRequestList", [request, oldRequest, otherRequest]);
+    list("/apis/acme.cert-manager.io/v1/orders", "OrderList", [v1Order, firstOrder]);
+    list("/apis/acme.cert-manager.io/v1/challenges", "ChallengeList", [v1Challenge]);
+    api.lists.set("/api/v1/namespaces/apps/events", { apiVersion: "v1", kind: "EventList", items: v1Events as never });
+    api.lists.set("/api/v1/namespaces/default/events", { apiVersion: "v1", kind: "EventList", items: [] });
+    const kubeconfig = api.writeKubeconfig(path.join(tmp, "kubeconfig"), "upgraded");
+    const [detected, targeted, old, bad] = await Promise.all([
+      runScript("explain", ["--kubeconfig", kubeconfig]),
+      runScript("explain", ["--kubeconfig", kubeconfig, "--certificate", "apps/web", "--target", "v1.1.1"]),
+      runScript("explain", ["--kubeconfig", kubeconfig, "--target", "v0.6.2"]),
+      runScript("explain", ["--kubeconfig", kubeconfig, "--target", "1.1"]),
+    ]);
+    for (const r of [detected, targeted]) {
+      assert.equal(r.code, 0, r.output);
+      assert.match(r.stdout, /^explain: 1 Certificate as cert-manager\.io\/v1 \(cert-manager v1\)$/m);
+      assert.match(r.stdout, /^ {2}certificate request web-fghij \(revision 2\): Ready False \(Pending/m);
+      assert.match(r.stdout, /^ {6}challenge web-fghij-1736530124-2915129542: HTTP-01 for web\.example\.com, state pending/m);
+      assert.match(r.stdout, /Normal OrderCreated: Created Order resource/);
+      assert.doesNotMatch(r.stdout, /NOT-PRINTED/);
+    }
+    assert.equal(old.code, 1, old.output);
+    assert.match(old.stderr, /^explain: the cluster does not serve certificates\.certmanager\.k8s\.io \(certmanager\.k8s\.io\/v1alpha1, what cert-manager v0\.6\.2 reads\)/);
+    assert.equal(old.stderr.trim().split("\n").length, 1, old.stderr);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--target "1\.1" is not a target: use v0\.6\.2 or v1\.1\.1/);
   });
 });

@@ -12,13 +12,17 @@ import {
   cleanMessage,
   headline,
   markdownMarker,
+  previewPlanWarnings,
   renderMarkdown,
   renderText,
   summarizePreview,
   urnName,
   urnType,
 } from "../lib/preview-summary";
+import { parseBackup } from "../lib/backup-format";
+import { buildRestorePlan } from "../lib/plan";
 import { renderStackFile } from "../lib/stack-files";
+import { ownBackup, seedObjects } from "./support/fixtures";
 import { LEGACY_WILL_DELETE, PLANTED_KEY, PLANTED_SECRET, SECRET_NAMES, failedPreview, restoredBatch, restoredObject, seedPreview, step } from "./support/preview-json";
 import { runTsx } from "./support/run-tsx";
 
@@ -489,5 +493,69 @@ describe("the legacy Secret cleanup in the summary", () => {
       inputs: { metadata: { name: "dns-source-key", namespace: "cert-manager", annotations: { "cert-manager-upgrade/copied-from": "kube-system/dns-source-key" } } } });
     const model = summarizePreview({ ...doc, steps: [...doc.steps, copy] });
     assert.ok(model.secretsCopied.some((s) => s.name === "dns-source-key"), JSON.stringify(model.secretsCopied));
+  });
+});
+
+// Issue 20: a stack with targetVersion v1.1.1. The program logs each issuer's conversion (info), renames
+// the TLS Secrets' and Ingresses' annotations (a step of its own), and warns with v1.1.1's prediction;
+// 0.6.2's prediction, which lib/plan.ts makes from the backup, must not stand beside it.
+describe("a targetVersion v1.1.1 stack in the summary", () => {
+  const V111_COUNT = "1 certificate will be issued anew and 0 new ACME accounts registered by cert-manager v1.1.1 (test/ivan-test-cert)";
+  const OLD_COUNT = "2 certificates will be issued anew and 0 new ACME accounts registered by cert-manager 0.6.2 (default/wonder-app-cert, test/ivan-test-cert)";
+  const CONVERSION = [
+    "ClusterIssuer/letsencrypt-prod:",
+    "  was: acme https://acme-v02.api.letsencrypt.org/directory (ops@example.com), account key Secret letsencrypt-prod",
+    "  now: solvers[0]: http01 ingress class nginx, selector dnsNames [wonder-app.example.com]",
+    "ClusterIssuer/letsencrypt-staging:",
+    "  now: solvers[0]: http01 ingress, no selector (any domain)",
+  ];
+  const RENAMES = ["Secret default/wonder-app-cert: annotation certmanager.k8s.io/issuer-name → cert-manager.io/issuer-name", "Ingress test/test-ingress: annotation certmanager.k8s.io/cluster-issuer → cert-manager.io/cluster-issuer"];
+  function v111Preview(renames: string[] = RENAMES, op = "create"): Record<string, unknown> {
+    const json = seedPreview() as { steps: unknown[]; diagnostics?: unknown[] };
+    json.steps.push(step("dev", { op, parent: "cert-manager-upgrade:index:MetadataRenames", type: "pulumi-nodejs:dynamic:Resource", name: "metadata-renames-apply", inputs: { renames: [], summary: renames } }));
+    json.diagnostics = [
+      ...(json.diagnostics ?? []),
+      { severity: "info", message: `cert-manager v1.1.1: each issuer converted to cert-manager.io/v1:\n${CONVERSION.join("\n")}\n` },
+      { severity: "warning", message: `warning: plan: ${V111_COUNT}\n` },
+    ];
+    return json;
+  }
+
+  test("the count line is v1.1.1's, even beside a 0.6.2 one; the conversion and the renames are read", () => {
+    const model = summarizePreview(v111Preview(), [`plan: ${OLD_COUNT}`]);
+    assert.equal(model.reissues, V111_COUNT);
+    assert.equal(model.reissuesBy, "v1.1.1");
+    assert.deepEqual(model.conversion, { version: "v1.1.1", apiVersion: "cert-manager.io/v1", lines: CONVERSION });
+    assert.deepEqual(model.metadataRenames, { op: "create", lines: RENAMES });
+    // A 0.6.2 stack's count line stays what it was.
+    assert.equal(summarizePreview(seedPreview(), [`plan: ${OLD_COUNT}`]).reissuesBy, "0.6.2");
+    // Nothing left to rename: no section.
+    assert.equal(summarizePreview(v111Preview(RENAMES, "same"), []).metadataRenames, undefined);
+  });
+
+  test("text and Markdown name v1.1.1 and cert-manager.io/v1, never 0.6.2's re-issues", () => {
+    const model = summarizePreview(v111Preview(), []);
+    const text = renderText(model, "dev");
+    assertInOrder(text, ["DESTRUCTIVE STEPS", `RE-ISSUES BY CERT-MANAGER v1.1.1: ${V111_COUNT}`, "CONVERSION TO cert-manager.io/v1 (cert-manager v1.1.1)", "  ClusterIssuer/letsencrypt-prod:\n    was: acme",
+      "ANNOTATIONS RENAMED BEFORE CERT-MANAGER v1.1.1 STARTS (2, create):\n  Secret default/wonder-app-cert: annotation certmanager.k8s.io/issuer-name → cert-manager.io/issuer-name", "CHANGES BY TYPE:"]);
+    assert.doesNotMatch(text, /CERT-MANAGER 0\.6\.2/);
+    const md = renderMarkdown(model, "dev");
+    assertInOrder(md, ["**Re-issues by cert-manager v1.1.1:**", "### Conversion to `cert-manager.io/v1` (cert-manager v1.1.1)", "```text\nClusterIssuer/letsencrypt-prod:", "### Annotations renamed before cert-manager v1.1.1 starts (2)", "### Changes by type"]);
+    assert.doesNotMatch(md, /cert-manager 0\.6\.2/);
+  });
+});
+
+describe("previewPlanWarnings: the backup's plan beside the program's warnings", () => {
+  // wonder-app-cert's TLS Secret is missing: 0.6.2 issues it anew (a prediction warning and a count line).
+  const plan = buildRestorePlan(parseBackup(ownBackup(seedObjects(), { missingTlsSecrets: ["default/wonder-app-cert"] }).text));
+
+  test("0.6.2: the plan's warnings with its prediction; a converting target: without 0.6.2's prediction", () => {
+    const of062 = previewPlanWarnings(plan, false);
+    assert.ok(of062.some((w) => /^plan: .*registered by cert-manager 0\.6\.2/.test(w)), of062.join("\n"));
+    assert.ok(of062.some((w) => /^Certificate\/default\/wonder-app-cert: .*issued anew by cert-manager 0\.6\.2/.test(w)));
+    const converting = previewPlanWarnings(plan, true);
+    assert.deepEqual(converting.filter((w) => /0\.6\.2/.test(w)), []);
+    // The rest of the plan's warnings stay (ivan-test-cert was not Ready).
+    assert.ok(converting.some((w) => /^Certificate\/test\/ivan-test-cert: not Ready before the upgrade/.test(w)), converting.join("\n"));
   });
 });

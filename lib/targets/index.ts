@@ -115,6 +115,8 @@ export interface TargetPlan {
  */
 export function planForTarget(wiring: TargetWiring, plan: RestorePlan, backupObjects: BackupObject[], facts: {
   meta?: BackupMeta; now?: Date; legacyNamespace: string; accountKeysNotCopied?: string[];
+  /** How long after `now` the upgrade may run (the target's default margin when absent). */
+  renewalMarginMs?: number;
   /** The TLS Secrets' metadata as the target's controller will first see it (renamed), `namespace/name`; absent: not known. */
   tlsSecretMetadata?: Map<string, ObjectMetadataView>;
 }): TargetPlan {
@@ -137,7 +139,7 @@ export function planForTarget(wiring: TargetWiring, plan: RestorePlan, backupObj
   // Only objects that converted are validated: a refused one has no faithful form to check.
   const refused = new Set(refusals.map((r) => r.object));
   for (const item of restore) if (!refused.has(objectLabel(item))) refusals.push(...target.validate(item.object));
-  const prediction = target.predictReissue({ objects, meta: facts.meta, now: facts.now ?? new Date(), legacyNamespace: facts.legacyNamespace, accountKeysNotCopied: facts.accountKeysNotCopied, tlsSecretMetadata: facts.tlsSecretMetadata });
+  const prediction = target.predictReissue({ objects, meta: facts.meta, now: facts.now ?? new Date(), legacyNamespace: facts.legacyNamespace, accountKeysNotCopied: facts.accountKeysNotCopied, tlsSecretMetadata: facts.tlsSecretMetadata, renewalMarginMs: facts.renewalMarginMs });
   // The plan's own warnings minus 0.6.2's prediction; the target's prediction instead.
   const of062 = new Set(predictionWarnings(plan.prediction).map((w) => `${w.object}\u0000${w.message}`));
   const warnings = plan.warnings.filter((w) => !of062.has(`${w.object}\u0000${w.message}`));

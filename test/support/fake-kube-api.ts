@@ -190,11 +190,11 @@ export class FakeKubeApi {
   }
 
   /** Adds a Secret; `data` holds plain values and is stored base64-encoded like the real API. */
-  addSecret(namespace: string, name: string, data: Record<string, string | Buffer>, type = "Opaque"): void {
+  addSecret(namespace: string, name: string, data: Record<string, string | Buffer>, type = "Opaque", annotations?: Record<string, string>): void {
     if (!this.namespaces.has(namespace)) this.namespaces.set(namespace, randomUUID());
     const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
     this.secrets.set(`${namespace}/${name}`, {
-      metadata: { name, namespace, uid: randomUUID(), resourceVersion: String(++this.resourceVersion), creationTimestamp: "2019-02-28T05:40:01Z" },
+      metadata: { name, namespace, uid: randomUUID(), resourceVersion: String(++this.resourceVersion), creationTimestamp: "2019-02-28T05:40:01Z", ...(annotations ? { annotations } : {}) },
       data: encoded,
       type,
     });
