@@ -16,13 +16,13 @@
 // Nothing is left behind: no process, network namespace or link (checked at the end).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
+import { RENEWAL_DUE, SEED_HTTP01_INGRESS_CLASS, backdatedCertificate } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -30,9 +30,9 @@ const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const MARKER = `e2e-secret-${process.pid}-do-not-print`;
 const WAIT_MS = 8 * 60_000;
 /** The class of the seed's HTTP-01 config (wonder-app-cert's), served by the ingress stand-in. */
-const INGRESS_CLASS = "nginx";
-/** A certificate added to the seed inside its renewal window, solved over HTTP-01 like wonder-app-cert. */
-const RENEW = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com" };
+const INGRESS_CLASS = SEED_HTTP01_INGRESS_CLASS;
+/** A certificate added to the seed inside its renewal window, solved over HTTP-01 like wonder-app-cert (as seed-legacy --renewal-due adds it). */
+const RENEW = RENEWAL_DUE;
 const DAY_MS = 24 * 3600 * 1000;
 
 let env: NodeJS.ProcessEnv;
@@ -78,24 +78,6 @@ async function ordersV1(kc: k8s.KubeConfig): Promise<Array<{ certificate: string
     const request = o.metadata.ownerReferences?.find((r) => r.kind === "CertificateRequest")?.name ?? "?";
     return { certificate: `${o.metadata.namespace}/${certificateOf.get(`${o.metadata.namespace}/${request}`) ?? "?"}`, atServer: Boolean(o.status?.url), state: o.status?.state ?? "" };
   });
-}
-
-/** A PKCS#1 key and a certificate for `domain` valid from `notBefore` to `notAfter` (openssl ca: `req -x509` cannot backdate). */
-function backdatedCertificate(domain: string, notBefore: Date, notAfter: Date): { crt: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(work, "ca-"));
-  const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
-  fs.writeFileSync(path.join(dir, "index.txt"), "");
-  fs.writeFileSync(path.join(dir, "serial"), `${crypto.randomBytes(8).toString("hex")}\n`);
-  fs.writeFileSync(path.join(dir, "ca.cnf"), ["[ ca ]", "default_ca = CA_default", "[ CA_default ]", `database = ${dir}/index.txt`, `new_certs_dir = ${dir}`, `serial = ${dir}/serial`,
-    "default_md = sha256", "policy = policy_any", "copy_extensions = copy", "unique_subject = no", "[ policy_any ]", "commonName = supplied", ""].join("\n"));
-  const key = path.join(dir, "tls.key");
-  execFileSync("openssl", ["genrsa", "-traditional", "-out", key, "2048"], { stdio: "ignore" });
-  execFileSync("openssl", ["req", "-new", "-key", key, "-subj", `/CN=${domain}`, "-addext", `subjectAltName=DNS:${domain}`, "-out", path.join(dir, "req.csr")], { stdio: "ignore" });
-  execFileSync("openssl", ["ca", "-batch", "-config", path.join(dir, "ca.cnf"), "-selfsign", "-keyfile", key, "-in", path.join(dir, "req.csr"),
-    "-startdate", stamp(notBefore), "-enddate", stamp(notAfter), "-notext", "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
-  const out = { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(key, "utf8") };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
 }
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
