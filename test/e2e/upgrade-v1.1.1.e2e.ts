@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
+import { CertManagerHarness, ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
 import { RENEWAL_DUE, SEED_HTTP01_INGRESS_CLASS, backdatedCertificate } from "../../lib/legacy-seed";
 import { LocalCluster, PulumiCli, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 
@@ -48,37 +48,7 @@ function script(name: string, args: string[]): Promise<RunResult> {
   });
 }
 
-const PLURALS_V1 = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" } as const;
 type V1Object = { metadata: { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string }> }; spec?: Record<string, unknown>; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>; state?: string } };
-
-/** readyStates for cert-manager.io/v1: what v1.1.1 reports. */
-async function readyStatesV1(kc: k8s.KubeConfig): Promise<Map<string, ReadyState>> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const out = new Map<string, ReadyState>();
-  for (const [kind, plural] of Object.entries(PLURALS_V1) as Array<[ReadyState["kind"], string]>) {
-    const list = await custom.listClusterCustomObject({ group: "cert-manager.io", version: "v1", plural });
-    for (const o of list.items as V1Object[]) {
-      const c = o.status?.conditions?.find((x) => x.type === "Ready");
-      out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, {
-        kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name, ready: c?.status ?? "", reason: c?.reason ?? "", message: c?.message ?? "",
-        lastTransitionTime: c?.lastTransitionTime ?? "", uid: o.metadata.uid,
-      });
-    }
-  }
-  return out;
-}
-
-/** v1.1.1's Orders, each with the Certificate of its CertificateRequest (annotation cert-manager.io/certificate-name). */
-async function ordersV1(kc: k8s.KubeConfig): Promise<Array<{ certificate: string; atServer: boolean; state: string }>> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const requests = (await custom.listClusterCustomObject({ group: "cert-manager.io", version: "v1", plural: "certificaterequests" })).items as V1Object[];
-  const certificateOf = new Map(requests.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r.metadata.annotations?.["cert-manager.io/certificate-name"] ?? "?"]));
-  const orders = (await custom.listClusterCustomObject({ group: "acme.cert-manager.io", version: "v1", plural: "orders" })).items as Array<V1Object & { status?: { url?: string; state?: string } }>;
-  return orders.map((o) => {
-    const request = o.metadata.ownerReferences?.find((r) => r.kind === "CertificateRequest")?.name ?? "?";
-    return { certificate: `${o.metadata.namespace}/${certificateOf.get(`${o.metadata.namespace}/${request}`) ?? "?"}`, atServer: Boolean(o.status?.url), state: o.status?.state ?? "" };
-  });
-}
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 const x509 = (d: Record<string, string>): crypto.X509Certificate => new crypto.X509Certificate(Buffer.from(d["tls.crt"], "base64"));
