@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { readyCondition, RestorePlan } from "./plan";
 import { certificateOfOrderV1, renewalProblems, renewalStart } from "./renewal-0.6.2";
 import type { TargetVersion } from "./settings";
+import { withoutWrittenBackZeroValues } from "./targets/v1.1.1/written-back";
 import { describeSpecDifferences, specDifferences } from "./spec-equivalence";
 import { LiveTlsCertificate, TlsCertificateRecord, shortSha } from "./tls-facts";
 import { BackupObject, KubeObject, Problem, objectLabel } from "./types";
@@ -68,7 +69,7 @@ export interface VerifyOptions {
   /**
    * The cert-manager the cluster was upgraded to (default v0.6.2). With v1.1.1 the plan's objects are
    * the backup converted to cert-manager.io/v1 (lib/targets planForTarget), compared as they are
-   * (v1.1.1 does not write specs back); a certificate due for renewal at the backup may have been
+   * but for the Go zero values v1.1.1 writes back (lib/targets/v1.1.1/written-back.ts); a certificate due for renewal at the backup may have been
    * renewed (said, not a difference); v1.1.1's webhook has no issuers or certificates of its own;
    * Orders are matched to Certificates through their CertificateRequests.
    */
@@ -93,10 +94,21 @@ export interface VerifyReport {
   notReady: string[];
 }
 
-/** The top-level fields of two specs that differ (as JSON values), sorted. */
-export function fieldsThatDiffer(expected: Record<string, unknown> | undefined, actual: Record<string, unknown> | undefined): string[] {
-  const keys = new Set([...Object.keys(expected ?? {}), ...Object.keys(actual ?? {})]);
-  return [...keys].filter((k) => !isDeepStrictEqual(expected?.[k], actual?.[k])).sort();
+/**
+ * The paths of the fields of two specs that differ (as JSON values), sorted and relative to spec:
+ * the deepest path where both sides are objects (or arrays of one length), e.g. `acme.solvers[0].selector`.
+ */
+export function fieldsThatDiffer(expected: unknown, actual: unknown, at = ""): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isDeepStrictEqual(expected, actual)) return [];
+  if (isObject(expected) && isObject(actual)) {
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+    return keys.flatMap((k) => fieldsThatDiffer(expected[k], actual[k], at ? `${at}.${k}` : k));
+  }
+  if (Array.isArray(expected) && Array.isArray(actual) && expected.length === actual.length) {
+    return expected.flatMap((e, i) => fieldsThatDiffer(e, actual[i], `${at}[${i}]`));
+  }
+  return [at];
 }
 
 function subsetOf(expected: Record<string, string> | undefined, actual: Record<string, string> | undefined): boolean {
@@ -134,7 +146,8 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
     const problems: string[] = [];
     // As cert-manager reads it: the 0.6 controller writes objects back through its Go types (zero values added, durations rewritten).
     if (v1) {
-      const fields = fieldsThatDiffer(item.object.spec, actual.spec);
+      // v1.1.1 writes specs back with a few Go zero values (lib/targets/v1.1.1/written-back.ts): the same object to it.
+      const fields = fieldsThatDiffer(withoutWrittenBackZeroValues(item.kind, item.object.spec), withoutWrittenBackZeroValues(item.kind, actual.spec));
       if (fields.length > 0) problems.push(`spec differs from the backup converted to cert-manager.io/v1 (${fields.map((f) => `spec.${f}`).join(", ")})`);
     } else {
       const fields = specDifferences(item.kind, item.object.spec, actual.spec);

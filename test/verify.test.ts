@@ -5,7 +5,7 @@ import { buildRestorePlan } from "../lib/plan";
 import { KubeObject, objectLabel } from "../lib/types";
 import { planForTarget, targetWiring } from "../lib/targets";
 import { TlsCertificateRecord } from "../lib/tls-facts";
-import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, verifyAgainstBackup } from "../lib/verify";
+import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, fieldsThatDiffer, verifyAgainstBackup } from "../lib/verify";
 import { cm, ownBackup, readyStatus, seedBytes } from "./support/fixtures";
 
 const parsed = parseBackup(seedBytes(), "seed.yaml");
@@ -285,9 +285,16 @@ describe("verifyAgainstBackup for target v1.1.1 (cert-manager.io/v1 objects)", (
     live.objects.get(WONDER)!.spec!.acme = { config: [] };
     (live.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as { email: string }).email = "someone-else@example.com";
     assert.deepEqual(diffs(live, beforeWindow), [
-      "ClusterIssuer/letsencrypt-prod: spec differs from the backup converted to cert-manager.io/v1 (spec.acme)",
+      "ClusterIssuer/letsencrypt-prod: spec differs from the backup converted to cert-manager.io/v1 (spec.acme.email)",
       `${WONDER}: spec differs from the backup converted to cert-manager.io/v1 (spec.acme)`,
     ]);
+    // The zero value v1.1.1 writes back for an absent preferredChain is no difference; another value is.
+    const written = goodLiveV1();
+    (written.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as Record<string, unknown>).preferredChain = "";
+    assert.deepEqual(diffs(written, beforeWindow), []);
+    (written.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as Record<string, unknown>).preferredChain = "ISRG Root X1";
+    assert.deepEqual(diffs(written, beforeWindow), ["ClusterIssuer/letsencrypt-prod: spec differs from the backup converted to cert-manager.io/v1 (spec.acme.preferredChain)"]);
+    assert.deepEqual(fieldsThatDiffer({ a: [{ b: 1 }, { c: [1] }], d: "x" }, { a: [{ b: 1 }, { c: [1, 2] }], e: "y" }), ["a[1].c", "d", "e"]);
   });
 
   test("Ready True before and False as v1.1.1 reports it is a difference; a label gone too", () => {
