@@ -16,6 +16,13 @@ import { TargetVersion } from "../lib/settings";
 const DEMO_TARGETS: readonly TargetVersion[] = ["v0.6.2", "v1.1.1"];
 const WAIT_MS = 600_000;
 
+/** "default/renew-app ×2, test/ivan-test-cert": the Certificates v1.1.1 made Orders for, with a count where more than one. */
+function ordersPerCertificate(orders: Array<{ certificate: string }>): string {
+  const count = new Map<string, number>();
+  for (const o of orders) count.set(o.certificate, (count.get(o.certificate) ?? 0) + 1);
+  return [...count].map(([c, n]) => (n > 1 ? `${c} ×${n}` : c)).join(", ");
+}
+
 /** A TLS Secret's certificate, as the summary shows it (public facts only). */
 interface HeldCertificate {
   serial: string;
@@ -369,7 +376,7 @@ async function afterUpgradeV111(harness: CertManagerHarness, kc: k8s.KubeConfig,
   const registered = signMeUp["201"] ?? 0;
   process.stdout.write(`\nv1.1.1: ${newAccounts} new ACME accounts (Pebble ${facts.pebbleBefore.accounts} → ${after.accounts}; controller sign-me-up 200×${signMeUp["200"] ?? 0}, 201×${registered}); ` +
     `${reordered.length} Orders for certificates valid before the upgrade (outside their renewal window)${reordered.length > 0 ? `: ${reordered.join(", ")}` : ""} ` +
-    `(${after.orders - facts.pebbleBefore.orders} new orders at Pebble, for ${[...new Set(orders.map((o) => o.certificate))].join(", ") || "none"}); renewal: ${renewals.join("; ")}\n`);
+    `(${after.orders - facts.pebbleBefore.orders} new orders at Pebble, for ${ordersPerCertificate(orders) || "none"}); renewal: ${renewals.join("; ")}\n`);
   if (newAccounts !== 0 || registered > 0) failures.unshift(`a new ACME account was registered during the upgrade (Pebble: ${facts.pebbleBefore.accounts} → ${after.accounts} accounts, sign-me-up 201×${registered})`);
   if (reordered.length > 0) failures.unshift(`certificates valid before the upgrade were ordered anew: ${reordered.join(", ")}`);
   if (failures.length > 0) throw new CliError(failures.join("; "));
