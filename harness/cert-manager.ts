@@ -39,12 +39,12 @@ export interface ReadyState {
 
 const PLURALS = { ClusterIssuer: "clusterissuers", Issuer: "issuers", Certificate: "certificates" } as const;
 
-/** Every ClusterIssuer, Issuer and Certificate with its Ready condition ("" when none), keyed `Kind/namespace/name`. */
-export async function readyStates(kc: k8s.KubeConfig): Promise<Map<string, ReadyState>> {
+/** Every ClusterIssuer, Issuer and Certificate with its Ready condition ("" when none), keyed `Kind/namespace/name` (certmanager.k8s.io/v1alpha1 unless told). */
+export async function readyStates(kc: k8s.KubeConfig, api: { group: string; version: string } = { group: "certmanager.k8s.io", version: "v1alpha1" }): Promise<Map<string, ReadyState>> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const out = new Map<string, ReadyState>();
   for (const [kind, plural] of Object.entries(PLURALS) as Array<[ReadyState["kind"], string]>) {
-    const list = await custom.listClusterCustomObject({ group: "certmanager.k8s.io", version: "v1alpha1", plural });
+    const list = await custom.listClusterCustomObject({ group: api.group, version: api.version, plural });
     for (const o of list.items as Array<{ metadata: { name: string; namespace?: string; uid: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }> } }>) {
       const c = o.status?.conditions?.find((x) => x.type === "Ready");
       out.set(`${kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, {
@@ -54,6 +54,34 @@ export async function readyStates(kc: k8s.KubeConfig): Promise<Map<string, Ready
     }
   }
   return out;
+}
+
+/** readyStates for cert-manager.io/v1: what cert-manager v1.1.1 reports. */
+export function readyStatesV1(kc: k8s.KubeConfig): Promise<Map<string, ReadyState>> {
+  return readyStates(kc, { group: "cert-manager.io", version: "v1" });
+}
+
+/** One of cert-manager v1.1.1's Orders: its Certificate ("namespace/name", "namespace/?" when not known), whether Pebble has it, its state. */
+export interface OrderV1 {
+  name: string;
+  certificate: string;
+  atServer: boolean;
+  state: string;
+  reason: string;
+}
+
+type V1Listed = { metadata: { name: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string }> }; status?: { url?: string; state?: string; reason?: string } };
+
+/** v1.1.1's Orders (acme.cert-manager.io/v1), each with the Certificate of its CertificateRequest (annotation cert-manager.io/certificate-name). */
+export async function ordersV1(kc: k8s.KubeConfig): Promise<OrderV1[]> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const requests = (await custom.listClusterCustomObject({ group: "cert-manager.io", version: "v1", plural: "certificaterequests" })).items as V1Listed[];
+  const certificateOf = new Map(requests.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r.metadata.annotations?.["cert-manager.io/certificate-name"] ?? "?"]));
+  const orders = (await custom.listClusterCustomObject({ group: "acme.cert-manager.io", version: "v1", plural: "orders" })).items as V1Listed[];
+  return orders.map((o) => {
+    const request = o.metadata.ownerReferences?.find((r) => r.kind === "CertificateRequest")?.name ?? "?";
+    return { name: o.metadata.name, certificate: `${o.metadata.namespace}/${certificateOf.get(`${o.metadata.namespace}/${request}`) ?? "?"}`, atServer: Boolean(o.status?.url), state: o.status?.state ?? "", reason: o.status?.reason ?? "" };
+  });
 }
 
 /**

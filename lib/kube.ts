@@ -316,18 +316,21 @@ export async function listCertManagerKind(
   pageSize: number,
   onPage: (items: KubeObject[]) => Promise<void> | void,
   log: RetryLog,
+  /** The API group and version (default certmanager.k8s.io/v1alpha1; cert-manager.io/v1 for v1.1.1). */
+  groupVersion: { group: string; version: string } = { group: CERTMANAGER_GROUP, version: CERTMANAGER_VERSION },
 ): Promise<boolean> {
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const { group, version } = groupVersion;
   let token: string | undefined;
   do {
     let page: { items?: KubeObject[]; metadata?: { continue?: string } };
     try {
       page = await withRetry(`list ${plural}`, () =>
-        api.listClusterCustomObject({ group: CERTMANAGER_GROUP, version: CERTMANAGER_VERSION, plural, limit: pageSize, _continue: token }),
+        api.listClusterCustomObject({ group, version, plural, limit: pageSize, _continue: token }),
       log);
     } catch (err) {
       if (statusCode(err) === 404 && token === undefined) return false;
-      throw new CliError(`listing ${plural}.${CERTMANAGER_GROUP} failed: ${describeKubeError(err)}`);
+      throw new CliError(`listing ${plural}.${group} failed: ${describeKubeError(err)}`);
     }
     await onPage(page.items ?? []);
     token = page.metadata?.continue || undefined;

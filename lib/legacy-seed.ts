@@ -1,6 +1,7 @@
 // A cluster as the seed's was before the upgrade: cert-manager 0.4.1 in kube-system, its issuers,
 // their Secrets, certificates with TLS Secrets and Ingresses. Used by the demo and the tests.
 import { execFile, execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,6 +25,12 @@ export interface SeedOptions {
    * ivan-test-cert has no TLS Secret (never issued): it fails, as in the seed. Without it, the seed as before.
    */
   acmeServer?: string;
+  /**
+   * With acmeServer: one more Certificate, RENEWAL_DUE, inside its renewal window (issued 70 days
+   * ago, 10 days left), solved over HTTP-01 with SEED_HTTP01_INGRESS_CLASS, so that a controller
+   * that renews (cert-manager v1.1.1) renews it after the upgrade.
+   */
+  renewalDue?: boolean;
 }
 
 export interface SeedSummary {
@@ -68,6 +75,43 @@ export function ingressManifest(apiVersion: string, ns: string, name: string, ho
 export interface TlsPair {
   crt: string;
   key: string;
+}
+
+/** The ingress class of the seed's HTTP-01 configs (wonder-app-cert's): the harness's ingress stand-in serves it. */
+export const SEED_HTTP01_INGRESS_CLASS = "nginx";
+
+/** The certificate `renewalDue` adds: inside its renewal window, solved over HTTP-01 like wonder-app-cert. */
+export const RENEWAL_DUE = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com", issuedDaysAgo: 70, daysLeft: 10 } as const;
+
+/**
+ * The annotations cert-manager 0.4.1 wrote on every TLS Secret it issued into
+ * (pkg/controller/certificates/sync.go: the issuer's name and kind, Issuer when the ref names none).
+ */
+export function legacyIssuerAnnotations(issuerRef: { name: string; kind?: string }): Record<string, string> {
+  return { "certmanager.k8s.io/issuer-name": issuerRef.name, "certmanager.k8s.io/issuer-kind": issuerRef.kind || "Issuer" };
+}
+
+/**
+ * A PKCS#1 key and a certificate for `domain` (CN and DNS SAN) valid from `notBefore` to
+ * `notAfter`: `openssl ca -selfsign`, since `req -x509` cannot backdate.
+ */
+export function backdatedCertificate(domain: string, notBefore: Date, notAfter: Date): TlsPair {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmu-tls-"));
+  try {
+    const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
+    fs.writeFileSync(path.join(dir, "index.txt"), "");
+    fs.writeFileSync(path.join(dir, "serial"), `${crypto.randomBytes(8).toString("hex")}\n`);
+    fs.writeFileSync(path.join(dir, "ca.cnf"), ["[ ca ]", "default_ca = CA_default", "[ CA_default ]", `database = ${dir}/index.txt`, `new_certs_dir = ${dir}`, `serial = ${dir}/serial`,
+      "default_md = sha256", "policy = policy_any", "copy_extensions = copy", "unique_subject = no", "[ policy_any ]", "commonName = supplied", ""].join("\n"));
+    const key = path.join(dir, "tls.key");
+    execFileSync("openssl", ["genrsa", "-traditional", "-out", key, "2048"], { stdio: "ignore" });
+    execFileSync("openssl", ["req", "-new", "-key", key, "-subj", `/CN=${domain}`, "-addext", `subjectAltName=DNS:${domain}`, "-out", path.join(dir, "req.csr")], { stdio: "ignore" });
+    execFileSync("openssl", ["ca", "-batch", "-config", path.join(dir, "ca.cnf"), "-selfsign", "-keyfile", key, "-in", path.join(dir, "req.csr"),
+      "-startdate", stamp(notBefore), "-enddate", stamp(notAfter), "-notext", "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
+    return { crt: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(key, "utf8") };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A self-signed certificate for the TLS Secrets, made by openssl (real PEM, real expiry). */
@@ -125,6 +169,7 @@ export async function certificatesForKey(key: string, dnsNames: string[], option
 }
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+const DAY_MS = 24 * 3600 * 1000;
 
 export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -175,11 +220,14 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   const namespace = (name: string) => createOrIgnore(() => core.createNamespace({ body: { metadata: { name } } }));
   // Every Secret carries the marker in a value. Some are created as `kubectl apply -f` creates them
   // (the manifest, data or stringData, recorded in kubectl's last-applied-configuration annotation).
-  const secret = async (ns: string, name: string, data: Record<string, string>, type = "Opaque", how: "create" | "kubectl-apply" | "kubectl-apply-stringData" = "create") => {
+  // `issuedBy`: the issuerRef of the Certificate 0.4.1 issued into it; its annotations are 0.4.1's
+  // (written by the controller, so not in kubectl's record).
+  const secret = async (ns: string, name: string, data: Record<string, string>, type = "Opaque", how: "create" | "kubectl-apply" | "kubectl-apply-stringData" = "create", issuedBy?: { name: string; kind?: string }) => {
     const manifest: k8s.V1Secret = how === "kubectl-apply-stringData"
       ? { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns }, type, stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")])) }
       : { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns }, type, data };
-    const body = how === "create" ? manifest : kubectlApplied(manifest);
+    const applied = how === "create" ? manifest : kubectlApplied(manifest);
+    const body = issuedBy ? { ...applied, metadata: { ...applied.metadata, annotations: { ...applied.metadata?.annotations, ...legacyIssuerAnnotations(issuedBy) } } } : applied;
     await createOrIgnore(() => core.createNamespacedSecret({ namespace: ns, body }));
     secrets.push(`${ns}/${name}`);
   };
@@ -223,12 +271,24 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
     ...issuerStatus(ready("True", "ACMEAccountRegistered", "The ACME account was registered with the ACME server")) });
 
   const wonder = acme ? pkcs1Certificate(["wonder-app.example.com"]) : selfSignedCertificate("wonder-app.example.com");
-  await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert", { "kubernetes.io/ingress.class": "nginx" });
-  await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(keyWithMarker(wonder.key)) }, "kubernetes.io/tls", "kubectl-apply");
+  const prod = { kind: "ClusterIssuer", name: "letsencrypt-prod" };
+  await ingress("default", "wonder-app", "wonder-app.example.com", "wonder-app-cert", { "kubernetes.io/ingress.class": SEED_HTTP01_INGRESS_CLASS });
+  await secret("default", "wonder-app-cert", { "tls.crt": b64(wonder.crt), "tls.key": b64(keyWithMarker(wonder.key)) }, "kubernetes.io/tls", "kubectl-apply", prod);
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "wonder-app-cert", namespace: "default" },
-    spec: { secretName: "wonder-app-cert", dnsNames: ["wonder-app.example.com"], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt-prod" },
-      acme: { config: [{ http01: { ingressClass: "nginx" }, domains: ["wonder-app.example.com"] }] } },
+    spec: { secretName: "wonder-app-cert", dnsNames: ["wonder-app.example.com"], issuerRef: prod,
+      acme: { config: [{ http01: { ingressClass: SEED_HTTP01_INGRESS_CLASS }, domains: ["wonder-app.example.com"] }] } },
     status: ready("True", "CertIssued", "Certificate issued successfully") });
+
+  if (acme && options.renewalDue) {
+    const now = Date.now();
+    const issued = new Date(now - RENEWAL_DUE.issuedDaysAgo * DAY_MS);
+    const pair = backdatedCertificate(RENEWAL_DUE.domain, issued, new Date(now + RENEWAL_DUE.daysLeft * DAY_MS));
+    await secret(RENEWAL_DUE.namespace, RENEWAL_DUE.secret, { "tls.crt": b64(pair.crt), "tls.key": b64(keyWithMarker(pair.key)) }, "kubernetes.io/tls", "create", prod);
+    await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: RENEWAL_DUE.name, namespace: RENEWAL_DUE.namespace },
+      spec: { secretName: RENEWAL_DUE.secret, dnsNames: [RENEWAL_DUE.domain], issuerRef: prod,
+        acme: { config: [{ http01: { ingressClass: SEED_HTTP01_INGRESS_CLASS }, domains: [RENEWAL_DUE.domain] }] } },
+      status: { conditions: [{ type: "Ready", status: "True", reason: "CertIssued", message: "Certificate issued successfully", lastTransitionTime: issued.toISOString().replace(/\.\d+Z$/, "Z") }] } });
+  }
 
   const testIngress = await ingress("test", "test-ingress", "ivan-test.example.com", "ivan-test-cert",
     { "certmanager.k8s.io/acme-challenge-type": "dns01", "certmanager.k8s.io/acme-dns01-provider": "clouddns" });
@@ -237,7 +297,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   // certificate that is still valid Ready, however close to expiry, so a 1-day one would not fail).
   if (!acme) {
     const ivan = selfSignedCertificate("ivan-test.example.com", 1);
-    await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls");
+    await secret("test", "ivan-test-cert", { "tls.crt": b64(ivan.crt), "tls.key": b64(keyWithMarker(ivan.key)) }, "kubernetes.io/tls", "create", prod);
   }
   await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name: "ivan-test-cert", namespace: "test",
     ownerReferences: [{ apiVersion: ingressApiVersion, kind: "Ingress", name: "test-ingress", uid: ingressUID, controller: true, blockOwnerDeletion: true }] },
@@ -249,7 +309,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
   const bulk = selfSignedCertificate("bulk.example.com");
   const leafKey = acme ? pkcs1Certificate(["leaf-key.invalid"]).key : undefined;
   let issuers = 0;
-  let certificates = 2;
+  let certificates = acme && options.renewalDue ? 3 : 2;
   for (let n = 0; n < options.extraNamespaces; n++) {
     const ns = `team-${String(n).padStart(2, "0")}`;
     await namespace(ns);
@@ -265,7 +325,7 @@ export async function seedLegacyObjects(kc: k8s.KubeConfig, options: SeedOptions
       const dnsName = `${name}.${ns}.example.com`;
       pending.push((async () => {
         const pair = acme ? pkcs1Certificate([dnsName], { key: leafKey }) : bulk;
-        await secret(ns, `${name}-tls`, { "tls.crt": b64(pair.crt), "tls.key": b64(keyWithMarker(pair.key)) }, "kubernetes.io/tls");
+        await secret(ns, `${name}-tls`, { "tls.crt": b64(pair.crt), "tls.key": b64(keyWithMarker(pair.key)) }, "kubernetes.io/tls", "create", issuerRef);
         await create({ apiVersion: CERTMANAGER_API_VERSION, kind: "Certificate", metadata: { name, namespace: ns, labels: { team: ns } },
           spec: { secretName: `${name}-tls`, dnsNames: [dnsName], issuerRef,
             ...(acme && issuerRef.kind === "ClusterIssuer" ? { acme: { config: [{ http01: {}, domains: [dnsName] }] } } : {}) },

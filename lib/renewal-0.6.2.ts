@@ -45,6 +45,11 @@ export interface RenewalInput {
   now: Date;
   /** The controller's --renew-before-expiry-duration, when the release sets it. */
   defaultRenewBeforeMs?: number;
+  /**
+   * The name of the Certificate an Order is for (same namespace), undefined when not known. Default:
+   * 0.6.2's label on the Order; v1.1.1 names it on the Order's CertificateRequest (certificateOfOrderV1).
+   */
+  certificateOf?: (order: KubeObject) => string | undefined;
 }
 
 function issuerOf(certificate: KubeObject, objects: Map<string, KubeObject>): KubeObject | undefined {
@@ -68,7 +73,7 @@ export function renewalProblems(input: RenewalInput): Problem[] {
   const problems: Problem[] = [];
   const ordersOf = new Map<string, KubeObject[]>();
   for (const order of input.orders) {
-    const certificate = order.metadata?.labels?.[ORDER_CERTIFICATE_LABEL];
+    const certificate = input.certificateOf ? input.certificateOf(order) : order.metadata?.labels?.[ORDER_CERTIFICATE_LABEL];
     if (!certificate) continue;
     const key = `${order.metadata?.namespace ?? ""}/${certificate}`;
     ordersOf.set(key, [...(ordersOf.get(key) ?? []), order]);
@@ -100,4 +105,20 @@ export function renewalProblems(input: RenewalInput): Problem[] {
     }
   }
   return problems;
+}
+
+/** The annotation v1.1.1 puts on each CertificateRequest it makes for a Certificate (pkg/apis/certmanager/v1 CertificateNameKey). */
+export const REQUEST_CERTIFICATE_ANNOTATION = "cert-manager.io/certificate-name";
+
+/**
+ * cert-manager v1.1.1's Orders (acme.cert-manager.io/v1) carry no Certificate's name: each is owned
+ * by a CertificateRequest, which names its Certificate in an annotation. Returns the lookup for
+ * renewalProblems' certificateOf.
+ */
+export function certificateOfOrderV1(certificateRequests: KubeObject[]): (order: KubeObject) => string | undefined {
+  const byKey = new Map(certificateRequests.map((r) => [`${r.metadata?.namespace ?? ""}/${r.metadata?.name ?? ""}`, r.metadata?.annotations?.[REQUEST_CERTIFICATE_ANNOTATION]]));
+  return (order) => {
+    const owner = order.metadata?.ownerReferences?.find((o) => o.kind === "CertificateRequest");
+    return typeof owner?.name === "string" ? byKey.get(`${order.metadata?.namespace ?? ""}/${owner.name}`) : undefined;
+  };
 }

@@ -80,8 +80,10 @@ export function pemBlockType(base64Value: string | undefined): string | undefine
   return /^-----BEGIN ([A-Z0-9 ]{1,40})-----\r?$/m.exec(text)?.[1];
 }
 
-function commonNameOf(subject: string): string | undefined {
-  // Node prints the subject one attribute per line ("C=US\nCN=example.com").
+function commonNameOf(subject: string | undefined): string | undefined {
+  // Node prints the subject one attribute per line ("C=US\nCN=example.com"), and none (undefined)
+  // for an empty subject, as ACME servers issue for a CSR without CN.
+  if (!subject) return undefined;
   const line = subject.split("\n").reverse().find((l) => l.startsWith("CN="));
   return line?.slice(3);
 }

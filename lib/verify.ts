@@ -1,7 +1,9 @@
 // After the upgrade: compare what the cluster holds with what the backup says it should.
 import { isDeepStrictEqual } from "node:util";
 import { readyCondition, RestorePlan } from "./plan";
-import { renewalProblems } from "./renewal-0.6.2";
+import { certificateOfOrderV1, renewalProblems, renewalStart } from "./renewal-0.6.2";
+import type { TargetVersion } from "./settings";
+import { withoutWrittenBackZeroValues } from "./targets/v1.1.1/written-back";
 import { describeSpecDifferences, specDifferences } from "./spec-equivalence";
 import { LiveTlsCertificate, TlsCertificateRecord, shortSha } from "./tls-facts";
 import { BackupObject, KubeObject, Problem, objectLabel } from "./types";
@@ -44,8 +46,10 @@ export interface LiveState {
   copiedSecrets: Map<string, { present: boolean; sameAsSource: boolean | undefined }>;
   /** Whether the 0.6 webhook is installed (its APIService exists). */
   webhookEnabled: boolean;
-  /** The ACME Orders in the cluster (certmanager.k8s.io), to tell whether renewals work; absent: not checked. */
+  /** The ACME Orders in the cluster (certmanager.k8s.io, or acme.cert-manager.io/v1 for v1.1.1), to tell whether renewals work; absent: not checked. */
   orders?: KubeObject[];
+  /** v1.1.1: the CertificateRequests (cert-manager.io/v1), which name the Certificate of each Order. */
+  certificateRequests?: KubeObject[];
 }
 
 export interface VerifyOptions {
@@ -62,6 +66,14 @@ export interface VerifyOptions {
   leaveOut?: string[];
   /** The time renewal windows are judged at (default: now). */
   now?: Date;
+  /**
+   * The cert-manager the cluster was upgraded to (default v0.6.2). With v1.1.1 the plan's objects are
+   * the backup converted to cert-manager.io/v1 (lib/targets planForTarget), compared as they are
+   * but for the Go zero values v1.1.1 writes back (lib/targets/v1.1.1/written-back.ts); a certificate due for renewal at the backup may have been
+   * renewed (said, not a difference); v1.1.1's webhook has no issuers or certificates of its own;
+   * Orders are matched to Certificates through their CertificateRequests.
+   */
+  target?: TargetVersion;
 }
 
 export interface VerifyRow {
@@ -82,6 +94,23 @@ export interface VerifyReport {
   notReady: string[];
 }
 
+/**
+ * The paths of the fields of two specs that differ (as JSON values), sorted and relative to spec:
+ * the deepest path where both sides are objects (or arrays of one length), e.g. `acme.solvers[0].selector`.
+ */
+export function fieldsThatDiffer(expected: unknown, actual: unknown, at = ""): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isDeepStrictEqual(expected, actual)) return [];
+  if (isObject(expected) && isObject(actual)) {
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+    return keys.flatMap((k) => fieldsThatDiffer(expected[k], actual[k], at ? `${at}.${k}` : k));
+  }
+  if (Array.isArray(expected) && Array.isArray(actual) && expected.length === actual.length) {
+    return expected.flatMap((e, i) => fieldsThatDiffer(e, actual[i], `${at}[${i}]`));
+  }
+  return [at];
+}
+
 function subsetOf(expected: Record<string, string> | undefined, actual: Record<string, string> | undefined): boolean {
   return Object.entries(expected ?? {}).every(([k, v]) => actual?.[k] === v);
 }
@@ -97,8 +126,10 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
   const leftOut = new Set(options.leaveOut ?? []);
   // Green only when it will renew: a certificate whose renewal failed, or is due and not done, is a difference.
   const validity = new Map([...live.tlsSecrets].map(([key, tls]) => [key, { notBefore: tls.notBefore, notAfter: tls.notAfter }]));
+  const v1 = options.target === "v1.1.1";
+  const now = options.now ?? new Date();
   const renewal = new Map(live.orders === undefined ? [] :
-    renewalProblems({ objects: live.objects, orders: live.orders, validity, now: options.now ?? new Date() }).map((p) => [p.object, p.message]));
+    renewalProblems({ objects: live.objects, orders: live.orders, validity, now, certificateOf: v1 ? certificateOfOrderV1(live.certificateRequests ?? []) : undefined }).map((p) => [p.object, p.message]));
 
   for (const item of plan.restore) {
     const label = objectLabel(item);
@@ -114,8 +145,14 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
     }
     const problems: string[] = [];
     // As cert-manager reads it: the 0.6 controller writes objects back through its Go types (zero values added, durations rewritten).
-    const fields = specDifferences(item.kind, item.object.spec, actual.spec);
-    if (fields.length > 0) problems.push(`spec differs (${describeSpecDifferences(fields)})`);
+    if (v1) {
+      // v1.1.1 writes specs back with a few Go zero values (lib/targets/v1.1.1/written-back.ts): the same object to it.
+      const fields = fieldsThatDiffer(withoutWrittenBackZeroValues(item.kind, item.object.spec), withoutWrittenBackZeroValues(item.kind, actual.spec));
+      if (fields.length > 0) problems.push(`spec differs from the backup converted to cert-manager.io/v1 (${fields.map((f) => `spec.${f}`).join(", ")})`);
+    } else {
+      const fields = specDifferences(item.kind, item.object.spec, actual.spec);
+      if (fields.length > 0) problems.push(`spec differs (${describeSpecDifferences(fields)})`);
+    }
     if (!subsetOf(item.object.metadata?.labels, actual.metadata?.labels)) problems.push("labels differ");
     if (!subsetOf(item.object.metadata?.annotations, actual.metadata?.annotations)) problems.push("annotations differ");
     if (!isDeepStrictEqual(actual.metadata?.ownerReferences ?? [], item.object.metadata?.ownerReferences ?? [])) problems.push("ownerReferences differ");
@@ -141,11 +178,17 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
         row.secret = `${secretName} (absent)`;
         if (readyBefore === "True" || backedUp) problems.push(`TLS Secret ${secretName} is gone`);
       } else if (backedUp?.sha256 && tls.sha256 !== backedUp.sha256) {
-        // The re-issue the seed's procedure fears: another certificate (another serial and key) for the same names.
-        const now = tls.sha256 ? `serial ${tls.serial}, SHA-256 ${shortSha(tls.sha256)}, not after ${tls.notAfter}` : tls.problem ?? "no certificate";
-        problems.push(
-          `TLS certificate in Secret ${secretName} replaced since the backup (was serial ${backedUp.serial}, SHA-256 ${shortSha(backedUp.sha256)}, not after ${backedUp.notAfter}; now ${now}): it was re-issued`,
-        );
+        const nowHolds = tls.sha256 ? `serial ${tls.serial}, SHA-256 ${shortSha(tls.sha256)}, not after ${tls.notAfter}` : tls.problem ?? "no certificate";
+        const replaced = `TLS certificate in Secret ${secretName} replaced since the backup (was serial ${backedUp.serial}, SHA-256 ${shortSha(backedUp.sha256)}, not after ${backedUp.notAfter}; now ${nowHolds})`;
+        const renewBefore = typeof actual.spec?.renewBefore === "string" ? actual.spec.renewBefore : undefined;
+        // v1.1.1 renews what is inside its renewal window: a new certificate there is the renewal, said as such.
+        if (v1 && tls.sha256 && backedUp.notAfter && renewalStart(undefined, backedUp.notAfter, renewBefore).getTime() <= now.getTime()) {
+          row.secret = `${secretName} (renewed)`;
+          notes.push({ object: label, message: `${replaced}: renewed, the backed-up certificate being inside its renewal window` });
+        } else {
+          // The re-issue the seed's procedure fears: another certificate (another serial and key) for the same names.
+          problems.push(`${replaced}: it was re-issued`);
+        }
       }
     }
     if (renewal.has(label)) problems.push(renewal.get(label)!);
@@ -186,7 +229,8 @@ export function verifyAgainstBackup(plan: RestorePlan, backupObjects: BackupObje
     }
   }
 
-  if (live.webhookEnabled) {
+  // v1.1.1's webhook makes its own serving CA (a Secret): no Issuer or Certificate of its own.
+  if (live.webhookEnabled && !v1) {
     const releaseName = options.releaseName ?? DEFAULT_RELEASE_NAME;
     for (const w of webhookObjects(releaseName)) {
       const label = objectLabel({ kind: w.kind, namespace: options.namespace, name: w.name });

@@ -12,7 +12,7 @@ import { seedLegacyObjects } from "../lib/legacy-seed";
 import { PROJECT_ROOT as ROOT, projectPath } from "../lib/project-path";
 import { serverSideApplyFor } from "../lib/served-apis";
 
-const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S] [--acme-server URL]
+const USAGE = `Usage: npm run seed-legacy -- --kubeconfig PATH [--context NAME] [--chart TGZ] [--state DIR] [--namespaces N] [--certificates-per-namespace M] [--secret-marker S] [--acme-server URL [--renewal-due]]
 
 Installs cert-manager chart v0.4.1 as Helm release \`cert-manager\` in kube-system: as shipped where
 the cluster serves its API (Kubernetes up to 1.15: apps/v1beta1, rbac v1beta1, apiextensions v1beta1
@@ -23,7 +23,9 @@ test/ivan-test-cert (not Ready, owned by Ingress test/test-ingress) with TLS Sec
 (extensions/v1beta1 as the seed's where served, else networking.k8s.io/v1),
 and N more namespaces with two Issuers and M Certificates each. Every Secret holds the marker (TLS
 keys after explanatory text, as PEM allows); some are created as \`kubectl apply\` creates them, with
-kubectl's last-applied-configuration annotation holding their data. For local clusters only.
+kubectl's last-applied-configuration annotation holding their data. Each TLS Secret of a Certificate
+carries the certmanager.k8s.io/issuer-name and issuer-kind annotations 0.4.1 wrote when it issued
+into it. For local clusters only.
 
   --chart TGZ                 the 0.4.1 chart (default: ../shared/upstream/charts/cert-manager-v0.4.1.tgz)
   --state DIR                 Pulumi state folder for the legacy release (default: .pulumi-legacy under the cache)
@@ -31,7 +33,9 @@ kubectl's last-applied-configuration annotation holding their data. For local cl
   --certificates-per-namespace M   (default: 30)
   --secret-marker S           text written into every seeded Secret, the release record included (tests look for leaks)
   --acme-server URL           ACME directory for the ClusterIssuers (the harness's Pebble): keys PKCS#1 as 0.4 wrote them,
-                              certificates matching their spec and 80 days from expiry, so a real cert-manager can read them`;
+                              certificates matching their spec and 80 days from expiry, so a real cert-manager can read them
+  --renewal-due               with --acme-server: one more Certificate, default/renew-app, inside its renewal window (issued
+                              70 days ago, 10 days left), HTTP-01 with ingress class nginx (what the harness's ingress stand-in serves)`;
 
 async function waitForCrds(kc: k8s.KubeConfig): Promise<void> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -58,7 +62,9 @@ runMain("seed-legacy", async () => {
     "certificates-per-namespace": { type: "string", default: "30" },
     "secret-marker": { type: "string", default: "seeded-secret-value" },
     "acme-server": { type: "string" },
+    "renewal-due": { type: "boolean", default: false },
   }, USAGE);
+  if (args["renewal-due"] && args["acme-server"] === undefined) throw new UsageError("--renewal-due needs --acme-server URL (a certificate to renew needs an ACME server that issues it)");
   if (args["acme-server"] !== undefined && !/^https:\/\/\S+$/.test(args["acme-server"])) throw new UsageError(`--acme-server ${args["acme-server"]}: an https:// URL of an ACME directory`);
   if (!args.kubeconfig) throw new UsageError("--kubeconfig PATH is required (a local cluster's, e.g. the one `npm run cluster` prints)");
   const namespaces = Number(args.namespaces);
@@ -104,7 +110,7 @@ runMain("seed-legacy", async () => {
     `${postrender ? `mapped at install (${unserved.join(", ")} not served)` : "the chart as shipped (no API mapping)"}\n`);
 
   await waitForCrds(kc);
-  const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]!, acmeServer: args["acme-server"] });
+  const summary = await seedLegacyObjects(kc, { extraNamespaces: namespaces, certificatesPerNamespace: perNamespace, secretMarker: args["secret-marker"]!, acmeServer: args["acme-server"], renewalDue: args["renewal-due"] });
   progress.done("seeded");
   process.stdout.write(`seed-legacy: ${summary.clusterIssuers} clusterissuers, ${summary.issuers} issuers, ${summary.certificates} certificates, ${summary.secrets.length} secrets, ingresses ${summary.ingressApiVersion}\n`);
   return EXIT_OK;

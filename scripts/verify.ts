@@ -9,12 +9,13 @@ import { RetryLog, clusterIdentity, discoverApiVersions, isObjectNotFound, listC
 import { apiRegistrationVersionFor } from "../lib/served-apis";
 import { checkLeaveOut, withoutLeftOut } from "../lib/leave-out";
 import { buildRestorePlan } from "../lib/plan";
-import { ConfigError } from "../lib/settings";
+import { ConfigError, TARGET_VERSIONS, TargetVersion } from "../lib/settings";
+import { describeFinding, planForTarget, targetWiring } from "../lib/targets";
 import { certificateFacts, isoSeconds } from "../lib/tls-facts";
-import { KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
+import { CERTMANAGER_GROUP, CERTMANAGER_VERSION, KIND_PLURALS, KubeObject, RESTORE_KINDS, objectLabel } from "../lib/types";
 import { DEFAULT_RELEASE_NAME, LiveState, verifyAgainstBackup } from "../lib/verify";
 
-const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAME,...] [--leave-out LABEL,...] [--allow-pending]
+const USAGE = `Usage: npm run verify -- --backup FILE [--context NAME] [--kubeconfig PATH] [--namespace NS] [--release-name NAME] [--legacy-namespace NS] [--cluster-resource-namespace NS] [--expect-missing NAME,...] [--leave-out LABEL,...] [--allow-pending] [--target v0.6.2|v1.1.1]
 
 After the upgrade, checks that every Issuer, ClusterIssuer and Certificate of the backup is back
 with the same spec, labels and ownerReferences, Ready as before, its TLS Secret in place with the
@@ -42,6 +43,13 @@ shows why. Prints a table and exits 1 on any difference.
   --leave-out LABELS      objects left out on purpose, comma-separated Kind/namespace/name (the stack's
                           leaveOut): not restored, so a note rather than MISSING
   --allow-pending         accept a Ready condition not reported yet (cert-manager's controller not running)
+  --target VERSION        the stack's targetVersion: v0.6.2 (default, as above) or v1.1.1: the backup is
+                          converted as the upgrade converted it (lib/targets) and compared with the live
+                          cert-manager.io/v1 objects (spec as converted, labels, ownerReferences, Ready as
+                          v1.1.1 reports it); a TLS certificate replaced while inside its renewal window is
+                          said to be renewed, any other is re-issued (a difference); renewals are judged on
+                          the acme.cert-manager.io/v1 Orders of each Certificate's CertificateRequests;
+                          v1.1.1's webhook has no issuers or certificates of its own
 
 A relative path is relative to the project folder (where Pulumi.yaml is), as in stack config.
 Exit codes: 0 everything is back, 1 differences found or failure, 2 usage.`;
@@ -58,7 +66,11 @@ runMain("verify", async () => {
     "cluster-resource-namespace": { type: "string" },
     "allow-pending": { type: "boolean", default: false },
     "leave-out": { type: "string", default: "" },
+    target: { type: "string", default: "v0.6.2" },
   }, USAGE);
+  if (!(TARGET_VERSIONS as readonly string[]).includes(args.target!)) throw new UsageError(`--target ${args.target}: expected one of ${TARGET_VERSIONS.join(", ")} (the stack's targetVersion)`);
+  const target = args.target as TargetVersion;
+  const v1 = target === "v1.1.1";
   if (!args.backup) throw new UsageError("--backup FILE is required");
   if (!args["release-name"]) throw new UsageError("--release-name must not be empty");
   const expectMissing = args["expect-missing"]!.split(",").map((n) => n.trim()).filter(Boolean);
@@ -72,8 +84,15 @@ runMain("verify", async () => {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  const plan = buildRestorePlan(withoutLeftOut(parsed, leaveOut), { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
-  if (!plan.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan.errors[0].object}: ${plan.errors[0].message}`);
+  const plan062 = buildRestorePlan(withoutLeftOut(parsed, leaveOut), { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
+  if (!plan062.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan062.errors[0].object}: ${plan062.errors[0].message}`);
+  // v1.1.1: the objects as the upgrade restored them, converted to cert-manager.io/v1 by the target.
+  const converted = v1 ? planForTarget(targetWiring(target), plan062, parsed.objects, { meta: parsed.meta, legacyNamespace: args["legacy-namespace"]! }) : undefined;
+  if (converted && converted.refusals.length > 0) {
+    throw new CliError(`the backup cannot be converted to cert-manager ${target} as the upgrade does (${converted.refusals.length} refusals; first: ${describeFinding(converted.refusals[0])}): the upgrade to ${target} cannot have run with it`);
+  }
+  const plan = converted?.plan ?? plan062;
+  const groupOf = v1 ? { group: "cert-manager.io", version: "v1" } : { group: CERTMANAGER_GROUP, version: CERTMANAGER_VERSION };
 
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const log = new RetryLog();
@@ -90,13 +109,18 @@ runMain("verify", async () => {
     const served = await listCertManagerKind(kc, KIND_PLURALS[kind], 500, (items: KubeObject[]) => {
       for (const item of items) live.objects.set(objectLabel({ kind, namespace: item.metadata?.namespace ?? "", name: item.metadata?.name ?? "" }), item);
       progress.update(`read ${live.objects.size} objects`);
-    }, log);
-    if (!served) throw new CliError(`the cluster does not serve ${KIND_PLURALS[kind]}.certmanager.k8s.io: the 0.6 CRDs are not installed`);
+    }, log, groupOf);
+    if (!served) throw new CliError(`the cluster does not serve ${KIND_PLURALS[kind]}.${groupOf.group}/${groupOf.version}: ${v1 ? "cert-manager v1.1.1's CRDs are not installed (is the stack's targetVersion v1.1.1?)" : "the 0.6 CRDs are not installed"}`);
   }
 
-  // The Orders 0.6.2 made since: whether renewals work (lib/renewal-0.6.2.ts).
+  // The Orders made since: whether renewals work (lib/renewal-0.6.2.ts). v1.1.1's are in
+  // acme.cert-manager.io/v1 and name their Certificate through their CertificateRequest.
   live.orders = [];
-  await listCertManagerKind(kc, "orders", 500, (items: KubeObject[]) => { live.orders!.push(...items); }, log);
+  await listCertManagerKind(kc, "orders", 500, (items: KubeObject[]) => { live.orders!.push(...items); }, log, v1 ? { group: "acme.cert-manager.io", version: "v1" } : groupOf);
+  if (v1) {
+    live.certificateRequests = [];
+    await listCertManagerKind(kc, "certificaterequests", 500, (items: KubeObject[]) => { live.certificateRequests!.push(...items); }, log, groupOf);
+  }
 
   const wanted = new Set(plan.restore.filter((r) => r.kind === "Certificate").map((r) => `${r.namespace}/${String(r.object.spec?.secretName ?? "")}`));
   await listSecrets(kc, 500, (secrets) => {
@@ -123,14 +147,17 @@ runMain("verify", async () => {
     live.copiedSecrets.set(inPlace.name, { present: (await readSecret(kc, inPlace.to, inPlace.name, log)) !== undefined, sameAsSource: undefined });
   }
 
+  // The 0.6 webhook's APIService (v1.1.1's webhook has none, and no issuers of its own to check).
   // apiregistration.k8s.io v1 from Kubernetes 1.10 on, v1beta1 before: discovery decides.
-  const registration = apiRegistrationVersionFor(await discoverApiVersions(kc, log));
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  try {
-    await withRetry("read the webhook's APIService", () => custom.getClusterCustomObject({ group: "apiregistration.k8s.io", version: registration, plural: "apiservices", name: "v1beta1.admission.certmanager.k8s.io" }), log);
-    live.webhookEnabled = true;
-  } catch (err) {
-    if (!isObjectNotFound(err)) throw requestFailed(`reading the webhook's APIService (apiregistration.k8s.io/${registration})`, err, kc, `apiregistration.k8s.io/${registration}`);
+  if (!v1) {
+    const registration = apiRegistrationVersionFor(await discoverApiVersions(kc, log));
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    try {
+      await withRetry("read the webhook's APIService", () => custom.getClusterCustomObject({ group: "apiregistration.k8s.io", version: registration, plural: "apiservices", name: "v1beta1.admission.certmanager.k8s.io" }), log);
+      live.webhookEnabled = true;
+    } catch (err) {
+      if (!isObjectNotFound(err)) throw requestFailed(`reading the webhook's APIService (apiregistration.k8s.io/${registration})`, err, kc, `apiregistration.k8s.io/${registration}`);
+    }
   }
 
   const unknown = expectMissing.filter((n) => !plan.secretsToCopy.some((s) => s.name === n));
@@ -142,6 +169,7 @@ runMain("verify", async () => {
     expectMissing,
     certificates: parsed.meta?.tlsCertificates,
     leaveOut,
+    target,
   });
   process.stdout.write(renderTable(
     ["NAMESPACE", "KIND", "NAME", "READY (BEFORE → NOW)", "SECRET", "NOT AFTER", "CHECK"],
@@ -149,8 +177,13 @@ runMain("verify", async () => {
   ));
   for (const n of report.notes) process.stdout.write(`note: ${n.object}: ${n.message}\n`);
   // Why a certificate is not Ready is in the cluster (conditions, orders, challenges, events), not only in the controller's log.
-  const target = [args.context ? ` --context ${args.context}` : "", args.kubeconfig ? ` --kubeconfig ${args.kubeconfig}` : ""].join("");
-  for (const c of report.notReady) process.stdout.write(`explain: Certificate ${c} is not Ready: \`npm run explain -- --certificate ${c}${target}\` shows why\n`);
+  const clusterArgs = [args.context ? ` --context ${args.context}` : "", args.kubeconfig ? ` --kubeconfig ${args.kubeconfig}` : ""].join("");
+  for (const c of report.notReady) {
+    // explain reads certmanager.k8s.io objects (0.6.2's) only.
+    process.stdout.write(v1
+      ? `not Ready: Certificate ${c}: its conditions, CertificateRequests, Orders and Challenges (cert-manager.io/v1, acme.cert-manager.io/v1) say why\n`
+      : `explain: Certificate ${c} is not Ready: \`npm run explain -- --certificate ${c}${clusterArgs}\` shows why\n`);
+  }
   if (!parsed.meta?.tlsCertificates) {
     process.stdout.write(`note: ${args.backup} records no certificate fingerprints (${parsed.meta ? `format ${parsed.meta.format}` : "not written by \`npm run backup\`"}): a re-issued certificate cannot be detected\n`);
   }
@@ -161,7 +194,7 @@ runMain("verify", async () => {
     return EXIT_FAILED;
   }
   const inPlace = plan.secretsInPlace.length ? ` (and ${plan.secretsInPlace.length} issuer secrets in place)` : "";
-  process.stdout.write(`verify: all ${plan.restore.length} objects and ${plan.secretsToCopy.length} copied secrets are as in the backup${inPlace}\n`);
+  process.stdout.write(`verify: all ${plan.restore.length} objects${v1 ? ` (cert-manager.io/v1, as converted for cert-manager ${target})` : ""} and ${plan.secretsToCopy.length} copied secrets are as in the backup${inPlace}\n`);
   return EXIT_OK;
 });
 

@@ -3,7 +3,9 @@ import * as assert from "node:assert/strict";
 import { parseBackup } from "../lib/backup-format";
 import { buildRestorePlan } from "../lib/plan";
 import { KubeObject, objectLabel } from "../lib/types";
-import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, verifyAgainstBackup } from "../lib/verify";
+import { planForTarget, targetWiring } from "../lib/targets";
+import { TlsCertificateRecord } from "../lib/tls-facts";
+import { LiveState, VerifyOptions, WEBHOOK_OBJECTS, fieldsThatDiffer, verifyAgainstBackup } from "../lib/verify";
 import { cm, ownBackup, readyStatus, seedBytes } from "./support/fixtures";
 
 const parsed = parseBackup(seedBytes(), "seed.yaml");
@@ -228,5 +230,113 @@ describe("verify compares specs as the controller means them", () => {
     assert.deepEqual(check((v) => (v.server = "https://vault-2.example.com:8200")), ["Issuer/team-a/vault-issuer: spec differs (spec.vault.server)"]);
     assert.deepEqual(check((_v, w) => (w.renewBefore = "2h")), ["Certificate/team-a/web: spec differs (spec.renewBefore)"]);
     assert.deepEqual(check((v) => (v.auth.appRole = { path: "approle", roleId: "web", secretRef: { name: "vault-approle", key: "secretId" } })), ["Issuer/team-a/vault-issuer: spec differs (spec.vault.auth.appRole)"]);
+  });
+});
+
+describe("verifyAgainstBackup for target v1.1.1 (cert-manager.io/v1 objects)", () => {
+  const converted = planForTarget(targetWiring("v1.1.1"), plan, parsed.objects, { legacyNamespace: "kube-system" });
+  const planV1 = converted.plan;
+  const V1: VerifyOptions = { namespace: "cert-manager", allowPending: false, target: "v1.1.1" };
+  const WONDER = "Certificate/default/wonder-app-cert";
+  /** The backup's record of wonder-app-cert's certificate (backup format 2). */
+  const RECORDED: TlsCertificateRecord[] = [{ namespace: "default", certificate: "wonder-app-cert", secretName: "wonder-app-cert", serial: "0A", sha256: "a".repeat(64), notAfter: "2019-05-29T04:53:40Z", dnsNames: ["wonder-app.example.com"] }];
+
+  /** After a good upgrade to v1.1.1: every object back as converted, Ready as before, no webhook issuers. */
+  function goodLiveV1(): LiveState {
+    const objects = new Map<string, KubeObject>();
+    for (const item of planV1.restore) {
+      const before = parsed.objects.find((o) => objectLabel(o) === objectLabel(item))!.object;
+      const live = structuredClone(item.object);
+      live.metadata = { ...live.metadata, uid: "new-uid", resourceVersion: "1" };
+      live.status = structuredClone(before.status);
+      objects.set(objectLabel(item), live);
+    }
+    return {
+      objects,
+      tlsSecrets: new Map([["default/wonder-app-cert", { serial: "0A", sha256: "a".repeat(64), notBefore: "2019-02-28T04:53:40Z", notAfter: "2019-05-29T04:53:40Z" }], ["test/ivan-test-cert", {}]]),
+      copiedSecrets: new Map(planV1.secretsToCopy.map((s) => [s.name, { present: true, sameAsSource: true }])),
+      webhookEnabled: true,
+      orders: [],
+      certificateRequests: [],
+    };
+  }
+  const diffs = (live: LiveState, options: VerifyOptions): string[] => verifyAgainstBackup(planV1, parsed.objects, live, options).differences.map((d) => `${d.object}: ${d.message}`);
+  const beforeWindow = { ...V1, certificates: RECORDED, now: new Date("2019-04-01T00:00:00Z") };
+  const inWindow = { ...V1, certificates: RECORDED, now: new Date("2019-05-20T00:00:00Z") };
+
+  test("the plan compared is the backup converted (cert-manager.io/v1, no spec.acme on Certificates)", () => {
+    assert.deepEqual(converted.refusals, []);
+    const wonder = planV1.restore.find((r) => objectLabel(r) === WONDER)!.object;
+    assert.equal(wonder.apiVersion, "cert-manager.io/v1");
+    assert.equal(wonder.spec?.acme, undefined);
+  });
+
+  test("a good upgrade has no differences, and no row for the 0.6 webhook's issuers (v1.1.1's webhook has none)", () => {
+    const report = verifyAgainstBackup(planV1, parsed.objects, goodLiveV1(), beforeWindow);
+    assert.deepEqual(report.differences, []);
+    assert.equal(report.rows.length, planV1.restore.length);
+    assert.equal(report.rows.find((r) => r.name === "wonder-app-cert")!.ready, "True → True");
+    // The same live state against the unconverted (0.6.2) plan is full of differences: the comparison is with the converted objects.
+    assert.notDeepEqual(differences(goodLiveV1(), { ...OPTIONS, certificates: RECORDED, now: beforeWindow.now }), []);
+  });
+
+  test("a spec that differs from the converted one is named by field, compared as it is (no 0.6 write-back equivalence)", () => {
+    const live = goodLiveV1();
+    live.objects.get(WONDER)!.spec!.acme = { config: [] };
+    (live.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as { email: string }).email = "someone-else@example.com";
+    assert.deepEqual(diffs(live, beforeWindow), [
+      "ClusterIssuer/letsencrypt-prod: spec differs from the backup converted to cert-manager.io/v1 (spec.acme.email)",
+      `${WONDER}: spec differs from the backup converted to cert-manager.io/v1 (spec.acme)`,
+    ]);
+    // The zero value v1.1.1 writes back for an absent preferredChain is no difference; another value is.
+    const written = goodLiveV1();
+    (written.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as Record<string, unknown>).preferredChain = "";
+    assert.deepEqual(diffs(written, beforeWindow), []);
+    (written.objects.get("ClusterIssuer/letsencrypt-prod")!.spec!.acme as Record<string, unknown>).preferredChain = "ISRG Root X1";
+    assert.deepEqual(diffs(written, beforeWindow), ["ClusterIssuer/letsencrypt-prod: spec differs from the backup converted to cert-manager.io/v1 (spec.acme.preferredChain)"]);
+    assert.deepEqual(fieldsThatDiffer({ a: [{ b: 1 }, { c: [1] }], d: "x" }, { a: [{ b: 1 }, { c: [1, 2] }], e: "y" }), ["a[1].c", "d", "e"]);
+  });
+
+  test("Ready True before and False as v1.1.1 reports it is a difference; a label gone too", () => {
+    const live = goodLiveV1();
+    live.objects.get(WONDER)!.status = readyStatus("False", "Failed", "order failed");
+    delete live.objects.get("ClusterIssuer/letsencrypt-staging")!.metadata!.labels!.app;
+    assert.deepEqual(diffs(live, beforeWindow), [`ClusterIssuer/letsencrypt-staging: labels differ`, `${WONDER}: Ready False (was True before)`]);
+  });
+
+  test("a certificate replaced outside its renewal window was re-issued (a difference); inside it, renewed (said, not a difference)", () => {
+    const live = goodLiveV1();
+    live.tlsSecrets.set("default/wonder-app-cert", { serial: "0B", sha256: "b".repeat(64), notBefore: "2019-05-20T00:00:00Z", notAfter: "2019-08-18T00:00:00Z" });
+    const outside = verifyAgainstBackup(planV1, parsed.objects, live, beforeWindow);
+    assert.deepEqual(outside.differences.map((d) => d.object), [WONDER]);
+    assert.match(outside.differences[0].message, /^TLS certificate in Secret wonder-app-cert replaced since the backup \(was serial 0A, .*; now serial 0B, .*\): it was re-issued$/);
+    const inside = verifyAgainstBackup(planV1, parsed.objects, live, inWindow);
+    assert.deepEqual(inside.differences, []);
+    assert.equal(inside.rows.find((r) => r.name === "wonder-app-cert")!.secret, "wonder-app-cert (renewed)");
+    assert.ok(inside.notes.some((n) => n.object === WONDER && /was serial 0A.*now serial 0B.*: renewed, the backed-up certificate being inside its renewal window/.test(n.message)), JSON.stringify(inside.notes));
+    // 0.6.2 (the default) keeps calling any replaced certificate re-issued.
+    const live062 = goodLive();
+    live062.tlsSecrets.set("default/wonder-app-cert", { serial: "0B", sha256: "b".repeat(64), notAfter: "2019-08-18T00:00:00Z" });
+    assert.match(differences(live062, { ...OPTIONS, certificates: RECORDED, now: inWindow.now }).join("\n"), /wonder-app-cert replaced since the backup .*: it was re-issued/);
+  });
+
+  test("renewal: v1.1.1's Orders found through their CertificateRequests (annotation cert-manager.io/certificate-name)", () => {
+    const live = goodLiveV1();
+    assert.deepEqual(diffs(live, inWindow), [`${WONDER}: not renewed: inside its renewal window since 2019-04-29T04:53:40Z and no valid ACME Order since (no Order for it exists); the certificate expires at 2019-05-29T04:53:40Z`]);
+    live.certificateRequests = [{ apiVersion: "cert-manager.io/v1", kind: "CertificateRequest", metadata: { name: "wonder-app-cert-x7k2p", namespace: "default", annotations: { "cert-manager.io/certificate-name": "wonder-app-cert" } } }];
+    const order = (state: string, created: string): KubeObject => ({ apiVersion: "acme.cert-manager.io/v1", kind: "Order", metadata: { name: "wonder-app-cert-x7k2p-1", namespace: "default", creationTimestamp: created,
+      ownerReferences: [{ apiVersion: "cert-manager.io/v1", kind: "CertificateRequest", name: "wonder-app-cert-x7k2p", uid: "u" }] }, status: { state, reason: state === "errored" ? "boom" : "" } });
+    live.orders = [order("valid", "2019-05-01T00:00:00Z")];
+    assert.deepEqual(diffs(live, inWindow), [], "its renewal Order is valid");
+    live.orders = [order("errored", "2019-05-01T00:00:00Z")];
+    assert.deepEqual(diffs(live, inWindow), [`${WONDER}: not renewing: its newest ACME Order wonder-app-cert-x7k2p-1 ended errored: boom; the certificate expires at 2019-05-29T04:53:40Z`]);
+    // 0.6.2's label alone does not name a v1 Order's Certificate.
+    live.certificateRequests = [];
+    live.orders = [{ ...order("valid", "2019-05-01T00:00:00Z"), metadata: { name: "o", namespace: "default", creationTimestamp: "2019-05-01T00:00:00Z", labels: { "acme.cert-manager.io/certificate-name": "wonder-app-cert" } } }];
+    assert.match(diffs(live, inWindow).join("\n"), /not renewed: .*no Order for it exists/);
+    // Renewed: the Secret holds a certificate outside its window, whatever the Orders say.
+    live.orders = [];
+    live.tlsSecrets.set("default/wonder-app-cert", { serial: "0B", sha256: "b".repeat(64), notBefore: "2019-05-20T00:00:00Z", notAfter: "2019-08-18T00:00:00Z" });
+    assert.deepEqual(diffs(live, inWindow), []);
   });
 });

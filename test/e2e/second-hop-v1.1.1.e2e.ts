@@ -14,19 +14,20 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
+import { CertManagerHarness, ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
 import { PulumiCli, ROOT, startCluster } from "../../lib/local-run";
 import { CrdApi } from "../../lib/crd-api";
 import { RetryLog } from "../../lib/kube";
 import { decodeHelm3Text } from "../../lib/release-records";
 import { harnessRun } from "../support/harness-run";
-import { RenewalDue, V1Object, annotateAsLegacyIssued, ordersV1, readyStatesV1, seedRenewalDue, x509 } from "../support/cert-manager-v1";
+import { V1Object, issuersOfTlsSecrets, x509 } from "../support/cert-manager-v1";
+import { RENEWAL_DUE, SEED_HTTP01_INGRESS_CLASS } from "../../lib/legacy-seed";
 
 const CHART_066 = path.resolve(ROOT, "..", "shared", "upstream", "charts", "cert-manager-v0.6.6.tgz");
 const MARKER = `e2e-secret-${process.pid}-do-not-print`;
 const WAIT_MS = 8 * 60_000;
-const INGRESS_CLASS = "nginx";
-const RENEW: RenewalDue = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com" };
+const INGRESS_CLASS = SEED_HTTP01_INGRESS_CLASS;
+const RENEW = RENEWAL_DUE;
 /** The 0.6.6 chart's webhook issuers and certificates (release cert-manager): Helm's, not restored. */
 const CHART_OWNED = /^(Issuer|Certificate)\/cert-manager\/cert-manager-webhook-/;
 
@@ -54,12 +55,12 @@ describe("the second hop: 0.4.1 → 0.6.2 → v1.1.1 on one stack (Kubernetes 1.
     e2e.cluster = await startCluster(path.join(work, "cluster"), e2e.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
     e2e.harness = await CertManagerHarness.start({ kubeconfig: e2e.cluster.kubeconfig, apiserverPort: e2e.cluster.apiserverPort, dir: path.join(work, "harness"), env: e2e.env, log, http01: { ingressClass: INGRESS_CLASS } });
     const seeded = await script("seed-legacy", ["--kubeconfig", e2e.cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
-      "--certificates-per-namespace", "2", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl]);
+      "--certificates-per-namespace", "2", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl, "--renewal-due"]);
     assert.equal(seeded.code, 0, seeded.stderr);
     kc = new k8s.KubeConfig();
     kc.loadFromFile(e2e.cluster.kubeconfig);
-    await seedRenewalDue(kc, work, RENEW, INGRESS_CLASS, MARKER);
-    issuerOfSecret = await annotateAsLegacyIssued(kc);
+    // The seed's TLS Secrets carry the annotations 0.4.1 wrote; --renewal-due added default/renew-app inside its renewal window.
+    issuerOfSecret = await issuersOfTlsSecrets(kc);
     await e2e.harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
       const notReady = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate" && s.ready !== "True");
       if (notReady.length > 0) return notReady.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.ready || "no status"} ${s.reason}`).join("; ");

@@ -20,17 +20,18 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, ReadyState, leftovers, readyStates, waitFor } from "../../harness/cert-manager";
+import { CertManagerHarness, ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
 import { PulumiCli, startCluster } from "../../lib/local-run";
 import { harnessRun } from "../support/harness-run";
-import { RenewalDue, V1Object, annotateAsLegacyIssued, ordersV1, readyStatesV1, seedRenewalDue, x509 } from "../support/cert-manager-v1";
+import { V1Object, issuersOfTlsSecrets, x509 } from "../support/cert-manager-v1";
+import { RENEWAL_DUE, SEED_HTTP01_INGRESS_CLASS } from "../../lib/legacy-seed";
 
 const MARKER = `e2e-secret-${process.pid}-do-not-print`;
 const WAIT_MS = 8 * 60_000;
 /** The class of the seed's HTTP-01 config (wonder-app-cert's), served by the ingress stand-in. */
-const INGRESS_CLASS = "nginx";
+const INGRESS_CLASS = SEED_HTTP01_INGRESS_CLASS;
 /** A certificate added to the seed inside its renewal window, solved over HTTP-01 like wonder-app-cert. */
-const RENEW: RenewalDue = { namespace: "default", name: "renew-app", secret: "renew-app-tls", domain: "renew-app.example.com" };
+const RENEW = RENEWAL_DUE;
 
 const e2e = harnessRun("cmu-e2e-up111-", ["cert-manager", "cert-manager-v1.1.1", "pebble"]);
 const { logs, work, script } = e2e;
@@ -51,16 +52,15 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     e2e.cluster = await startCluster(path.join(work, "cluster"), e2e.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
     e2e.harness = await CertManagerHarness.start({ kubeconfig: e2e.cluster.kubeconfig, apiserverPort: e2e.cluster.apiserverPort, dir: path.join(work, "harness"), env: e2e.env, log, http01: { ingressClass: INGRESS_CLASS } });
     const seeded = await script("seed-legacy", ["--kubeconfig", e2e.cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
-      "--certificates-per-namespace", "3", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl]);
+      "--certificates-per-namespace", "3", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl, "--renewal-due"]);
     assert.equal(seeded.code, 0, seeded.stderr);
     kc = new k8s.KubeConfig();
     kc.loadFromFile(e2e.cluster.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
 
-    // One more certificate, inside its renewal window (70 days old, 10 days left), as 0.4.1 left it;
-    // and the annotations 0.4.1 wrote on every TLS Secret it issued into.
-    await seedRenewalDue(kc, work, RENEW, INGRESS_CLASS, MARKER);
-    for (const [key, issuer] of await annotateAsLegacyIssued(kc)) issuerOfSecret.set(key, issuer);
+    // The seed's TLS Secrets carry the annotations 0.4.1 wrote; --renewal-due added default/renew-app
+    // inside its renewal window (70 days old, 10 days left).
+    for (const [key, issuer] of await issuersOfTlsSecrets(kc)) issuerOfSecret.set(key, issuer);
 
     await e2e.harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
       const states = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
