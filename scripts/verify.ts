@@ -8,6 +8,7 @@ import { CliError, EXIT_FAILED, EXIT_OK, Progress, UsageError, parseCommandLine,
 import { RetryLog, clusterIdentity, discoverApiVersions, isObjectNotFound, listCertManagerKind, listSecrets, loadKubeConfig, readSecret, requestFailed, withRetry } from "../lib/kube";
 import { apiRegistrationVersionFor } from "../lib/served-apis";
 import { checkLeaveOut, withoutLeftOut } from "../lib/leave-out";
+import { previousChartObjects } from "../lib/previous-release";
 import { buildRestorePlan } from "../lib/plan";
 import { ConfigError, TARGET_VERSIONS, TargetVersion } from "../lib/settings";
 import { describeFinding, planForTarget, targetWiring } from "../lib/targets";
@@ -84,10 +85,13 @@ runMain("verify", async () => {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  const plan062 = buildRestorePlan(withoutLeftOut(parsed, leaveOut), { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
+  // v1.1.1 after the second hop: the 0.6 chart's own webhook issuers went with its release, never restored.
+  const chartOwned = v1 ? previousChartObjects(parsed.objects, args["release-name"]!, args.namespace!) : [];
+  const restorable = withoutLeftOut(parsed, [...leaveOut, ...chartOwned]);
+  const plan062 = buildRestorePlan(restorable, { legacyNamespace: args["legacy-namespace"]!, namespace: args.namespace!, clusterResourceNamespace: args["cluster-resource-namespace"] });
   if (!plan062.valid) throw new CliError(`backup ${args.backup} is not valid: ${plan062.errors[0].object}: ${plan062.errors[0].message}`);
   // v1.1.1: the objects as the upgrade restored them, converted to cert-manager.io/v1 by the target.
-  const converted = v1 ? planForTarget(targetWiring(target), plan062, parsed.objects, { meta: parsed.meta, legacyNamespace: args["legacy-namespace"]! }) : undefined;
+  const converted = v1 ? planForTarget(targetWiring(target), plan062, restorable.objects, { meta: parsed.meta, legacyNamespace: args["legacy-namespace"]! }) : undefined;
   if (converted && converted.refusals.length > 0) {
     throw new CliError(`the backup cannot be converted to cert-manager ${target} as the upgrade does (${converted.refusals.length} refusals; first: ${describeFinding(converted.refusals[0])}): the upgrade to ${target} cannot have run with it`);
   }

@@ -186,6 +186,14 @@ describe("the second hop: 0.4.1 → 0.6.2 → v1.1.1 on one stack (Kubernetes 1.
     assert.ok(((issuer.spec?.acme as { solvers: Array<{ http01?: { ingress?: { class?: string } } }> }).solvers).some((s) => s.http01?.ingress?.class === INGRESS_CLASS));
   });
 
+  test("npm run verify -- --target v1.1.1 with the second backup: every object as converted, the 0.6 chart's own left aside", async () => {
+    assert.ok(afterStates, "the second hop ran");
+    const verified = await script("verify", ["--kubeconfig", e2e.cluster!.kubeconfig, "--backup", path.join(work, "backups", "before-v1.yaml"), "--target", "v1.1.1"]);
+    assert.equal(verified.code, 0, `${verified.stdout}\n${verified.stderr}`);
+    assert.match(verified.stdout, /verify: all \d+ objects \(cert-manager\.io\/v1, as converted for cert-manager v1\.1\.1\)/);
+    assert.doesNotMatch(verified.stdout, /cert-manager-webhook-selfsign/);
+  });
+
   test("a further pulumi up changes nothing", async () => {
     assert.ok(afterStates, "the second hop ran");
     const again = await cli.run(["preview", "--expect-no-changes"]);
