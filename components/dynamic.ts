@@ -44,3 +44,17 @@ export class OneShotRemoval extends pulumi.dynamic.Resource {
     super(oneShotProvider(operation), name, { ...props, completedAt: undefined, removed: undefined }, opts);
   }
 }
+
+/** What every removal step gated on the backup takes: the verified backup it checks again right before deleting, the cluster, how long it waits. */
+export interface GatedRemovalArgs {
+  backupFile: pulumi.Input<string>;
+  backupSha256: pulumi.Input<string>;
+  kubeconfig?: pulumi.Input<string>;
+  context?: pulumi.Input<string>;
+  timeoutSeconds: pulumi.Input<number>;
+}
+
+/** Those inputs as the step's runtime reads them (lib/dynamic-runtime.ts). */
+export function gatedRemovalInputs(args: GatedRemovalArgs): Record<string, pulumi.Input<unknown>> {
+  return { backupFile: args.backupFile, backupSha256: args.backupSha256, kubeconfig: args.kubeconfig, context: args.context, timeoutSeconds: args.timeoutSeconds };
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { OneShotRemoval } from "./dynamic";
+import { GatedRemovalArgs, OneShotRemoval, gatedRemovalInputs } from "./dynamic";
 
-export interface LegacyReleaseRemovalArgs {
+export interface LegacyReleaseRemovalArgs extends GatedRemovalArgs {
   /** The old release (default: cert-manager) and its namespace (default: kube-system). */
   releaseName: pulumi.Input<string>;
   legacyNamespace: pulumi.Input<string>;
@@ -14,12 +14,6 @@ export interface LegacyReleaseRemovalArgs {
   willDelete: pulumi.Input<string[]>;
   /** How many Issuers, ClusterIssuers and Certificates go with the CRDs (all of them are in the backup). */
   objectsDeletedWithCrds: pulumi.Input<number>;
-  /** The verified backup they will be restored from. */
-  backupFile: pulumi.Input<string>;
-  backupSha256: pulumi.Input<string>;
-  kubeconfig?: pulumi.Input<string>;
-  context?: pulumi.Input<string>;
-  timeoutSeconds: pulumi.Input<number>;
 }
 
 /**
@@ -50,11 +44,7 @@ export class LegacyReleaseRemoval extends pulumi.ComponentResource {
       newNamespace: args.newNamespace,
       willDelete: args.willDelete,
       objectsDeletedWithCrds: args.objectsDeletedWithCrds,
-      backupFile: args.backupFile,
-      backupSha256: args.backupSha256,
-      kubeconfig: args.kubeconfig,
-      context: args.context,
-      timeoutSeconds: args.timeoutSeconds,
+      ...gatedRemovalInputs(args),
     }, { parent: this });
     this.completedAt = step.completedAt;
     this.removed = step.removed;

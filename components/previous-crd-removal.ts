@@ -1,18 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { OneShotRemoval } from "./dynamic";
+import { GatedRemovalArgs, OneShotRemoval, gatedRemovalInputs } from "./dynamic";
 
-export interface PreviousCrdRemovalArgs {
+export interface PreviousCrdRemovalArgs extends GatedRemovalArgs {
   /** The certmanager.k8s.io CRDs it deletes (names), as found by the preview: no other. */
   crdNames: pulumi.Input<string[]>;
   /** How many Issuers, ClusterIssuers and Certificates go with them (each restored in the target's group first). */
   objectsDeletedWithCrds: pulumi.Input<number>;
-  backupFile: pulumi.Input<string>;
-  backupSha256: pulumi.Input<string>;
   /** Known once every object is restored in the target's API group: only then do the old ones go. */
   restoredCount: pulumi.Input<number>;
-  kubeconfig?: pulumi.Input<string>;
-  context?: pulumi.Input<string>;
-  timeoutSeconds: pulumi.Input<number>;
 }
 
 /**
@@ -34,12 +29,8 @@ export class PreviousCrdRemoval extends pulumi.ComponentResource {
       summary,
       crdNames: args.crdNames,
       objectsDeletedWithCrds: args.objectsDeletedWithCrds,
-      backupFile: args.backupFile,
-      backupSha256: args.backupSha256,
       restoredCount: args.restoredCount,
-      kubeconfig: args.kubeconfig,
-      context: args.context,
-      timeoutSeconds: args.timeoutSeconds,
+      ...gatedRemovalInputs(args),
     }, { parent: this });
     this.completedAt = step.completedAt;
     this.removed = step.removed;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { OneShotRemoval } from "./dynamic";
+import { GatedRemovalArgs, OneShotRemoval, gatedRemovalInputs } from "./dynamic";
 
-export interface PreviousReleaseStopArgs {
+export interface PreviousReleaseStopArgs extends GatedRemovalArgs {
   /** The stack's release (releaseName) and its namespace. */
   releaseName: pulumi.Input<string>;
   namespace: pulumi.Input<string>;
@@ -9,14 +9,8 @@ export interface PreviousReleaseStopArgs {
   summary: pulumi.Input<string>;
   /** The Deployments it deletes, as found by the preview. */
   willDelete: pulumi.Input<string[]>;
-  /** The verified backup every object is restored from. */
-  backupFile: pulumi.Input<string>;
-  backupSha256: pulumi.Input<string>;
   /** Runs after the legacy removal (nothing to do there on a 0.6 cluster, but the order stays one line). */
   legacyRemovedAt: pulumi.Input<string>;
-  kubeconfig?: pulumi.Input<string>;
-  context?: pulumi.Input<string>;
-  timeoutSeconds: pulumi.Input<number>;
 }
 
 /**
@@ -38,12 +32,8 @@ export class PreviousReleaseStop extends pulumi.ComponentResource {
       releaseName: args.releaseName,
       namespace: args.namespace,
       willDelete: args.willDelete,
-      backupFile: args.backupFile,
-      backupSha256: args.backupSha256,
       legacyRemovedAt: args.legacyRemovedAt,
-      kubeconfig: args.kubeconfig,
-      context: args.context,
-      timeoutSeconds: args.timeoutSeconds,
+      ...gatedRemovalInputs(args),
     }, { parent: this });
     this.completedAt = step.completedAt;
     this.removed = step.removed;

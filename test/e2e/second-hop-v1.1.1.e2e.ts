@@ -14,8 +14,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
-import { PulumiCli, ROOT, startCluster } from "../../lib/local-run";
+import { ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
+import { PulumiCli, ROOT } from "../../lib/local-run";
 import { CrdApi } from "../../lib/crd-api";
 import { RetryLog } from "../../lib/kube";
 import { decodeHelm3Text } from "../../lib/release-records";
@@ -51,33 +51,26 @@ describe("the second hop: 0.4.1 → 0.6.2 → v1.1.1 on one stack (Kubernetes 1.
   let upgradeBegan = 0;
 
   test("first hop: 0.4.1 upgraded to 0.6.2 by the program, 0.6.2 reports on every object", async () => {
-    const log = (line: string) => logs.push(line);
-    e2e.cluster = await startCluster(path.join(work, "cluster"), e2e.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
-    e2e.harness = await CertManagerHarness.start({ kubeconfig: e2e.cluster.kubeconfig, apiserverPort: e2e.cluster.apiserverPort, dir: path.join(work, "harness"), env: e2e.env, log, http01: { ingressClass: INGRESS_CLASS } });
-    const seeded = await script("seed-legacy", ["--kubeconfig", e2e.cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
-      "--certificates-per-namespace", "2", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl, "--renewal-due"]);
-    assert.equal(seeded.code, 0, seeded.stderr);
-    kc = new k8s.KubeConfig();
-    kc.loadFromFile(e2e.cluster.kubeconfig);
+    kc = await e2e.startSeededLegacy({ certificatesPerNamespace: 2, secretMarker: MARKER });
     // The seed's TLS Secrets carry the annotations 0.4.1 wrote; --renewal-due added default/renew-app inside its renewal window.
     issuerOfSecret = await issuersOfTlsSecrets(kc);
-    await e2e.harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
+    await e2e.harness!.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
       const notReady = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate" && s.ready !== "True");
       if (notReady.length > 0) return notReady.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.ready || "no status"} ${s.reason}`).join("; ");
       return e2e.harness!.counts().accounts === 2 ? true : `Pebble has ${e2e.harness!.counts().accounts} accounts`;
     }, WAIT_MS);
 
     const firstBackup = path.join(work, "backups", "before-0.6.yaml");
-    const backup = await script("backup", ["--kubeconfig", e2e.cluster.kubeconfig, "--out", firstBackup]);
+    const backup = await script("backup", ["--kubeconfig", e2e.cluster!.kubeconfig, "--out", firstBackup]);
     assert.equal(backup.code, 0, backup.stderr);
     cli = new PulumiCli(e2e.env, "hop", path.join(work, "pulumi"), path.join(work, "Pulumi.hop.yaml"));
-    await cli.init({ backupFile: firstBackup, kubeconfig: e2e.cluster.kubeconfig, context: "local", chart: CHART_066,
+    await cli.init({ backupFile: firstBackup, kubeconfig: e2e.cluster!.kubeconfig, context: "local", chart: CHART_066,
       mapApiVersions: "false", skipAwait: "true", webhook: "true", webhookTimeoutSeconds: "420" });
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     assert.equal(up.code, 0, `${up.stdout.slice(-4000)}${up.stderr}`);
-    await e2e.harness.waitFor("0.6.2's controller and webhook run (and nothing of 0.4.1)", async () =>
+    await e2e.harness!.waitFor("0.6.2's controller and webhook run (and nothing of 0.4.1)", async () =>
       JSON.stringify(running()) === JSON.stringify(["cert-manager/cert-manager controller v0.6.2", "cert-manager/cert-manager-webhook webhook v0.6.2"]) ? true : `running: ${running().join(", ")}`, WAIT_MS);
-    await e2e.harness.waitFor("0.6.2 reports a Ready condition on every object", async () => {
+    await e2e.harness!.waitFor("0.6.2 reports a Ready condition on every object", async () => {
       const waiting = [...(await readyStates(kc)).values()].filter((s) => !s.ready);
       return waiting.length === 0 ? true : `${waiting.length} without one (${waiting.slice(0, 3).map((s) => `${s.kind}/${s.namespace}/${s.name}`).join(", ")})`;
     }, WAIT_MS);

@@ -20,8 +20,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness, ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
-import { PulumiCli, startCluster } from "../../lib/local-run";
+import { ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
+import { PulumiCli } from "../../lib/local-run";
 import { harnessRun } from "../support/harness-run";
 import { V1Object, issuersOfTlsSecrets, x509 } from "../support/cert-manager-v1";
 import { RENEWAL_DUE, SEED_HTTP01_INGRESS_CLASS } from "../../lib/legacy-seed";
@@ -48,46 +48,39 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
   let upgradeBegan = 0;
 
   test("seed 0.4.1, back up, preview (conversion lines), up: v1.1.1 runs and reports on every restored object", async () => {
-    const log = (line: string) => logs.push(line);
-    e2e.cluster = await startCluster(path.join(work, "cluster"), e2e.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
-    e2e.harness = await CertManagerHarness.start({ kubeconfig: e2e.cluster.kubeconfig, apiserverPort: e2e.cluster.apiserverPort, dir: path.join(work, "harness"), env: e2e.env, log, http01: { ingressClass: INGRESS_CLASS } });
-    const seeded = await script("seed-legacy", ["--kubeconfig", e2e.cluster.kubeconfig, "--state", path.join(work, "legacy-state"), "--namespaces", "2",
-      "--certificates-per-namespace", "3", "--secret-marker", MARKER, "--acme-server", e2e.harness.pebble.directoryUrl, "--renewal-due"]);
-    assert.equal(seeded.code, 0, seeded.stderr);
-    kc = new k8s.KubeConfig();
-    kc.loadFromFile(e2e.cluster.kubeconfig);
+    kc = await e2e.startSeededLegacy({ certificatesPerNamespace: 3, secretMarker: MARKER });
     const core = kc.makeApiClient(k8s.CoreV1Api);
 
     // The seed's TLS Secrets carry the annotations 0.4.1 wrote; --renewal-due added default/renew-app
     // inside its renewal window (70 days old, 10 days left).
     for (const [key, issuer] of await issuersOfTlsSecrets(kc)) issuerOfSecret.set(key, issuer);
 
-    await e2e.harness.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
+    await e2e.harness!.waitFor("the legacy controller registers both ACME accounts and reports every issuer Ready", async () => {
       const states = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
       const notReady = states.filter((s) => s.ready !== "True");
       if (states.length !== 6 || notReady.length > 0) return `${notReady.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.ready || "no status"} ${s.reason}`).join("; ")} (${states.length} issuers)`;
       const { accounts } = e2e.harness!.counts();
       return accounts === 2 ? true : `Pebble has ${accounts} accounts`;
     }, WAIT_MS);
-    assert.deepEqual(e2e.harness.kubelet.running().map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`), ["kube-system/cert-manager controller v0.4.1"]);
+    assert.deepEqual(e2e.harness!.kubelet.running().map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`), ["kube-system/cert-manager controller v0.4.1"]);
 
     for (const s of (await core.listSecretForAllNamespaces()).items) {
       if (s.type === "kubernetes.io/tls") tls.set(`${s.metadata!.namespace}/${s.metadata!.name}`, s.data ?? {});
     }
     beforeStates = await readyStates(kc);
     const backupFile = path.join(work, "backups", "cert-manager-backup.yaml");
-    const backup = await script("backup", ["--kubeconfig", e2e.cluster.kubeconfig, "--out", backupFile]);
+    const backup = await script("backup", ["--kubeconfig", e2e.cluster!.kubeconfig, "--out", backupFile]);
     assert.equal(backup.code, 0, backup.stderr);
 
     const v111 = e2e.env.CMU_CERT_MANAGER_V111_DIR!;
     const cli = new PulumiCli(e2e.env, "up111", path.join(work, "pulumi"), path.join(work, "Pulumi.up111.yaml"));
     await cli.init({
-      backupFile, kubeconfig: e2e.cluster.kubeconfig, context: "local", targetVersion: "v1.1.1",
+      backupFile, kubeconfig: e2e.cluster!.kubeconfig, context: "local", targetVersion: "v1.1.1",
       chart: path.join(v111, "chart", "cert-manager-v1.1.1.tgz"), crdManifest: path.join(v111, "crds.legacy.yaml"),
       // skipAwait: Helm's wait for Deployment readiness reads Pod status, which no kubelet reports here.
       mapApiVersions: "false", skipAwait: "true", webhook: "true", webhookTimeoutSeconds: "420",
     });
-    pebbleBefore = e2e.harness.counts();
+    pebbleBefore = e2e.harness!.counts();
     const previewRun = await cli.run(["preview"]);
     preview = previewRun.stdout + previewRun.stderr;
     logs.push(preview);
@@ -103,15 +96,15 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
     upgradeBegan = Math.floor(Date.now() / 1000) * 1000;
     const up = await cli.run(["up", "--yes", "--skip-preview"]);
     logs.push(up.stdout, up.stderr);
-    assert.equal(up.code, 0, `${up.stdout.slice(-4000)}${up.stderr}\n${e2e.harness.kubelet.eventLog().join("\n")}`);
+    assert.equal(up.code, 0, `${up.stdout.slice(-4000)}${up.stderr}\n${e2e.harness!.kubelet.eventLog().join("\n")}`);
     logs.push(`figures: up took ${Math.round((Date.now() - upgradeBegan) / 1000)} s`);
-    await e2e.harness.waitFor("the kubelet stand-in runs v1.1.1's controller, webhook and cainjector (and nothing of 0.4.1)", async () => {
+    await e2e.harness!.waitFor("the kubelet stand-in runs v1.1.1's controller, webhook and cainjector (and nothing of 0.4.1)", async () => {
       const running = e2e.harness!.kubelet.running().filter((p) => p.kind !== "acmesolver").map((p) => `${p.namespace}/${p.deployment} ${p.kind} ${p.version}`).sort();
       return JSON.stringify(running) === JSON.stringify(["cert-manager/cert-manager controller v1.1.1", "cert-manager/cert-manager-cainjector cainjector v1.1.1", "cert-manager/cert-manager-webhook webhook v1.1.1"])
         ? true : `running: ${running.join(", ")}`;
     }, WAIT_MS);
 
-    await e2e.harness.waitFor("v1.1.1 reports Ready on every object Ready before, and on the rest a Ready condition", async () => {
+    await e2e.harness!.waitFor("v1.1.1 reports Ready on every object Ready before, and on the rest a Ready condition", async () => {
       afterStates = await readyStatesV1(kc);
       const missing = [...beforeStates.keys()].filter((k) => !afterStates.get(k));
       if (missing.length > 0) return `not restored as cert-manager.io/v1: ${missing.join(", ")}`;

@@ -5,8 +5,10 @@ import { after, before } from "node:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { CertManagerHarness } from "../../harness/cert-manager";
-import { LocalCluster, ROOT, RunResult, run, toolchainEnv } from "../../lib/local-run";
+import * as k8s from "@kubernetes/client-node";
+import { CertManagerHarness } from "../../harness/cert-manager";
+import { SEED_HTTP01_INGRESS_CLASS } from "../../lib/legacy-seed";
+import { LocalCluster, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 
 type Extras = NonNullable<Parameters<typeof toolchainEnv>[0]["extras"]>;
 
@@ -18,6 +20,12 @@ export interface HarnessRun {
   harness?: CertManagerHarness;
   /** One of the project's scripts, as a user runs it; its output kept in `logs`. */
   script(name: string, args: string[]): Promise<RunResult>;
+  /**
+   * Kubernetes 1.15, the harness (Pebble, the kubelet stand-in, the ingress stand-in for the seed's
+   * HTTP-01 class) and the seed's 0.4.1 cluster with ACME issuers at Pebble and a certificate inside
+   * its renewal window (`seed-legacy --renewal-due`); the kubeconfig of that cluster.
+   */
+  startSeededLegacy(options: { certificatesPerNamespace: number; secretMarker: string }): Promise<k8s.KubeConfig>;
 }
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -29,6 +37,18 @@ export function harnessRun(prefix: string, extras: Extras): HarnessRun {
     env: {},
     work: fs.mkdtempSync(path.join(os.tmpdir(), prefix)),
     logs: [],
+    async startSeededLegacy(options) {
+      const log = (line: string) => ctx.logs.push(line);
+      const cluster = ctx.cluster = await startCluster(path.join(ctx.work, "cluster"), ctx.env, { kubernetesVersion: "1.15", withoutEndpointsController: true, log });
+      const harness = ctx.harness = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(ctx.work, "harness"), env: ctx.env, log,
+        http01: { ingressClass: SEED_HTTP01_INGRESS_CLASS } });
+      const seeded = await ctx.script("seed-legacy", ["--kubeconfig", cluster.kubeconfig, "--state", path.join(ctx.work, "legacy-state"), "--namespaces", "2",
+        "--certificates-per-namespace", String(options.certificatesPerNamespace), "--secret-marker", options.secretMarker, "--acme-server", harness.pebble.directoryUrl, "--renewal-due"]);
+      if (seeded.code !== 0) throw new Error(`seed-legacy exited ${seeded.code}: ${seeded.stderr.trim()}`);
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(cluster.kubeconfig);
+      return kc;
+    },
     script: (name, args) => run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env: ctx.env }).then((r) => {
       ctx.logs.push(r.stdout, r.stderr);
       return r;
