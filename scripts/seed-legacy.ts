@@ -1,6 +1,7 @@
 // Builds the cluster the upgrade starts from, as the seed's was: the cert-manager 0.4.1 chart as a
 // real Helm release in kube-system (installed by the real Pulumi engine and Kubernetes provider),
 // its CRDs, the seed's issuers and certificates, and more teams' Issuers and Certificates.
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -70,6 +71,10 @@ runMain("seed-legacy", async () => {
   const namespaces = Number(args.namespaces);
   const perNamespace = Number(args["certificates-per-namespace"]);
   if (!Number.isInteger(namespaces) || namespaces < 0 || !Number.isInteger(perNamespace) || perNamespace < 0) throw new UsageError("--namespaces and --certificates-per-namespace take whole numbers");
+  // The 0.4.1 release is installed through Pulumi's Automation API, which runs the `pulumi` CLI.
+  if (spawnSync("pulumi", ["version"], { stdio: "ignore" }).error) {
+    throw new CliError("seed-legacy installs cert-manager 0.4.1's chart with the pulumi CLI, which is not on PATH: build or find the toolchain with `bash scripts/toolchain.sh`, then load its environment (`eval \"$(bash scripts/toolchain.sh --print-env)\"`); nothing was created");
+  }
   const kubeconfig = projectPath(args.kubeconfig);
   const kc = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
   const progress = new Progress("seed-legacy");

@@ -11,7 +11,7 @@ import { parseBackup } from "../lib/backup-format";
 import { buildRestorePlan } from "../lib/plan";
 import { FakeKubeApi, PLURALS_0_6, WEBHOOK_APISERVICE } from "./support/fake-kube-api";
 import { ROOT, certificate, cm, seedObjects } from "./support/fixtures";
-import { RunResult, nonProgressLines, runNpm, runScript } from "./support/run-command";
+import { NODE, RunResult, nonProgressLines, runNpm, runScript } from "./support/run-command";
 
 /** The ACME account key of letsencrypt-prod: must never be printed or written anywhere. */
 const SECRET_VALUE = "ACME-account-key-5f0c1e9a-NEVER-PRINT-ME";
@@ -488,4 +488,13 @@ describe("commands against a fake API server", { concurrency: 3 }, () => {
       assert.ok(!everything.includes(Buffer.from(value).toString("base64")), `${value} leaked (base64)`);
     }
   });
+});
+
+test("seed-legacy without the pulumi CLI on PATH: one line naming it and how to get it, exit 1, nothing created", async () => {
+  const r = await runScript("seed-legacy", ["--kubeconfig", "/nonexistent/kubeconfig"], { env: { PATH: path.dirname(NODE) } });
+  assert.equal(r.code, 1, r.output);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /pulumi CLI, which is not on PATH: build or find the toolchain with `bash scripts\/toolchain\.sh`.*nothing was created$/);
+  assert.doesNotMatch(r.output, /code: -2|at .*\.ts:\d+/);
 });

@@ -52,7 +52,7 @@ export function collect(command: string, args: string[], cwd: string, timeoutMs:
 }
 
 /** `tsx scripts/<name>.ts args...` with the given cwd (default: the project). */
-export function runScript(name: "backup" | "plan" | "verify" | "explain", args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runScript(name: "backup" | "plan" | "verify" | "explain" | "seed-legacy", args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   const env = options.env ? { ...childEnv(), ...options.env } : childEnv();
   return collect(NODE, [TSX_CLI, path.join(ROOT, "scripts", `${name}.ts`), ...args], options.cwd ?? ROOT, options.timeoutMs ?? 90_000, env);
 }
