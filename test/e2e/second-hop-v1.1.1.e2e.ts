@@ -14,7 +14,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
+import { ReadyState, ordersV1, readyStates, readyStatesV1 } from "../../harness/cert-manager";
 import { PulumiCli, ROOT } from "../../lib/local-run";
 import { CrdApi } from "../../lib/crd-api";
 import { RetryLog } from "../../lib/kube";
@@ -195,14 +195,6 @@ describe("the second hop: 0.4.1 → 0.6.2 → v1.1.1 on one stack (Kubernetes 1.
   });
 
   test("nothing left behind: no process, network namespace or link", async () => {
-    await e2e.harness?.stop();
-    e2e.harness = undefined;
-    await e2e.cluster?.stop();
-    e2e.cluster = undefined;
-    await waitFor("every process, namespace and link gone", async () => {
-      const left = leftovers();
-      return left.length === 0 ? true : left.join(", ");
-    }, 30_000, 500);
-    process.stdout.write(`${logs.filter((l) => /^figures:/.test(l)).join("\n")}\n`);
+    await e2e.stopAndCheckNothingLeft();
   });
 });

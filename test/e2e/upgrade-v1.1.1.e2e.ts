@@ -20,7 +20,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { ReadyState, leftovers, ordersV1, readyStates, readyStatesV1, waitFor } from "../../harness/cert-manager";
+import { ReadyState, ordersV1, readyStates, readyStatesV1 } from "../../harness/cert-manager";
 import { PulumiCli } from "../../lib/local-run";
 import { harnessRun } from "../support/harness-run";
 import { V1Object, issuersOfTlsSecrets, x509 } from "../support/cert-manager-v1";
@@ -237,14 +237,6 @@ describe("0.4.1 on Kubernetes 1.15 upgraded to cert-manager v1.1.1 (targetVersio
   });
 
   test("nothing left behind: no process, network namespace or link", async () => {
-    await e2e.harness?.stop();
-    e2e.harness = undefined;
-    await e2e.cluster?.stop();
-    e2e.cluster = undefined;
-    await waitFor("every process, namespace and link gone", async () => {
-      const left = leftovers();
-      return left.length === 0 ? true : left.join(", ");
-    }, 30_000, 500);
-    process.stdout.write(`${logs.filter((l) => /^figures:/.test(l)).join("\n")}\n`);
+    await e2e.stopAndCheckNothingLeft();
   });
 });

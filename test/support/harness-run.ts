@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { CertManagerHarness } from "../../harness/cert-manager";
+import { CertManagerHarness, leftovers, waitFor } from "../../harness/cert-manager";
 import { SEED_HTTP01_INGRESS_CLASS } from "../../lib/legacy-seed";
 import { LocalCluster, ROOT, RunResult, run, startCluster, toolchainEnv } from "../../lib/local-run";
 
@@ -26,6 +26,8 @@ export interface HarnessRun {
    * its renewal window (`seed-legacy --renewal-due`); the kubeconfig of that cluster.
    */
   startSeededLegacy(options: { certificatesPerNamespace: number; secretMarker: string }): Promise<k8s.KubeConfig>;
+  /** Stops the harness and the cluster, waits until no process, network namespace or link of theirs is left (throws naming what is), prints the `figures:` lines. */
+  stopAndCheckNothingLeft(): Promise<void>;
 }
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -48,6 +50,17 @@ export function harnessRun(prefix: string, extras: Extras): HarnessRun {
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(cluster.kubeconfig);
       return kc;
+    },
+    async stopAndCheckNothingLeft() {
+      await ctx.harness?.stop();
+      ctx.harness = undefined;
+      await ctx.cluster?.stop();
+      ctx.cluster = undefined;
+      await waitFor("every process, namespace and link gone", async () => {
+        const left = leftovers();
+        return left.length === 0 ? true : left.join(", ");
+      }, 30_000, 500);
+      process.stdout.write(`${ctx.logs.filter((l) => /^figures:/.test(l)).join("\n")}\n`);
     },
     script: (name, args) => run(NODE, [TSX, path.join(ROOT, "scripts", `${name}.ts`), ...args], { env: ctx.env }).then((r) => {
       ctx.logs.push(r.stdout, r.stderr);
