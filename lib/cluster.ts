@@ -446,11 +446,28 @@ export async function removeLegacyObjects(kc: k8s.KubeConfig, objects: LegacyObj
   return removed;
 }
 
+/**
+ * The webhook waits poll often (the restore, and the time certificates go unmanaged, waits on them)
+ * but say the same thing at most every 10 s.
+ */
+const WEBHOOK_POLL_MS = 500;
+function changesOrEvery10s(report: (line: string) => void): (line: string) => void {
+  let said = "";
+  let at = 0;
+  return (line) => {
+    if (line === said && Date.now() - at < 10_000) return;
+    said = line;
+    at = Date.now();
+    report(line);
+  };
+}
+
 export const WEBHOOK_APISERVICE = "v1beta1.admission.certmanager.k8s.io";
 export const WEBHOOK_PROBE_NAME = "cert-manager-upgrade-webhook-probe";
 
 /** Waits until the 0.6 webhook accepts objects: its APIService Available, then a probe ClusterIssuer accepted. */
 export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number, report: (line: string) => void): Promise<string> {
+  const say = changesOrEvery10s(report);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   // apiregistration.k8s.io v1 from Kubernetes 1.10 on, v1beta1 before: discovery decides.
   const registration = apiRegistrationVersionFor(await discoverApiVersions(kc, new RetryLog()));
@@ -475,8 +492,8 @@ export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number,
     } catch (err) {
       last = isObjectNotFound(err) ? `APIService ${WEBHOOK_APISERVICE} does not exist yet` : describeKubeError(err);
     }
-    report(`waiting for the webhook: ${last}`);
-    await sleep(2000);
+    say(`waiting for the webhook: ${last}`);
+    await sleep(WEBHOOK_POLL_MS);
   }
   throw new Error(
     `the cert-manager 0.6 webhook did not accept objects within ${timeoutSeconds}s (last: ${last}). ` +
@@ -491,6 +508,7 @@ export async function waitForWebhook(kc: k8s.KubeConfig, timeoutSeconds: number,
  * accepts the probe only once the webhook answers over TLS with the CA the cainjector injected.
  */
 export async function waitForWebhookV1(kc: k8s.KubeConfig, timeoutSeconds: number, report: (line: string) => void): Promise<string> {
+  const say = changesOrEvery10s(report);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const deadline = Date.now() + timeoutSeconds * 1000;
   const ref = { group: "cert-manager.io", version: "v1", plural: "clusterissuers" };
@@ -508,8 +526,8 @@ export async function waitForWebhookV1(kc: k8s.KubeConfig, timeoutSeconds: numbe
     } catch (err) {
       last = describeKubeError(err);
     }
-    report(`waiting for the cert-manager v1 webhook (and the CA its cainjector injects): ${last}`);
-    await sleep(2000);
+    say(`waiting for the cert-manager v1 webhook (and the CA its cainjector injects): ${last}`);
+    await sleep(WEBHOOK_POLL_MS);
   }
   throw new Error(
     `the cert-manager v1 webhook did not accept objects within ${timeoutSeconds}s (last: ${last}). ` +

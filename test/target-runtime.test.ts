@@ -80,7 +80,8 @@ test("the v1 webhook wait: retries while the probe ClusterIssuer is refused, the
     const lines: string[] = [];
     const detail = await waitForWebhookV1(loadKubeConfig({ kubeconfig }), 30, (l) => lines.push(l));
     assert.equal(detail, "webhook accepted a probe cert-manager.io/v1 ClusterIssuer");
-    assert.equal(lines.length, 2);
+    // Two refusals for the same cause, said once (polled every 500 ms, the same line at most every 10 s).
+    assert.equal(lines.length, 1);
     assert.match(lines[0], /waiting for the cert-manager v1 webhook .*: HTTP 500: .*x509: certificate signed by unknown authority/);
     assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), [
       "POST /apis/cert-manager.io/v1/clusterissuers", "POST /apis/cert-manager.io/v1/clusterissuers", "POST /apis/cert-manager.io/v1/clusterissuers",
