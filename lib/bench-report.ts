@@ -70,23 +70,32 @@ export function upParts(events: StampedEvent[], startMs: number): { programStart
   return { programStart: firstStep, parts, lastRestoreEnd: parts.restore?.end };
 }
 
+const isPrelude = (e: StampedEvent): boolean => (e.event as { preludeEvent?: unknown }).preludeEvent !== undefined;
+const isSummary = (e: StampedEvent): boolean => (e.event as { summaryEvent?: unknown }).summaryEvent !== undefined;
+
 /**
  * Keeps the update's events only: `pulumi up` without --skip-preview runs its preview first and logs
- * its steps too, closed by a summary event; the update's steps follow it.
+ * its steps too. Each run opens with a prelude event; the update is the last one. Without a second
+ * prelude (the preview's log rewritten before it was read whole), the first summary ends the preview.
  */
 export function updateEvents(events: StampedEvent[]): StampedEvent[] {
-  const firstSummary = events.findIndex((e) => (e.event as { summaryEvent?: unknown }).summaryEvent !== undefined);
+  const preludes = events.flatMap((e, i) => (isPrelude(e) ? [i] : []));
+  if (preludes.length >= 2) return events.slice(preludes[preludes.length - 1]);
+  const firstSummary = events.findIndex(isSummary);
   if (firstSummary < 0) return events;
   const rest = events.slice(firstSummary + 1);
   return rest.some((e) => e.event.resourcePreEvent) ? rest : events;
 }
 
 /**
- * How long the preview that `pulumi up` runs before the update took, from the start of `up`: the
- * first of two summary events (undefined with one: no preview, or its events not seen).
+ * How long the preview that `pulumi up` runs before the update took, from the start of `up`: until
+ * the update's prelude, else the first of two summary events (undefined: no preview, or its events
+ * not seen).
  */
 export function previewInUp(events: StampedEvent[], startMs: number): number | undefined {
-  const summaries = events.filter((e) => (e.event as { summaryEvent?: unknown }).summaryEvent !== undefined);
+  const preludes = events.filter(isPrelude);
+  if (preludes.length >= 2) return (preludes[preludes.length - 1].at - startMs) / 1000;
+  const summaries = events.filter(isSummary);
   return summaries.length >= 2 ? (summaries[0].at - startMs) / 1000 : undefined;
 }
 
@@ -110,6 +119,7 @@ export interface PairMeasure {
   size: number;
   objects: number;
   pair: number;
+  /** Which side ran first, e.g. "kubectl (backup, sanitized), then pulumi up"; older runs: "up, kubectl backup, …". */
   order: string;
   preview: number;
   up: number;
@@ -145,6 +155,8 @@ export interface SizeSummary {
   figures: Record<string, Figure>;
   /** Ratio of the medians, and each pair's own ratio's median and spread. */
   upOverKubectlBackup: { ofMedians: number; pairs: Figure | undefined };
+  /** How many pairs ran the `pulumi up` side first and how many the kubectl side (PairMeasure.order). */
+  firstSide: { pulumi: number; kubectl: number };
   goals: GoalCheck[];
 }
 
@@ -199,7 +211,8 @@ export function summarize(pairs: PairMeasure[]): SizeSummary[] {
       check(`unmanaged window ≤ ${goals.unmanagedSeconds} s`, goals.unmanagedSeconds, figures.unmanagedWindow?.median),
       check(`all processes of pulumi up ≤ ${goals.totalMemoryMiB} MiB`, goals.totalMemoryMiB, figures["memory.total"]?.median),
     ].filter((c): c is GoalCheck => c !== undefined) : [];
-    return { size, objects: mine[0].objects, pairs: mine.length, figures, upOverKubectlBackup: { ofMedians, pairs: pairRatios }, goals: checks };
+    const kubectlFirst = mine.filter((p) => p.order.startsWith("kubectl")).length;
+    return { size, objects: mine[0].objects, pairs: mine.length, figures, upOverKubectlBackup: { ofMedians, pairs: pairRatios }, firstSide: { pulumi: mine.length - kubectlFirst, kubectl: kubectlFirst }, goals: checks };
   });
 }
 
@@ -235,6 +248,7 @@ export function renderMarkdown(summaries: SizeSummary[]): string {
   const rule = `| --- |${summaries.map(() => " --- |").join("")}`;
   const row = (label: string, cell: (s: SizeSummary) => string) => `| ${label} | ${summaries.map(cell).join(" | ")} |`;
   const lines = [header, rule,
+    row("pairs run `pulumi up` first / kubectl first (each side on its own fresh cluster)", (s) => `${s.firstSide.pulumi} / ${s.firstSide.kubectl}`),
     row("`pulumi preview`", (s) => formatSeconds(s.figures.preview)),
     row("**whole `pulumi up`**", (s) => `**${formatSeconds(s.figures.up)}**`),
     ...Object.entries(PART_LABELS).map(([key, label]) => row(`— ${label}`, (s) => formatSeconds(s.figures[key]))),

@@ -20,21 +20,25 @@ import { spawnOwned } from "../harness/processes";
 
 const USAGE = `Usage: npm run bench -- [--sizes 1000,10000] [--pairs 3] [--kube 1.15|1.34] [--controller-ready auto|on|off] [--out FILE] [--markdown FILE] [--keep-logs DIR] [--up-profile DIR] [--add-to FILE] [--from FILE]
 
-Runs the upgrade as the demo does, once per pair on a fresh local control plane: a real cert-manager
-0.4.1 Helm release seeded (npm run seed-legacy) with that many Certificates (50 namespaces, two
-Issuers each; on 1.15 the real controller registers the ACME accounts with Pebble first), npm run
-backup, then \`pulumi preview\` and \`pulumi up --yes\` as a user runs them (on 1.15 with the real
-0.6.2 webhook and controller running). Measured:
-  - the whole \`pulumi up\` and its parts (from its event log): program start, removal (the old release,
-    its CRDs and every object with them, waited for), 0.6 CRDs, release, webhook wait, restore;
-  - the unmanaged window: from the moment the old Certificate CRD is seen going (watched during the
-    run) to the moment the last restore batch finished;
-  - (on 1.15) the time after \`up\` until the 0.6.2 controller reported Ready on every restored object;
-  - peak RSS of the engine, language host, program and each provider (the process tree, sampled);
-  - baselines on the same cluster after it, the controller stopped and the restored objects removed
-    each time: \`kubectl apply -f\` of the backup as the seed does it, \`kubectl apply -f\` of the
-    sanitized objects the restore sends, and \`--server-side\` of them where the cluster serves it.
-Pairs alternate the order of the baselines (pair 1: backup first, pair 2: sanitized first, ...).
+Runs the upgrade as the demo does, each measurement on a fresh local control plane seeded alike: a
+real cert-manager 0.4.1 Helm release (npm run seed-legacy) with that many Certificates (50 namespaces,
+two Issuers each; on 1.15 the real controller registers the ACME accounts with Pebble first), then
+npm run backup. A pair is two such clusters, one per side:
+  - pulumi: \`pulumi preview\`, then \`pulumi up --yes\` as a user runs them (on 1.15 with the real
+    0.6.2 webhook and controller running). Measured: the whole \`pulumi up\` and its parts (from its
+    event log): program start, removal (the old release, its CRDs and every object with them, waited
+    for), 0.6 CRDs, release, webhook wait, restore; the unmanaged window, from the moment the old
+    Certificate CRD is seen going (watched during the run) to the moment the last restore batch
+    finished; peak RSS of the engine, language host, program and each provider (the process tree,
+    sampled); (on 1.15) the time after \`up\` until the 0.6.2 controller reported Ready on every object;
+  - kubectl: the cluster taken to the state the restore meets by this program's steps before it
+    (\`pulumi up --exclude\` the restore; not timed), the 0.6.2 webhook running, its controller
+    stopped (its ingress-shim would make a removed Certificate again); then
+    \`kubectl apply -f\` of the backup as the seed does it and of the sanitized objects the restore
+    sends (and \`--server-side\` of them where the cluster serves it), the restored objects removed
+    before each but the first.
+Pairs alternate which side runs first (pair 1: pulumi, pair 2: kubectl, ...) and, every two pairs,
+which kubectl baseline comes first.
 
   --sizes LIST            certificate counts, multiples of 50 (default: 1000,10000; 100 for a quick check)
   --pairs N               pairs per size (default: 3)
@@ -140,6 +144,7 @@ function runUp(command: string, args: string[], env: NodeJS.ProcessEnv, logFile:
     const events: StampedEvent[] = [];
     let offset = 0;
     let partial = "";
+    let head = "";
     const readEvents = () => {
       let fd: number;
       try {
@@ -148,11 +153,15 @@ function runUp(command: string, args: string[], env: NodeJS.ProcessEnv, logFile:
         return;
       }
       try {
-        // The update opens the log anew (truncated) after the preview `pulumi up` runs first.
-        if (fs.fstatSync(fd).size < offset) {
+        // The update opens the log anew (truncated) after the preview `pulumi up` runs first, and may
+        // have written more than the preview had by the next read: its first line tells.
+        const first = Buffer.alloc(256);
+        const firstBytes = first.subarray(0, fs.readSync(fd, first, 0, first.length, 0)).toString("utf8");
+        if (fs.fstatSync(fd).size < offset || (offset > 0 && !firstBytes.startsWith(head.slice(0, firstBytes.length)))) {
           offset = 0;
           partial = "";
         }
+        if (offset === 0 || firstBytes.length > head.length) head = firstBytes;
         const buf = Buffer.alloc(1 << 20);
         for (;;) {
           const n = fs.readSync(fd, buf, 0, buf.length, offset);
@@ -205,17 +214,45 @@ async function timedKubectl(args: string[], env: NodeJS.ProcessEnv): Promise<num
   return (Date.now() - started) / 1000;
 }
 
+const NAMESPACED_KINDS = "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io";
+const CLUSTER_KINDS = "clusterissuers.certmanager.k8s.io";
+
+/** The restored objects left ("kind/name" lines): the chart's own webhook objects in cert-manager are not counted. */
+async function restoredObjectsLeft(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const namespaced = await must("listing the objects", run("kubectl", ["get", NAMESPACED_KINDS, "--all-namespaces", "-o", "name", "--field-selector", "metadata.namespace!=cert-manager"], { env }));
+  const cluster = await must("listing the ClusterIssuers", run("kubectl", ["get", CLUSTER_KINDS, "-o", "name"], { env }));
+  return `${namespaced}\n${cluster}`.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** Removes what a baseline restored; the chart's own webhook objects in cert-manager stay. */
 async function removeRestoredObjects(env: NodeJS.ProcessEnv): Promise<void> {
   // Without --wait kubectl returns at once; it would otherwise wait for each object in turn.
-  await must("deleting the restored objects", run("kubectl", ["delete", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io", "--all", "--all-namespaces", "--wait=false"], { env }));
-  await must("deleting the restored ClusterIssuers", run("kubectl", ["delete", "clusterissuers.certmanager.k8s.io", "--all", "--wait=false"], { env }));
+  await must("deleting the restored objects", run("kubectl", ["delete", NAMESPACED_KINDS, "--all-namespaces", "--field-selector", "metadata.namespace!=cert-manager", "--wait=false"], { env }));
+  await must("deleting the restored ClusterIssuers", run("kubectl", ["delete", CLUSTER_KINDS, "--all", "--wait=false"], { env }));
   for (let i = 0; ; i++) {
-    const left = await must("listing what is left", run("kubectl", ["get", "certificates.certmanager.k8s.io,issuers.certmanager.k8s.io,clusterissuers.certmanager.k8s.io", "--all-namespaces", "-o", "name"], { env }));
-    if (left.trim() === "") return;
-    if (i >= 300) throw new CliError(`the restored objects were not gone 10 minutes after their deletion: ${left.trim().split("\n").length} left`);
+    const left = await restoredObjectsLeft(env);
+    if (left.length === 0) return;
+    if (i >= 300) throw new CliError(`the restored objects were not gone 10 minutes after their deletion: ${left.length} left`);
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
+
+/** A fresh cluster seeded for one measurement, and how to stop it. */
+interface SeededCluster {
+  label: string;
+  dir: string;
+  kc: k8s.KubeConfig;
+  certManager?: CertManagerHarness;
+  kubectlEnv: NodeJS.ProcessEnv;
+  backup: string;
+  sanitized: string;
+  objects: number;
+  pulumi: PulumiCli;
+  stop: () => Promise<void>;
+}
+
+type UpMeasure = { objects: number; figures: Pick<PairMeasure, "preview" | "up" | "programStart" | "previewInUp" | "parts" | "unmanagedWindow" | "controllerReady" | "memory"> };
+type KubectlMeasure = Pick<PairMeasure, "kubectlBackup" | "kubectlSanitized" | "kubectlServerSide">;
 
 function readResults(file: string): { kubernetes: string; pairs: PairMeasure[] } {
   let previous: { kubernetes?: string; pairs?: PairMeasure[] };
@@ -292,114 +329,156 @@ runMain("bench", async () => {
   }
   const benchStarted = Date.now();
 
+  /** A fresh control plane seeded as a user's cluster: the real 0.4.1 release, its issuers Ready, a backup taken, a stack configured. */
+  async function seedFreshCluster(label: string, dir: string, shape: { size: number; namespaces: number; perNamespace: number }): Promise<SeededCluster> {
+    say(`${label}: fresh control plane (Kubernetes ${kubernetesVersion})`);
+    const cluster: LocalCluster = await startCluster(path.join(dir, "cluster"), env, { kubernetesVersion, withoutEndpointsController: realCertManager });
+    let certManager: CertManagerHarness | undefined;
+    const stop = async () => {
+      if (certManager) await certManager.stop();
+      await cluster.stop();
+    };
+    try {
+      if (realCertManager) certManager = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(dir, "cert-manager"), env, log: () => undefined });
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(cluster.kubeconfig);
+      const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
+      const script = (name: string, rest: string[]) => run(node, [tsx, path.join(ROOT, "scripts", `${name}.ts`), ...rest], { env });
+      const started = Date.now();
+      say(`${label}: seeding a real 0.4.1 release with ${shape.namespaces} × ${shape.perNamespace} certificates (npm run seed-legacy)`);
+      await must("seeding", script("seed-legacy", [...kube, "--state", path.join(dir, "legacy-state"), "--namespaces", String(shape.namespaces), "--certificates-per-namespace", String(shape.perNamespace),
+        ...(certManager ? ["--acme-server", certManager.pebble.directoryUrl] : [])]));
+      const seedScriptSeconds = (Date.now() - started) / 1000;
+      if (certManager) {
+        say(`${label}: seed-legacy took ${seedScriptSeconds.toFixed(0)} s; waiting for the 0.4.1 controller to report the issuers Ready`);
+        const harness = certManager;
+        await harness.waitFor("the legacy issuers Ready", async () => {
+          const issuers = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
+          const waiting = issuers.filter((s) => s.ready !== "True");
+          return issuers.length > 0 && waiting.length === 0 ? true : `${waiting.length} of ${issuers.length} not Ready yet`;
+        }, 900_000, 3000);
+      }
+      say(`${label}: seeded in ${((Date.now() - started) / 1000).toFixed(0)} s; npm run backup`);
+      const backup = path.join(dir, "backup.yaml");
+      await must("backup", script("backup", [...kube, "--out", backup]));
+      const plan = buildRestorePlan(parseBackup(readBackupFile(backup), backup));
+      const sanitized = path.join(dir, "sanitized.json");
+      fs.writeFileSync(sanitized, JSON.stringify({ apiVersion: "v1", kind: "List", items: plan.restore.map((r) => r.object) }));
+      const pulumi = new PulumiCli(env, "bench", path.join(dir, "pulumi"), path.join(dir, "Pulumi.bench.yaml"));
+      await pulumi.init({
+        backupFile: backup, kubeconfig: cluster.kubeconfig, context: cluster.context, chart,
+        mapApiVersions: String(!realCertManager), acknowledgeUnsupportedKubernetes: String(!realCertManager),
+        webhook: String(realCertManager),
+        // As the demo: Helm's wait reads Pod status, which the kubelet stand-in does not report.
+        skipAwait: "true",
+      });
+      return { label, dir, kc, certManager, kubectlEnv: { ...env, KUBECONFIG: cluster.kubeconfig }, backup, sanitized, objects: plan.restore.length, pulumi, stop };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
+  /** `pulumi preview`, then the whole `pulumi up` as a user runs it, its parts, the unmanaged window, memory; then (optionally) the controller's pace. */
+  async function measureUp(seeded: SeededCluster, options: { controllerReady: boolean; tag: string }): Promise<UpMeasure> {
+    const { label, kc, pulumi, certManager, objects } = seeded;
+    say(`${label}: pulumi preview`);
+    let started = Date.now();
+    await must("pulumi preview", pulumi.run(["preview"]));
+    const preview = (Date.now() - started) / 1000;
+
+    say(`${label}: pulumi up (the whole upgrade; ${objects} objects to restore)`);
+    // Kubernetes 1.15 serves CRDs as v1beta1 only, 1.34 as v1 only.
+    const crdWatch = watchCrdDeletion(kc, realCertManager ? "v1beta1" : "v1");
+    // --event-log is offered with PULUMI_DEBUG_COMMANDS only (the Automation API sets it too).
+    const profile = args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), options.tag)] : [];
+    if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
+    const up = await runUp("pulumi", [...profile, "up", "--yes", "--stack", pulumi.stack, "--config-file", pulumi.configFile, "--non-interactive"], { ...pulumi.env, PULUMI_DEBUG_COMMANDS: "true" }, path.join(logs, `${options.tag}.log`), path.join(logs, `${options.tag}.events.jsonl`));
+    const crdGoneAt = crdWatch.stop();
+    if (up.code !== 0) throw new CliError(`pulumi up failed (exit ${up.code}): ${up.tail} (log: ${path.join(logs, `${options.tag}.log`)})`);
+    const upSeconds = (up.endMs - up.startMs) / 1000;
+    const timeline = upParts(updateEvents(up.events), up.startMs);
+    const parts = Object.fromEntries(Object.entries(timeline.parts).map(([k, span]) => [k, +(span.end - span.start).toFixed(2)]));
+    const unmanagedWindow = crdGoneAt !== undefined && timeline.lastRestoreEnd !== undefined ? timeline.lastRestoreEnd - (crdGoneAt - up.startMs) / 1000 : undefined;
+    say(`${label}: pulumi up ${upSeconds.toFixed(1)} s (${Object.entries(parts).map(([k, v]) => `${k} ${v} s`).join(", ")}); unmanaged window ${unmanagedWindow?.toFixed(1) ?? "?"} s`);
+
+    let readySeconds: number | undefined;
+    if (certManager && options.controllerReady) {
+      say(`${label}: waiting until the 0.6.2 controller reported Ready on every restored object (about 5 objects/s)`);
+      const expected = [...(await readyStates(kc)).keys()];
+      await certManager.waitFor("a Ready condition on every restored object", async () => {
+        const now = await readyStates(kc);
+        const waiting = expected.filter((k) => !now.get(k)?.ready);
+        return waiting.length === 0 ? true : `${waiting.length} without a Ready condition yet`;
+      }, 3_600_000, 1000);
+      readySeconds = (Date.now() - up.endMs) / 1000;
+      say(`${label}: Ready on all ${expected.length} objects ${readySeconds.toFixed(0)} s after pulumi up`);
+    }
+    return {
+      objects,
+      figures: {
+        preview: +preview.toFixed(2), up: +upSeconds.toFixed(2), programStart: timeline.programStart, previewInUp: previewInUp(up.events, up.startMs), parts,
+        unmanagedWindow: unmanagedWindow !== undefined ? +unmanagedWindow.toFixed(2) : undefined, controllerReady: readySeconds !== undefined ? +readySeconds.toFixed(1) : undefined, memory: up.memory,
+      },
+    };
+  }
+
+  /**
+   * The baselines on their own fresh cluster, at the state the restore meets: this program's steps
+   * before the restore (`pulumi up --exclude` the restore and what follows it; not timed), the
+   * 0.6.2 webhook running and its controller stopped; then `kubectl apply` of the backup and of the sanitized
+   * objects, the restored objects removed before the second.
+   */
+  async function measureKubectl(seeded: SeededCluster, options: { sanitizedFirst: boolean; tag: string }): Promise<KubectlMeasure> {
+    const { label, kubectlEnv, pulumi, backup, sanitized } = seeded;
+    say(`${label}: the upgrade up to the restore (pulumi up --exclude the restore; not timed)`);
+    await must("pulumi up up to the restore", pulumi.run(["up", "--yes", "--skip-preview", "--exclude", "**RestoredResources**", "--exclude-dependents"]));
+    if (seeded.certManager) {
+      // Stopped as after a restore by hand: its ingress-shim would otherwise create a removed
+      // Certificate again (test/ivan-test-cert, which belongs to an annotated Ingress).
+      await must("stopping the controller", run("kubectl", ["scale", "deployment", "cert-manager", "--namespace", "cert-manager", "--replicas", "0"], { env: kubectlEnv }));
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const left = await restoredObjectsLeft(kubectlEnv);
+    if (left.length > 0) throw new CliError(`the upgrade up to the restore left ${left.length} of the old objects (e.g. ${left[0]}): the baselines need them gone`);
+    const baselines: Array<[keyof KubectlMeasure, string[]]> = [
+      ["kubectlBackup", ["apply", "-f", backup]],
+      ["kubectlSanitized", ["apply", "-f", sanitized]],
+    ];
+    if (options.sanitizedFirst) baselines.reverse();
+    if (!realCertManager) baselines.push(["kubectlServerSide", ["apply", "--server-side", "--force-conflicts", "-f", sanitized]]);
+    const result: Partial<KubectlMeasure> = {};
+    for (const [index, [key, kubectlArgs]] of baselines.entries()) {
+      if (index > 0) await removeRestoredObjects(kubectlEnv);
+      result[key] = await timedKubectl(kubectlArgs, kubectlEnv);
+      say(`${label}: kubectl ${kubectlArgs.join(" ").replace(seeded.dir + "/", "")}: ${result[key]!.toFixed(1)} s`);
+    }
+    return { kubectlBackup: result.kubectlBackup!, kubectlSanitized: result.kubectlSanitized!, kubectlServerSide: result.kubectlServerSide };
+  }
+
   for (const size of sizes) {
     const namespaces = Math.min(NAMESPACES, size);
     const perNamespace = Math.floor(size / namespaces);
     const controllerReady = realCertManager && (args["controller-ready"] === "on" || (args["controller-ready"] === "auto" && size <= 1000));
     for (let pair = 1; pair <= pairs; pair++) {
-      const order = pair % 2 === 1 ? "up, kubectl backup, kubectl sanitized" : "up, kubectl sanitized, kubectl backup";
+      const pulumiFirst = pair % 2 === 1;
+      const sanitizedFirst = Math.ceil(pair / 2) % 2 === 0;
+      const kubectlOrder = sanitizedFirst ? "sanitized, backup" : "backup, sanitized";
+      const order = pulumiFirst ? `pulumi up, then kubectl (${kubectlOrder})` : `kubectl (${kubectlOrder}), then pulumi up`;
       const label = `${size} certificates, pair ${pair}/${pairs}`;
-      const dir = path.join(work, `s${size}-p${pair}`);
-      say(`${label}: fresh control plane (Kubernetes ${kubernetesVersion})`);
-      const cluster: LocalCluster = await startCluster(path.join(dir, "cluster"), env, { kubernetesVersion, withoutEndpointsController: realCertManager });
-      let certManager: CertManagerHarness | undefined;
-      try {
-        if (realCertManager) certManager = await CertManagerHarness.start({ kubeconfig: cluster.kubeconfig, apiserverPort: cluster.apiserverPort, dir: path.join(dir, "cert-manager"), env, log: () => undefined });
-        const kc = new k8s.KubeConfig();
-        kc.loadFromFile(cluster.kubeconfig);
-        const kube = ["--kubeconfig", cluster.kubeconfig, "--context", cluster.context];
-        const kubectlEnv = { ...env, KUBECONFIG: cluster.kubeconfig };
-        const script = (name: string, rest: string[]) => run(node, [tsx, path.join(ROOT, "scripts", `${name}.ts`), ...rest], { env });
-
-        let started = Date.now();
-        say(`${label}: seeding a real 0.4.1 release with ${namespaces} × ${perNamespace} certificates (npm run seed-legacy)`);
-        await must("seeding", script("seed-legacy", [...kube, "--state", path.join(dir, "legacy-state"), "--namespaces", String(namespaces), "--certificates-per-namespace", String(perNamespace),
-          ...(certManager ? ["--acme-server", certManager.pebble.directoryUrl] : [])]));
-        if (certManager) {
-          const harness = certManager;
-          await harness.waitFor("the legacy issuers Ready", async () => {
-            const issuers = [...(await readyStates(kc)).values()].filter((s) => s.kind !== "Certificate");
-            const waiting = issuers.filter((s) => s.ready !== "True");
-            return issuers.length > 0 && waiting.length === 0 ? true : `${waiting.length} of ${issuers.length} not Ready yet`;
-          }, 900_000, 3000);
+      say(`${label}: ${order}, each on a fresh control plane seeded alike`);
+      let up: UpMeasure | undefined;
+      let kubectl: KubectlMeasure | undefined;
+      for (const which of pulumiFirst ? (["up", "kubectl"] as const) : (["kubectl", "up"] as const)) {
+        const seeded = await seedFreshCluster(`${label}, ${which === "up" ? "pulumi" : "kubectl"}`, path.join(work, `s${size}-p${pair}-${which}`), { size, namespaces, perNamespace });
+        try {
+          if (which === "up") up = await measureUp(seeded, { controllerReady, tag: `up-${size}-p${pair}` });
+          else kubectl = await measureKubectl(seeded, { sanitizedFirst, tag: `prepare-${size}-p${pair}` });
+        } finally {
+          await seeded.stop();
         }
-        say(`${label}: seeded in ${((Date.now() - started) / 1000).toFixed(0)} s; npm run backup`);
-        const backup = path.join(dir, "backup.yaml");
-        await must("backup", script("backup", [...kube, "--out", backup]));
-        const plan = buildRestorePlan(parseBackup(readBackupFile(backup), backup));
-        const objects = plan.restore.length;
-        const sanitized = path.join(dir, "sanitized.json");
-        fs.writeFileSync(sanitized, JSON.stringify({ apiVersion: "v1", kind: "List", items: plan.restore.map((r) => r.object) }));
-
-        const pulumi = new PulumiCli(env, "bench", path.join(dir, "pulumi"), path.join(dir, "Pulumi.bench.yaml"));
-        await pulumi.init({
-          backupFile: backup, kubeconfig: cluster.kubeconfig, context: cluster.context, chart,
-          mapApiVersions: String(!realCertManager), acknowledgeUnsupportedKubernetes: String(!realCertManager),
-          webhook: String(realCertManager),
-          // As the demo: Helm's wait reads Pod status, which the kubelet stand-in does not report.
-          skipAwait: "true",
-        });
-        say(`${label}: pulumi preview`);
-        started = Date.now();
-        await must("pulumi preview", pulumi.run(["preview"]));
-        const preview = (Date.now() - started) / 1000;
-
-        say(`${label}: pulumi up (the whole upgrade; ${objects} objects to restore)`);
-        // Kubernetes 1.15 serves CRDs as v1beta1 only, 1.34 as v1 only.
-        const crdWatch = watchCrdDeletion(kc, realCertManager ? "v1beta1" : "v1");
-        const tag = `up-${size}-p${pair}`;
-        // --event-log is offered with PULUMI_DEBUG_COMMANDS only (the Automation API sets it too).
-        const profile = args["up-profile"] ? ["--profiling", path.join(projectPath(args["up-profile"]), tag)] : [];
-        if (args["up-profile"]) fs.mkdirSync(projectPath(args["up-profile"]), { recursive: true });
-        const up = await runUp("pulumi", [...profile, "up", "--yes", "--stack", pulumi.stack, "--config-file", pulumi.configFile, "--non-interactive"], { ...pulumi.env, PULUMI_DEBUG_COMMANDS: "true" }, path.join(logs, `${tag}.log`), path.join(logs, `${tag}.events.jsonl`));
-        const crdGoneAt = crdWatch.stop();
-        if (up.code !== 0) throw new CliError(`pulumi up failed (exit ${up.code}): ${up.tail} (log: ${path.join(logs, `${tag}.log`)})`);
-        const upSeconds = (up.endMs - up.startMs) / 1000;
-        const timeline = upParts(updateEvents(up.events), up.startMs);
-        const parts = Object.fromEntries(Object.entries(timeline.parts).map(([k, span]) => [k, +(span.end - span.start).toFixed(2)]));
-        const unmanagedWindow = crdGoneAt !== undefined && timeline.lastRestoreEnd !== undefined ? timeline.lastRestoreEnd - (crdGoneAt - up.startMs) / 1000 : undefined;
-        say(`${label}: pulumi up ${upSeconds.toFixed(1)} s (${Object.entries(parts).map(([k, v]) => `${k} ${v} s`).join(", ")}); unmanaged window ${unmanagedWindow?.toFixed(1) ?? "?"} s`);
-
-        let readySeconds: number | undefined;
-        if (certManager && controllerReady) {
-          say(`${label}: waiting until the 0.6.2 controller reported Ready on every restored object (about 5 objects/s)`);
-          const expected = [...(await readyStates(kc)).keys()];
-          await certManager.waitFor("a Ready condition on every restored object", async () => {
-            const now = await readyStates(kc);
-            const waiting = expected.filter((k) => !now.get(k)?.ready);
-            return waiting.length === 0 ? true : `${waiting.length} without a Ready condition yet`;
-          }, 3_600_000, 1000);
-          readySeconds = (Date.now() - up.endMs) / 1000;
-          say(`${label}: Ready on all ${expected.length} objects ${readySeconds.toFixed(0)} s after pulumi up`);
-        }
-
-        // The baselines on the same cluster: the controller stopped (as after a restore from
-        // backup by hand), the webhook serving, the restored objects removed before each.
-        if (certManager) {
-          await must("stopping the controller", run("kubectl", ["scale", "deployment", "cert-manager", "--namespace", "cert-manager", "--replicas", "0"], { env: kubectlEnv }));
-          await new Promise((r) => setTimeout(r, 3000));
-        }
-        const baselines: Array<[keyof PairMeasure, string[]]> = [
-          ["kubectlBackup", ["apply", "-f", backup]],
-          ["kubectlSanitized", ["apply", "-f", sanitized]],
-        ];
-        if (pair % 2 === 0) baselines.reverse();
-        if (!realCertManager) baselines.push(["kubectlServerSide", ["apply", "--server-side", "--force-conflicts", "-f", sanitized]]);
-        const result: Partial<PairMeasure> = {};
-        for (const [key, kubectlArgs] of baselines) {
-          await removeRestoredObjects(kubectlEnv);
-          (result as Record<string, number>)[key] = await timedKubectl(kubectlArgs, kubectlEnv);
-          say(`${label}: kubectl ${kubectlArgs.join(" ").replace(dir + "/", "")}: ${(result as Record<string, number>)[key].toFixed(1)} s`);
-        }
-        measured.push({
-          size, objects, pair, order, preview: +preview.toFixed(2), up: +upSeconds.toFixed(2), programStart: timeline.programStart, previewInUp: previewInUp(up.events, up.startMs), parts,
-          unmanagedWindow: unmanagedWindow !== undefined ? +unmanagedWindow.toFixed(2) : undefined, controllerReady: readySeconds !== undefined ? +readySeconds.toFixed(1) : undefined,
-          kubectlBackup: result.kubectlBackup!, kubectlSanitized: result.kubectlSanitized!, kubectlServerSide: result.kubectlServerSide, memory: up.memory,
-        });
-      } finally {
-        if (certManager) await certManager.stop();
-        await cluster.stop();
       }
+      measured.push({ size, objects: up!.objects, pair, order, ...up!.figures, ...kubectl! });
       say(`${label}: done (${((Date.now() - benchStarted) / 60000).toFixed(1)} min since the start)`);
     }
   }

@@ -63,8 +63,21 @@ test("updateEvents: the preview's steps that `pulumi up` logs first are left out
   assert.equal(previewInUp(events.slice(2), 0), undefined);
 });
 
+test("updateEvents: each run opens with a prelude; the update is the last run, even when the preview's summary was never read", () => {
+  const child = urn("cert-manager-upgrade:index:CertManagerCrds$kubernetes:apiextensions.k8s.io/v1beta1:CustomResourceDefinition", "certificates");
+  const prelude = (at: number): StampedEvent => ({ at, event: { preludeEvent: {} } as never });
+  // The preview's summary lost (its log rewritten by the update before the tail was read).
+  const events: StampedEvent[] = [prelude(0), pre(1, child), prelude(4000), pre(5000, child), out(6000, child), { at: 7000, event: { summaryEvent: {} } as never }];
+  assert.deepEqual(updateEvents(events).map((e) => e.at), [4000, 5000, 6000, 7000]);
+  assert.equal(upParts(updateEvents(events), 0).parts.crds?.start, 5);
+  assert.equal(previewInUp(events, 0), 4);
+  // One run only (--skip-preview): all of it is the update, no preview time.
+  assert.equal(updateEvents(events.slice(2)).length, 4);
+  assert.equal(previewInUp(events.slice(2), 0), undefined);
+});
+
 function pair(size: number, n: number, up: number, kubectlBackup: number, unmanagedWindow: number, total: number): PairMeasure {
-  return { size, objects: size + 3, pair: n, order: "", preview: 1, up, parts: { restore: up / 2 }, unmanagedWindow, kubectlBackup, kubectlSanitized: kubectlBackup / 2, memory: { engine: 100, total } };
+  return { size, objects: size + 3, pair: n, order: n % 2 === 1 ? "pulumi up, then kubectl (backup, sanitized)" : "kubectl (backup, sanitized), then pulumi up", preview: 1, up, parts: { restore: up / 2 }, unmanagedWindow, kubectlBackup, kubectlSanitized: kubectlBackup / 2, memory: { engine: 100, total } };
 }
 
 test("summarize: medians per size, the ratio of the medians and the pairs' own ratios, goals met or missed by how much", () => {
@@ -93,6 +106,9 @@ test("summarize: medians per size, the ratio of the medians and the pairs' own r
   const table = renderMarkdown(summaries);
   assert.match(table, /\| \*\*whole `pulumi up`\*\* \| \*\*27\.0 s \(24\.0–30\.0\)\*\* \| \*\*100\.0 s\*\* \|/);
   assert.match(table, /\*\*1\.35\*\* \(1\.20–2\.70\)/);
+  // Pairs 1 and 3 ran pulumi first, pair 2 kubectl first.
+  assert.deepEqual(small.firstSide, { pulumi: 2, kubectl: 1 });
+  assert.match(table, /\| pairs run `pulumi up` first \/ kubectl first \(each side on its own fresh cluster\) \| 2 \/ 1 \| 1 \/ 0 \|/);
   // No goals below 1,000 certificates.
   assert.deepEqual(summarize([pair(100, 1, 5, 1, 3, 500)])[0].goals, []);
 });
