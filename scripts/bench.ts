@@ -45,7 +45,8 @@ which kubectl baseline comes first.
   --kube V                Kubernetes 1.15 (default: the real webhook and controller run) or 1.34
   --controller-ready M    wait for the controller's Ready on every object: auto (default: sizes up
                           to 1,000; at 10,000 it takes about 35 min at 0.6.2's pace), on, off
-  --out FILE              JSON results (default: bench/results.json; the folder is ignored by git)
+  --out FILE              JSON results, written after every pair (default: bench/results.json;
+                          the folder is ignored by git)
   --markdown FILE         the README's table (default: bench/performance.md)
   --keep-logs DIR         keep each pulumi up's output and event log in DIR
   --up-profile DIR        write each pulumi up engine's CPU and memory profiles and trace into DIR
@@ -456,6 +457,16 @@ runMain("bench", async () => {
     return { kubectlBackup: result.kubectlBackup!, kubectlSanitized: result.kubectlSanitized!, kubectlServerSide: result.kubectlServerSide };
   }
 
+  /** The results so far, as JSON and the README's table: written after every pair, so a run stopped early keeps its pairs. */
+  function writeReport(): { summaries: ReturnType<typeof summarize>; markdown: string; machine: { cpus: number; memoryGiB: number; loadAverage: number[] } } {
+    const summaries = summarize([...earlier, ...measured]);
+    const machine = { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) };
+    writeFile(projectPath(args.out!), JSON.stringify({ machine, kubernetes: kubernetesVersion, date: new Date().toISOString(), pairs: [...earlier, ...measured], summaries }, null, 2) + "\n");
+    const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
+    writeFile(projectPath(args.markdown!), markdown);
+    return { summaries, markdown, machine };
+  }
+
   for (const size of sizes) {
     const namespaces = Math.min(NAMESPACES, size);
     const perNamespace = Math.floor(size / namespaces);
@@ -479,19 +490,12 @@ runMain("bench", async () => {
         }
       }
       measured.push({ size, objects: up!.objects, pair, order, ...up!.figures, ...kubectl! });
+      writeReport();
       say(`${label}: done (${((Date.now() - benchStarted) / 60000).toFixed(1)} min since the start)`);
     }
   }
 
-  const summaries = summarize([...earlier, ...measured]);
-  const out = projectPath(args.out!);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const machine = { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) };
-  fs.writeFileSync(out, JSON.stringify({ machine, kubernetes: kubernetesVersion, date: new Date().toISOString(), pairs: [...earlier, ...measured], summaries }, null, 2) + "\n");
-  const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
-  const md = projectPath(args.markdown!);
-  fs.mkdirSync(path.dirname(md), { recursive: true });
-  fs.writeFileSync(md, markdown);
+  const { markdown, machine } = writeReport();
   if (!args["keep-logs"]) fs.rmSync(work, { recursive: true, force: true });
   process.stdout.write(renderTable(["CERTS", "PAIR", "PREVIEW", "UP", "PROGRAM", "REMOVAL", "CRDS", "RELEASE", "WEBHOOK", "RESTORE", "UNMANAGED", "READY", "KUBECTL BACKUP", "KUBECTL SANITIZED", "SERVER-SIDE", "UP/BACKUP", "PEAK MiB"],
     measured.map((m) => [String(m.size), String(m.pair), m.preview.toFixed(1), m.up.toFixed(1), m.programStart?.toFixed(1) ?? "-", ...(["removal", "crds", "release", "webhookWait", "restore"] as const).map((p) => m.parts[p]?.toFixed(1) ?? "-"),
