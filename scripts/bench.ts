@@ -502,6 +502,6 @@ runMain("bench", async () => {
       m.unmanagedWindow?.toFixed(1) ?? "-", m.controllerReady?.toFixed(0) ?? "-", m.kubectlBackup.toFixed(1), m.kubectlSanitized.toFixed(1), m.kubectlServerSide?.toFixed(1) ?? "-", (m.up / m.kubectlBackup).toFixed(2),
       Object.entries(m.memory).map(([k, v]) => `${k} ${v}`).join(", ")])));
   process.stdout.write(`\nMedians (spread) over the pairs, Kubernetes ${kubernetesVersion}, load average at the end ${machine.loadAverage.join(" ")}:\n\n${markdown}\n`);
-  process.stdout.write(`bench: results in ${args.out}, the README's table in ${args.markdown}\n`);
+  process.stdout.write(`bench: results in ${args.out}, the README's table in ${args.markdown}${args["keep-logs"] ? `; the clusters' folders (cert-manager logs) kept in ${work}` : ""}\n`);
   return EXIT_OK;
 });
