@@ -384,7 +384,7 @@ runMain("bench", async () => {
   async function measureUp(seeded: SeededCluster, options: { controllerReady: boolean; tag: string }): Promise<UpMeasure> {
     const { label, kc, pulumi, certManager, objects } = seeded;
     say(`${label}: pulumi preview`);
-    let started = Date.now();
+    const started = Date.now();
     await must("pulumi preview", pulumi.run(["preview"]));
     const preview = (Date.now() - started) / 1000;
 
@@ -458,13 +458,13 @@ runMain("bench", async () => {
   }
 
   /** The results so far, as JSON and the README's table: written after every pair, so a run stopped early keeps its pairs. */
-  function writeReport(): { summaries: ReturnType<typeof summarize>; markdown: string; machine: { cpus: number; memoryGiB: number; loadAverage: number[] } } {
+  function writeReport(): { markdown: string; machine: { cpus: number; memoryGiB: number; loadAverage: number[] } } {
     const summaries = summarize([...earlier, ...measured]);
     const machine = { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) };
     writeFile(projectPath(args.out!), JSON.stringify({ machine, kubernetes: kubernetesVersion, date: new Date().toISOString(), pairs: [...earlier, ...measured], summaries }, null, 2) + "\n");
     const markdown = renderMarkdown(summaries) + "\n" + renderGoals(summaries);
     writeFile(projectPath(args.markdown!), markdown);
-    return { summaries, markdown, machine };
+    return { markdown, machine };
   }
 
   for (const size of sizes) {
